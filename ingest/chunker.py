@@ -1,0 +1,198 @@
+"""Structure-aware chunking: split at article / section headings in many languages, then pack whole
+sentences into windows of a configurable size with overlap. Each chunk keeps its pages and heading path."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.loaders.base import Page
+
+# Words that introduce a numbered article or paragraph in EU languages (and Russian).
+_ARTICLE_WORDS = (
+    "Article|Articles|Artikel|Artikkel|Artikla|Artiklan|Artículo|Articolo|Artigo|Articolul|Artykuł|Článek|Článok|"
+    "Cikk|Straipsnis|Pants|Člen|Članak|Airteagal|Artiklu|Член|Статья|Стаття|Άρθρο|§"
+)
+_ARTICLE = re.compile(
+    rf"^(?:{_ARTICLE_WORDS})\s*(\d+[a-z]?)\s*\.?(?:\s*[–—:.-]?\s*(?P<title>\S.*))?$", re.IGNORECASE
+)
+_DIVISION = re.compile(
+    r"^(?:CHAPTER|CHAPITRE|KAPITEL|HOOFDSTUK|TITLE|TITRE|TITEL|PART|PARTIE|TEIL|DEEL|ГЛАВА|РАЗДЕЛ|ДЯЛ|"
+    r"ΚΕΦΑΛΑΙΟ|ΤΙΤΛΟΣ|ANNEX|ANNEXE|ANHANG|BIJLAGE|ПРИЛОЖЕНИЕ|ΠΑΡΑΡΤΗΜΑ|LISA)\s+[IVXLC\d]+\b.{0,80}$"
+    r"|^\d+\.\s+(?:peatükk|jagu)\b.{0,100}$",
+    re.IGNORECASE,
+)
+_MARKDOWN = re.compile(r"^(#{1,6})\s+(\S.*)$")
+_ARTICLE_LEVEL = 4
+_DIVISION_LEVEL = 2
+_MAX_HEADING = 120
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"«„“‘'(]?[^\W\d_])")
+# Periods after these do not end a sentence ("Art. 5", "z. B.", "p. ex.", "lk 12").
+_ABBREVIATIONS = {
+    "art", "arts", "nr", "no", "nos", "p", "pp", "z", "b", "e", "g", "i", "bzw", "vgl", "cf", "ca", "etc",
+    "ex", "mr", "mrs", "dr", "prof", "st", "ст", "čl", "lk", "jne", "vrd", "resp", "incl", "approx", "fig", "par",
+    "al", "abs", "lit", "sq", "ff", "op", "cit", "ibid", "vs", "mln", "mrd", "bl", "blz", "о", "г", "т", "п",
+}
+
+
+@dataclass
+class Chunk:
+    text: str  # heading context + body: what is embedded and shown
+    body: str
+    page_start: int | None
+    page_end: int | None
+    section: str | None
+
+
+def _heading(line: str, next_line: str | None) -> tuple[int, str, bool] | None:
+    """(level, heading text, consumed next line) when `line` is a heading."""
+    markdown = _MARKDOWN.match(line)
+    if markdown:
+        return len(markdown.group(1)), markdown.group(2).strip(), False
+    if len(line) > _MAX_HEADING:
+        return None
+    article = _ARTICLE.match(line)
+    if article:
+        title = article.group("title")
+        if title is None:
+            # Official Journal layout: "Article 63" on one line, its title ("Éligibilité") on the next.
+            if next_line and len(next_line) <= 90 and next_line[:1].isupper() and not next_line.endswith((".", ";", ",", ":")):
+                return _ARTICLE_LEVEL, f"{line} {next_line}", True
+            return _ARTICLE_LEVEL, line, False
+        if title[:1].isupper() and not title.endswith((",", ";")) and len(title) <= 100:
+            return _ARTICLE_LEVEL, line, False
+        return None
+    if _DIVISION.match(line):
+        return _DIVISION_LEVEL, line, False
+    return None
+
+
+def is_heading_line(line: str) -> bool:
+    return _heading(line, None) is not None
+
+
+def split_sentences(text: str) -> list[str]:
+    sentences: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        paragraph = " ".join(paragraph.split())
+        if not paragraph:
+            continue
+        start = 0
+        for match in _SENTENCE_END.finditer(paragraph):
+            before = paragraph[start : match.start()]
+            last_word = re.split(r"\s", before.rstrip(".!?;…"))[-1].casefold().strip("(\"'")
+            if before.endswith(".") and (last_word in _ABBREVIATIONS or len(last_word) == 1):
+                continue
+            sentences.append(paragraph[start : match.start()].strip())
+            start = match.end()
+        sentences.append(paragraph[start:].strip())
+    return [s for s in sentences if s]
+
+
+@dataclass
+class _Section:
+    path: list[str]
+    lines: list[tuple[int | None, str]]  # (page, line); "" marks a paragraph break
+
+
+def _sections(pages: list[Page]) -> list[_Section]:
+    stack: list[tuple[int, str]] = []
+    sections = [_Section([], [])]
+    for page in pages:
+        lines = page.text.split("\n")
+        skip = False
+        for i, raw in enumerate(lines):
+            if skip:
+                skip = False
+                continue
+            line = raw.strip()
+            following = next((l.strip() for l in lines[i + 1 : i + 2] if l.strip()), None)
+            found = _heading(line, following) if line else None
+            if found is None:
+                sections[-1].lines.append((page.number, line))
+                continue
+            level, text, skip = found
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, text[:_MAX_HEADING]))
+            sections.append(_Section([t for _, t in stack], []))
+    return [s for s in sections if any(line for _, line in s.lines)]
+
+
+def _section_label(path: list[str]) -> str | None:
+    # Level-1 headings are usually the document title, already in `title`.
+    return " › ".join(path[1:] if len(path) > 1 else path) or None
+
+
+def _sentences_with_pages(section: _Section) -> list[tuple[str, int | None]]:
+    text_parts: list[str] = []
+    offsets: list[tuple[int, int | None]] = []
+    length = 0
+    for page, line in section.lines:
+        piece = (line + " ") if line else "\n\n"
+        offsets.append((length, page))
+        text_parts.append(piece)
+        length += len(piece)
+    text = "".join(text_parts)
+    out: list[tuple[str, int | None]] = []
+    cursor = 0
+    for sentence in split_sentences(text):
+        probe = sentence.split(" ", 1)[0]
+        found = text.find(probe, cursor)
+        position = found if found >= 0 else cursor
+        cursor = max(cursor, position)
+        page = next((p for start, p in reversed(offsets) if start <= position), None)
+        out.append((sentence, page))
+    return out
+
+
+def _split_long(sentence: str, size: int) -> list[str]:
+    words, pieces, current = sentence.split(), [], ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > size:
+            pieces.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    return pieces + ([current] if current else [])
+
+
+def chunk_pages(pages: list[Page], size: int = 900, overlap: int = 150) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for section in _sections(pages):
+        label = _section_label(section.path)
+        context = " › ".join(section.path[-2:])
+        units: list[tuple[str, int | None]] = []
+        for sentence, page in _sentences_with_pages(section):
+            units.extend((piece, page) for piece in _split_long(sentence, size))
+        window: list[tuple[str, int | None]] = []
+        window_len = 0
+        fresh = 0  # sentences in the window not already emitted in the previous chunk
+
+        def emit() -> None:
+            body = " ".join(s for s, _ in window)
+            pages_seen = [p for _, p in window if p is not None]
+            chunks.append(Chunk(
+                text=f"{context}\n{body}" if context else body, body=body,
+                page_start=min(pages_seen) if pages_seen else None,
+                page_end=max(pages_seen) if pages_seen else None, section=label,
+            ))
+
+        for unit in units:
+            if window and window_len + 1 + len(unit[0]) > size:
+                emit()
+                carried: list[tuple[str, int | None]] = []
+                carried_len = 0
+                for old in reversed(window):
+                    if carried_len + len(old[0]) > overlap:
+                        break
+                    carried.insert(0, old)
+                    carried_len += len(old[0]) + 1
+                window, window_len, fresh = carried, carried_len, 0
+            window.append(unit)
+            window_len += len(unit[0]) + 1
+            fresh += 1
+        if window and fresh:
+            emit()
+    return chunks

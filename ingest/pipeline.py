@@ -1,0 +1,320 @@
+"""Ingest pipeline: discover -> load (cached) -> clean -> detect language -> chunk -> embed (cached) -> upsert.
+
+Crash safety: a document's chunks are written with state "pending" under deterministic ids, flipped to
+"ready" in one filter update once all have landed, and only then are the previous version's chunks deleted.
+Search only sees "ready" chunks, so an interrupted run never exposes half a document, and re-running
+overwrites the same ids instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from common.embedder import CachedEmbedder, text_hash
+from common.language import detect_document_language
+from common.schema import STATE_READY, ChunkPayload, CollectionInfo, point_id
+from common.settings import Settings
+from common.sparse import BM25Encoder
+from common.store import StoredPoint, VectorStore
+from ingest.chunker import chunk_pages
+from ingest.clean import clean_pages
+from ingest.errors import FileTooLargeError, LoadError, NoContentError
+from ingest.loaders import LoadedDocument, Page, is_supported, load_document
+from ingest.manifest import MANIFEST_NAME, Manifest, _manifest_in, find_manifest
+
+# Loader output format version: bump to invalidate the extraction cache when readers change.
+EXTRACT_VERSION = 1
+# Files that describe a folder rather than belong to it, skipped in folders that have no manifest.
+_FOLDER_NOTES = {"readme", "provenance", "license", "licence", "copying", "changelog", "notice"}
+# PDF producers often put their own name in the title field.
+_JUNK_TITLES = re.compile(r"^(publications office|untitled|microsoft word\b.*|document\d*|\s*)$", re.IGNORECASE)
+
+
+@dataclass
+class FileFailure:
+    path: str
+    code: str
+    message: str
+
+
+@dataclass
+class IngestSummary:
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[FileFailure] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    chunks: int = 0
+    pages: int = 0
+    empty_pages: int = 0
+    embedded: int = 0  # passages run through the model (not served by the cache)
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
+        ("read", "extract", "chunk", "embed", "upsert", "total"), 0.0))
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class IngestProgress(Protocol):
+    def start(self, total_files: int) -> None: ...
+    def file_started(self, path: Path) -> None: ...
+    def embedding(self, done: int, total: int) -> None: ...
+    def file_done(self, path: Path, status: str) -> None: ...
+
+
+class SilentProgress:
+    def start(self, total_files: int) -> None: ...
+    def file_started(self, path: Path) -> None: ...
+    def embedding(self, done: int, total: int) -> None: ...
+    def file_done(self, path: Path, status: str) -> None: ...
+
+
+def make_doc_id(source: str) -> str:
+    stem = re.sub(r"[^\w-]+", "-", Path(source).stem.casefold()).strip("-")[:60] or "document"
+    return f"{stem}-{hashlib.sha1(source.encode('utf-8')).hexdigest()[:8]}"
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[FileFailure], list[str]]:
+    """Files to ingest, missing paths, and files skipped on purpose (folder notes, not in the manifest)."""
+    files: list[Path] = []
+    missing: list[FileFailure] = []
+    ignored: list[str] = []
+    for path in paths:
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                relative = candidate.relative_to(path)
+                if not candidate.is_file() or any(part.startswith(".") for part in relative.parts):
+                    continue
+                if candidate.name == MANIFEST_NAME:
+                    continue
+                manifest = find_manifest(candidate)
+                if manifest is not None and manifest.documents:
+                    if str(candidate.resolve()) in manifest.documents:
+                        files.append(candidate)
+                    else:
+                        ignored.append(str(candidate))
+                elif is_supported(candidate) and candidate.stem.casefold() not in _FOLDER_NOTES:
+                    files.append(candidate)
+                else:
+                    ignored.append(str(candidate))
+        else:
+            missing.append(FileFailure(str(path), "not-found", f"{path}: no such file or folder"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return unique, missing, ignored
+
+
+class ExtractionCache:
+    """Loader output keyed by file content hash: a 500-page regulation is extracted once, ever."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, doc_hash: str) -> Path:
+        return self.directory / f"{doc_hash}.v{EXTRACT_VERSION}.json.gz"
+
+    def get(self, doc_hash: str) -> LoadedDocument | None:
+        path = self._path(doc_hash)
+        if not path.exists():
+            return None
+        try:
+            raw = json.loads(gzip.decompress(path.read_bytes()))
+        except (OSError, ValueError, EOFError):
+            return None  # a torn write from a killed run: extract again
+        return LoadedDocument(
+            pages=[Page(n, t) for n, t in raw["pages"]], metadata=raw["metadata"], page_count=raw["page_count"],
+            empty_pages=raw["empty_pages"], warnings=raw["warnings"],
+        )
+
+    def put(self, doc_hash: str, doc: LoadedDocument) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        raw = {
+            "pages": [[p.number, p.text] for p in doc.pages], "metadata": doc.metadata,
+            "page_count": doc.page_count, "empty_pages": doc.empty_pages, "warnings": doc.warnings,
+        }
+        tmp = self._path(doc_hash).with_suffix(".tmp")
+        tmp.write_bytes(gzip.compress(json.dumps(raw, ensure_ascii=False).encode("utf-8"), compresslevel=3))
+        os.replace(tmp, self._path(doc_hash))
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+class Ingestor:
+    def __init__(
+        self, settings: Settings, store: VectorStore, embedder: CachedEmbedder,
+        progress: IngestProgress | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.progress = progress or SilentProgress()
+        self.sparse = BM25Encoder()
+        self.extractions = ExtractionCache(settings.cache_dir / "extract")
+
+    def ingest(self, paths: list[Path], prune: bool = False) -> IngestSummary:
+        summary = IngestSummary()
+        started = time.perf_counter()
+        _manifest_in.cache_clear()  # pick up manifest edits between runs of a long-lived process
+        files, summary.failed, summary.ignored = discover(paths)
+        self.store.ensure_collection(CollectionInfo(embed_model=self.embedder.name, dim=self.embedder.dim))
+        self.progress.start(len(files))
+        embedded_before = self.embedder.embedded_count
+        for path in files:
+            self.progress.file_started(path)
+            try:
+                status = self._ingest_file(path, summary)
+            except LoadError as exc:
+                summary.failed.append(FileFailure(exc.path, exc.code, str(exc)))
+                status = "failed"
+            except OSError as exc:
+                summary.failed.append(FileFailure(str(path), "unreadable", f"{path}: {exc}"))
+                status = "failed"
+            if status != "failed":
+                getattr(summary, status).append(str(path))
+            self.progress.file_done(path, status)
+        if prune:
+            summary.removed = self.prune(paths, {str(p) for p in files})
+        self.store.flush()
+        summary.embedded = self.embedder.embedded_count - embedded_before
+        summary.seconds["total"] = time.perf_counter() - started
+        return summary
+
+    def _timed(self, summary: IngestSummary, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        summary.seconds[stage] += now - started
+        return now
+
+    def _ingest_file(self, path: Path, summary: IngestSummary) -> str:
+        t = time.perf_counter()
+        limit = self.settings.ingest.max_file_mb * 1024 * 1024
+        size = path.stat().st_size
+        if size > limit:
+            raise FileTooLargeError(path, f"{size / 2**20:.1f} MiB is over the {self.settings.ingest.max_file_mb:g} MiB limit "
+                                          "(HELPDESK_INGEST_MAX_FILE_MB)")
+        data = path.read_bytes()
+        doc_hash = hashlib.sha256(data).hexdigest()
+        source = path.as_posix()
+        manifest = find_manifest(path)
+        listed = manifest.metadata_for(path) if manifest else {}
+        doc_id = str(listed.get("id") or make_doc_id(source))
+        existing = list(self.store.scroll({"doc_id": doc_id}, ["doc_hash", "state", "chunk_count"]))
+        t = self._timed(summary, "read", t)
+        if existing and all(p.get("doc_hash") == doc_hash and p.get("state") == STATE_READY for _, p in existing) \
+                and len(existing) == existing[0][1].get("chunk_count"):
+            return "unchanged"
+
+        loaded = self.extractions.get(doc_hash)
+        if loaded is None:
+            loaded = load_document(path, data)
+            self.extractions.put(doc_hash, loaded)
+        pages = clean_pages(loaded.pages, self.settings.ingest.header_footer_min_share)
+        summary.pages += loaded.page_count
+        summary.empty_pages += len(loaded.empty_pages)
+        summary.warnings.extend(loaded.warnings)
+        if loaded.empty_pages:
+            summary.warnings.append(
+                f"{path}: {len(loaded.empty_pages)} of {loaded.page_count} pages have no extractable text "
+                f"(pages {', '.join(map(str, loaded.empty_pages[:10]))}{'...' if len(loaded.empty_pages) > 10 else ''}); "
+                "OCR is not done"
+            )
+        t = self._timed(summary, "extract", t)
+
+        meta = self._metadata(path, loaded, listed, manifest)
+        chunks = chunk_pages(pages, self.settings.chunk.size, self.settings.chunk.overlap)
+        if not chunks:
+            raise NoContentError(path, "no text left to index after cleaning")
+        t = self._timed(summary, "chunk", t)
+
+        texts = [c.text for c in chunks]
+        vectors = self.embedder.embed_passages(
+            texts, on_batch=_Counter(len(texts), self.progress.embedding)
+        )
+        sparse = [self.sparse.encode_document(text, meta["language"]) for text in texts]
+        t = self._timed(summary, "embed", t)
+
+        points = []
+        for index, (chunk, vector, sparse_vector) in enumerate(zip(chunks, vectors, sparse)):
+            payload = ChunkPayload(
+                doc_id=doc_id, title=meta["title"], source=source, url=meta.get("url"),
+                language=meta["language"], page_start=chunk.page_start, page_end=chunk.page_end,
+                section=chunk.section, fund=meta["fund"], country=meta.get("country"),
+                doc_type=meta.get("doc_type"), period=meta.get("period"), doc_hash=doc_hash,
+                chunk_hash=text_hash(chunk.text), chunk_index=index, chunk_count=len(chunks), text=chunk.text,
+            )
+            points.append(StoredPoint(point_id(doc_id, doc_hash, index), vector.tolist(), sparse_vector,
+                                      payload.model_dump()))
+        batch = self.settings.ingest.upsert_batch
+        for start in range(0, len(points), batch):
+            self.store.upsert(points[start : start + batch])
+        self.store.set_payload({"doc_id": doc_id, "doc_hash": doc_hash}, {"state": STATE_READY})
+        self.store.delete({"doc_id": doc_id}, must_not={"doc_hash": doc_hash})
+        self.store.flush()
+        self._timed(summary, "upsert", t)
+        summary.chunks += len(chunks)
+        return "updated" if existing else "new"
+
+    def _metadata(self, path: Path, loaded: LoadedDocument, listed: dict[str, Any], manifest: Manifest | None) -> dict[str, Any]:
+        meta: dict[str, Any] = {**loaded.metadata, **listed}
+        title = str(meta.get("title") or "")
+        if _JUNK_TITLES.match(title):
+            title = path.stem.replace("_", " ").replace("-", " ").strip()
+        language = str(meta.get("language") or "").lower()
+        if language not in self.settings.languages:
+            language = detect_document_language(loaded.text[:200_000], tuple(self.settings.languages))
+        country = meta.get("country")
+        return {
+            "title": title,
+            "language": language,
+            "fund": _as_list(meta.get("fund")),
+            "country": str(country).upper() if country else None,
+            "doc_type": meta.get("doc_type") or meta.get("rank"),
+            "period": str(meta["period"]) if meta.get("period") else None,
+            "url": meta.get("url") or meta.get("source_url") or meta.get("source"),
+        }
+
+    def prune(self, roots: list[Path], seen: set[str]) -> list[str]:
+        """Remove documents whose files under the given folders are gone."""
+        root_prefixes = [r.resolve().as_posix().rstrip("/") + "/" for r in roots if r.is_dir()]
+        documents: dict[str, str] = {}
+        for _, payload in self.store.scroll({}, ["doc_id", "source"]):
+            documents.setdefault(payload["doc_id"], payload["source"])
+        removed = []
+        for doc_id, source in documents.items():
+            under_root = any(source.startswith(prefix) for prefix in root_prefixes) or source in {
+                r.resolve().as_posix() for r in roots}
+            if under_root and source not in seen and not Path(source).exists():
+                self.store.delete({"doc_id": doc_id})
+                removed.append(source)
+        return removed
+
+
+class _Counter:
+    """Turns per-batch counts into running totals for the progress bar."""
+
+    def __init__(self, total: int, report) -> None:
+        self.total, self.done, self.report = total, 0, report
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        self.report(self.done, self.total)

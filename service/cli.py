@@ -1,0 +1,208 @@
+"""`helpdesk` command line: ingest, search, status, corpus download."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from common.runtime import Runtime
+from common.schema import STATE_READY
+from common.settings import Settings
+from common.store import StoreError
+from common.embedder import EmbedderError
+
+app = typer.Typer(help="Funding Helpdesk: cited answers over EU funding documents.", no_args_is_help=True)
+corpus_app = typer.Typer(help="The sample corpus and the official texts.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+console = Console(stderr=True)
+
+FilterOption = Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="key=value (fund, country, language, doc_type, period, doc_id); repeatable.")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+class RichIngestProgress:
+    """Files bar plus an embedding bar for the document in hand."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.files = progress.add_task("documents", total=0)
+        self.embed = progress.add_task("embedding", total=0, visible=False)
+
+    def start(self, total_files: int) -> None:
+        self.progress.update(self.files, total=total_files)
+
+    def file_started(self, path: Path) -> None:
+        self.progress.update(self.files, description=path.name[:40])
+        self.progress.update(self.embed, completed=0, total=0, visible=False)
+
+    def embedding(self, done: int, total: int) -> None:
+        self.progress.update(self.embed, completed=done, total=total, visible=True)
+
+    def file_done(self, path: Path, status: str) -> None:
+        self.progress.advance(self.files)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (PDF, Markdown, HTML, text, DOCX).")],
+    prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone from these folders.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest documents into the index; unchanged files are skipped, changed ones replaced."""
+    from ingest.pipeline import Ingestor
+
+    runtime = Runtime(Settings())
+    try:
+        with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as progress:
+            summary = Ingestor(runtime.settings, runtime.store, runtime.embedder,
+                               RichIngestProgress(progress)).ingest(paths, prune=prune)
+    except (StoreError, EmbedderError) as exc:
+        _fail(str(exc))
+    finally:
+        runtime.close()
+    if as_json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary)
+    raise typer.Exit(0 if summary.ok else 1)
+
+
+def _print_summary(summary) -> None:
+    table = Table(title="ingest summary", show_header=False)
+    for label, value in (
+        ("new", len(summary.new)), ("updated", len(summary.updated)), ("unchanged", len(summary.unchanged)),
+        ("failed", len(summary.failed)), ("removed", len(summary.removed)), ("ignored", len(summary.ignored)),
+        ("chunks written", summary.chunks), ("passages embedded", summary.embedded),
+        ("pages", summary.pages), ("pages without text", summary.empty_pages),
+    ):
+        table.add_row(label, str(value))
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())
+    table.add_row("time", stages)
+    console.print(table)
+    if not summary.new and not summary.updated and summary.unchanged:
+        console.print("nothing to embed: every document is unchanged")
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    for failure in summary.failed:
+        console.print(f"[red]failed[/red] [{failure.code}] {failure.message}")
+
+
+def _retriever(runtime: Runtime):
+    from qa.retriever import Retriever
+
+    return Retriever(runtime.settings, runtime.store, runtime.embedder)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="What to look for, in any served language.")],
+    k: Annotated[int, typer.Option("--k", help="Number of results.")] = 5,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Question language (default: detected).")] = None,
+    filters: FilterOption = None,
+    mode: Annotated[Optional[str], typer.Option("--mode", help="dense | sparse | hybrid (default from settings).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Top chunks for a query, with title, page, section, language and score."""
+    from qa.retriever import FilterError, parse_filters
+
+    runtime = Runtime(Settings())
+    try:
+        conditions = parse_filters(filters)
+        result = _retriever(runtime).search(text, k=k, mode=mode, language=lang, filters=conditions)
+    except (FilterError, ValueError, StoreError, EmbedderError) as exc:
+        _fail(str(exc))
+    finally:
+        runtime.close()
+    if as_json:
+        print(json.dumps({"query": text, "results": [h.model_dump(exclude={"url"}) for h in result.hits]},
+                         ensure_ascii=False, indent=2))
+        return
+    if not result.hits:
+        console.print("no results")
+    for rank, hit in enumerate(result.hits, 1):
+        pages = _pages(hit.page_start, hit.page_end)
+        print(f"{rank}. {hit.title} [{hit.language}]{pages}  score {hit.score:.3f}")
+        if hit.section:
+            print(f"   § {hit.section}")
+        body = " ".join(hit.text.split())
+        print(f"   {body[:300]}{'…' if len(body) > 300 else ''}\n")
+
+
+def _pages(start: int | None, end: int | None) -> str:
+    if start is None:
+        return ""
+    return f", p. {start}" if start == end or end is None else f", pp. {start}-{end}"
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Collection, engine, model, and documents and chunks per language."""
+    runtime = Runtime(Settings())
+    try:
+        store = runtime.store
+        info = store.collection_info()
+        chunks: dict[str, int] = {}
+        documents: dict[str, set[str]] = {}
+        for _, payload in store.scroll({"state": STATE_READY}, ["doc_id", "language"]):
+            chunks[payload["language"]] = chunks.get(payload["language"], 0) + 1
+            documents.setdefault(payload["language"], set()).add(payload["doc_id"])
+        pending = store.count({"state": "pending"})
+    except StoreError as exc:
+        _fail(str(exc))
+    finally:
+        runtime.close()
+    report = {
+        "collection": runtime.settings.store.collection,
+        "engine": store.engine,
+        "data_dir": str(runtime.settings.data_dir),
+        "embed_model": info.embed_model if info else None,
+        "dim": info.dim if info else None,
+        "documents": sum(len(v) for v in documents.values()),
+        "chunks": sum(chunks.values()),
+        "pending_chunks": pending,
+        "by_language": {lang: {"documents": len(documents[lang]), "chunks": chunks[lang]} for lang in sorted(chunks)},
+    }
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for key in ("collection", "engine", "data_dir", "embed_model", "dim", "documents", "chunks", "pending_chunks"):
+        print(f"{key:>15}: {report[key]}")
+    table = Table("language", "documents", "chunks")
+    for lang, row in report["by_language"].items():
+        table.add_row(lang, str(row["documents"]), str(row["chunks"]))
+    Console().print(table)
+
+
+@corpus_app.command("download")
+def corpus_download(
+    dest: Annotated[Path, typer.Option(help="Folder to save into (<dest>/<lang>/<CELEX>.pdf).")] = Path("data/official"),
+    lang: Annotated[Optional[list[str]], typer.Option("--lang", help="Languages (repeatable); default: en.")] = None,
+    celex: Annotated[Optional[list[str]], typer.Option(help="Only these CELEX numbers (repeatable).")] = None,
+    manifest: Annotated[Path, typer.Option(help="Manifest listing the official texts.")] = Path("corpus/manifest.yaml"),
+    url_pattern: Annotated[Optional[str], typer.Option(help="Override the manifest's download address pattern.")] = None,
+) -> None:
+    """Download the official texts the manifest lists (needs internet), ready for `helpdesk ingest`."""
+    from ingest.download import download_official
+    from ingest.manifest import ManifestError, read_manifest
+
+    try:
+        parsed = read_manifest(manifest)
+        report = download_official(parsed, dest, lang or ["en"], celex, url_pattern,
+                                   on_file=lambda label, state: console.print(f"{state:>7} {label}"))
+    except (ManifestError, ValueError) as exc:
+        _fail(str(exc))
+    console.print(f"saved {len(report.saved)}, already there {len(report.skipped)}, failed {len(report.failed)}")
+    for failure in report.failed:
+        console.print(f"[red]failed[/red] {failure}")
+    raise typer.Exit(1 if report.failed else 0)
