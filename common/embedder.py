@@ -69,7 +69,8 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # hub offline, bad path, corrupt weights: all the same to the user
             raise EmbedderError(f"cannot load sentence-transformers model {model!r}: {exc}") from exc
         self.name = model
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         # e5-family models were trained with these prefixes; without them quality drops sharply.
         is_e5 = "e5" in model.lower().replace("\\", "/").split("/")[-1]
         self._query_prefix = "query: " if is_e5 else ""
@@ -151,7 +152,8 @@ class CachedEmbedder:
     ) -> np.ndarray:
         hashes = [text_hash(t) for t in texts]
         vectors = self.cache.get(self.name, hashes)
-        missing = [i for i, h in enumerate(hashes) if h not in vectors]
+        first_index = {h: i for i, h in reversed(list(enumerate(hashes)))}
+        missing = [i for h, i in first_index.items() if h not in vectors]  # each distinct text once
         if on_batch and len(missing) < len(texts):
             on_batch(len(texts) - len(missing))
         for start in range(0, len(missing), self.batch_size):

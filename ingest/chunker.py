@@ -57,7 +57,8 @@ def _heading(line: str, next_line: str | None) -> tuple[int, str, bool] | None:
         title = article.group("title")
         if title is None:
             # Official Journal layout: "Article 63" on one line, its title ("Éligibilité") on the next.
-            if next_line and len(next_line) <= 90 and next_line[:1].isupper() and not next_line.endswith((".", ";", ",", ":")):
+            if next_line and len(next_line) <= 90 and next_line[:1].isupper() and not next_line.endswith((".", ";", ",", ":")) \
+                    and _heading(next_line, None) is None:  # "Article 1" then "Article 2": two headings, not a title
                 return _ARTICLE_LEVEL, f"{line} {next_line}", True
             return _ARTICLE_LEVEL, line, False
         if title[:1].isupper() and not title.endswith((",", ";")) and len(title) <= 100:
@@ -138,10 +139,18 @@ def _sentences_with_pages(section: _Section) -> list[tuple[str, int | None]]:
     out: list[tuple[str, int | None]] = []
     cursor = 0
     for sentence in split_sentences(text):
-        probe = sentence.split(" ", 1)[0]
-        found = text.find(probe, cursor)
+        words = sentence.split()
+        found = text.find(words[0], cursor)
         position = found if found >= 0 else cursor
-        cursor = max(cursor, position)
+        # Move the cursor past this whole sentence (word by word: whitespace was normalised), so the next
+        # sentence is not matched against this one's first word when both start alike ("The ...", "Sentence ...").
+        end = position
+        for word in words:
+            hit = text.find(word, end)
+            if hit < 0:
+                break
+            end = hit + len(word)
+        cursor = max(cursor, end)
         page = next((p for start, p in reversed(offsets) if start <= position), None)
         out.append((sentence, page))
     return out

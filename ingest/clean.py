@@ -38,7 +38,8 @@ def remove_running_lines(pages: list[Page], min_share: float = 0.08) -> list[Pag
     split = [p.text.splitlines() for p in pages]
     counts: Counter[str] = Counter()
     for lines in split:
-        counts.update({_line_key(lines[i]) for i in _edge_positions(lines)})
+        # Judge heading-likeness on the line itself: the key has its digits masked ("article #").
+        counts.update({_line_key(lines[i]) for i in _edge_positions(lines) if not is_heading_line(lines[i].strip())})
     threshold = max(3, int(min_share * len(pages) + 0.999))
     running = {key for key, n in counts.items() if n >= threshold and key and not is_heading_line(key)}
     if not running:

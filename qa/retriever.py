@@ -2,7 +2,9 @@
 
 Plain RRF of BM25 and dense lists was measured to wreck cross-lingual recall: keyword hits in the wrong
 language drown the dense ones. So the sparse list only ranks chunks in the question's language, while the
-dense list ranks everything; the two are fused with weighted RRF inside Qdrant's query API.
+dense list ranks everything, and the two lists are fused with weighted RRF here rather than in Qdrant:
+Qdrant's RRF `weights` were measured to act inversely to their documented meaning on both engines, and doing it
+here keeps the embedded engine and a server identical.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from common.language import detect_language
 from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_READY, SearchHit
 from common.settings import Settings
 from common.sparse import BM25Encoder
-from common.store import Rrf, VectorQuery, VectorStore, check_compatible
+from common.store import Hit, VectorQuery, VectorStore, check_compatible
 
 MODES = ("dense", "sparse", "hybrid")
 
@@ -98,15 +100,26 @@ class Retriever:
 
         t = time.perf_counter()
         fetch = k * 3  # room for near-duplicate collapsing
-        if dense and sparse:
-            hits = self.store.search([dense, sparse], Rrf(cfg.rrf_k, [cfg.dense_weight, cfg.sparse_weight]), fetch)
-        elif dense or sparse:
-            hits = self.store.search([dense or sparse], None, fetch)
+        lists = [(self.store.search(q, q.limit), w) for q, w in ((dense, cfg.dense_weight), (sparse, cfg.sparse_weight)) if q]
+        if len(lists) == 2:
+            hits = weighted_rrf(lists, cfg.rrf_k)[:fetch]
         else:
-            hits = []
+            hits = lists[0][0][:fetch] if lists else []
         timings["search"] = (time.perf_counter() - t) * 1000
         results = _collapse([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits], k)
         return Retrieval(query, lang, results, timings)
+
+
+def weighted_rrf(lists: list[tuple[list[Hit], float]], k: int) -> list[Hit]:
+    """Reciprocal-rank fusion: each list adds weight / (k + rank) to the hits it contains."""
+    scores: dict[str, float] = {}
+    by_id: dict[str, Hit] = {}
+    for hits, weight in lists:
+        for rank, hit in enumerate(hits, start=1):
+            scores[hit.id] = scores.get(hit.id, 0.0) + weight / (k + rank)
+            by_id.setdefault(hit.id, hit)
+    ranked = sorted(scores, key=lambda i: (-scores[i], i))
+    return [Hit(i, scores[i], by_id[i].payload) for i in ranked]
 
 
 def _collapse(hits: list[SearchHit], k: int) -> list[SearchHit]:

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -20,13 +21,14 @@ from common.embedder import EmbedderError
 app = typer.Typer(help="Funding Helpdesk: cited answers over EU funding documents.", no_args_is_help=True)
 corpus_app = typer.Typer(help="The sample corpus and the official texts.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
-console = Console(stderr=True)
+# soft_wrap: error lines carry file paths that tests and users grep; never break them.
+console = Console(stderr=True, soft_wrap=True)
 
 FilterOption = Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="key=value (fund, country, language, doc_type, period, doc_id); repeatable.")]
 
 
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code)
 
 
@@ -93,9 +95,9 @@ def _print_summary(summary) -> None:
     if not summary.new and not summary.updated and summary.unchanged:
         console.print("nothing to embed: every document is unchanged")
     for warning in summary.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     for failure in summary.failed:
-        console.print(f"[red]failed[/red] [{failure.code}] {failure.message}")
+        console.print(f"[red]failed[/red] {escape(f'[{failure.code}] {failure.message}')}")
 
 
 def _retriever(runtime: Runtime):
@@ -204,5 +206,5 @@ def corpus_download(
         _fail(str(exc))
     console.print(f"saved {len(report.saved)}, already there {len(report.skipped)}, failed {len(report.failed)}")
     for failure in report.failed:
-        console.print(f"[red]failed[/red] {failure}")
+        console.print(f"[red]failed[/red] {escape(failure)}")
     raise typer.Exit(1 if report.failed else 0)

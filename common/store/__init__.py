@@ -7,7 +7,6 @@ from common.store.base import (
     Conditions,
     EmbeddingMismatchError,
     Hit,
-    Rrf,
     StoredPoint,
     StoreError,
     VectorQuery,
@@ -16,7 +15,7 @@ from common.store.base import (
 )
 
 __all__ = [
-    "Conditions", "EmbeddingMismatchError", "Hit", "Rrf", "StoredPoint", "StoreError", "VectorQuery",
+    "Conditions", "EmbeddingMismatchError", "Hit", "StoredPoint", "StoreError", "VectorQuery",
     "VectorStore", "check_compatible", "open_store",
 ]
 

@@ -47,14 +47,6 @@ class VectorQuery:
 
 
 @dataclass
-class Rrf:
-    """Reciprocal-rank fusion of the prefetched lists, each with a weight."""
-
-    k: int = 60
-    weights: list[float] | None = None
-
-
-@dataclass
 class Hit:
     id: str
     score: float
@@ -81,8 +73,8 @@ class VectorStore(Protocol):
 
     def facet(self, key: str, must: Conditions) -> dict[str, int]: ...
 
-    def search(self, prefetch: list[VectorQuery], fusion: Rrf | None, limit: int) -> list[Hit]:
-        """One list (no fusion: prefetch has one query) or the fusion of several."""
+    def search(self, query: VectorQuery, limit: int) -> list[Hit]:
+        """Nearest neighbours of one dense or sparse vector under the query's filter."""
 
     def flush(self) -> None: ...
 

@@ -16,7 +16,6 @@ from common.store.base import (
     Conditions,
     EmbeddingMismatchError,
     Hit,
-    Rrf,
     StoredPoint,
     StoreError,
     VectorQuery,
@@ -53,6 +52,11 @@ class EdgeStore:
             try:
                 self._shard = qe.EdgeShard.load(str(shard_dir))
             except Exception as exc:
+                if "WouldBlock" in str(exc):
+                    raise StoreError(
+                        f"the embedded index at {shard_dir} is open in another process (a running `helpdesk serve`?); "
+                        "stop it, or point HELPDESK_QDRANT_URL at a Qdrant server to share one index"
+                    ) from exc
                 raise StoreError(f"cannot open the embedded Qdrant shard at {shard_dir}: {exc}") from exc
 
     def collection_info(self) -> CollectionInfo | None:
@@ -148,22 +152,10 @@ class EdgeStore:
         vector = q.dense if q.dense is not None else qe.SparseVector(*q.sparse)
         return qe.Query.Nearest(vector, using=q.using)
 
-    def search(self, prefetch: list[VectorQuery], fusion: Rrf | None, limit: int) -> list[Hit]:
-        shard = self._require()
-        if fusion is None:
-            (only,) = prefetch
-            request = qe.QueryRequest(
-                limit=limit, query=self._query(only), filter=_filter(only.must), with_payload=True,
-            )
-        else:
-            request = qe.QueryRequest(
-                limit=limit,
-                prefetches=[qe.Prefetch(limit=q.limit, query=self._query(q), filter=_filter(q.must)) for q in prefetch],
-                query=qe.Fusion.Rrf(k=fusion.k, weights=fusion.weights),
-                with_payload=True,
-            )
+    def search(self, query: VectorQuery, limit: int) -> list[Hit]:
+        request = qe.QueryRequest(limit=limit, query=self._query(query), filter=_filter(query.must), with_payload=True)
         with self._lock:
-            points = shard.query(request)
+            points = self._require().query(request)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
 
     def flush(self) -> None:

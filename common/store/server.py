@@ -12,7 +12,6 @@ from common.store.base import (
     Conditions,
     EmbeddingMismatchError,
     Hit,
-    Rrf,
     StoredPoint,
     StoreError,
     VectorQuery,
@@ -138,21 +137,11 @@ class ServerStore:
             return q.dense
         return models.SparseVector(indices=q.sparse[0], values=q.sparse[1])
 
-    def search(self, prefetch: list[VectorQuery], fusion: Rrf | None, limit: int) -> list[Hit]:
-        if fusion is None:
-            (only,) = prefetch
-            response = self._call(
-                "query", self._client.query_points, self.collection, query=self._query(only), using=only.using,
-                query_filter=_filter(only.must), limit=limit, with_payload=True,
-            )
-        else:
-            response = self._call(
-                "query", self._client.query_points, self.collection,
-                prefetch=[models.Prefetch(query=self._query(q), using=q.using, filter=_filter(q.must), limit=q.limit)
-                          for q in prefetch],
-                query=models.RrfQuery(rrf=models.Rrf(k=fusion.k, weights=fusion.weights)),
-                limit=limit, with_payload=True,
-            )
+    def search(self, query: VectorQuery, limit: int) -> list[Hit]:
+        response = self._call(
+            "query", self._client.query_points, self.collection, query=self._query(query), using=query.using,
+            query_filter=_filter(query.must), limit=limit, with_payload=True,
+        )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
 
     def flush(self) -> None:

@@ -1,0 +1,5 @@
+"""`python -m service` runs the `helpdesk` command line."""
+
+from service.cli import app
+
+app(prog_name="helpdesk")

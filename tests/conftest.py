@@ -1,0 +1,76 @@
+"""Session-wide fixtures: the sample corpus is embedded once per test session (embedding cache shared)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from common.runtime import Runtime
+from common.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CORPUS = ROOT / "corpus"
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def embedding_cache_dir(tmp_path_factory) -> Path:
+    """One embedding cache for the whole session: each passage is embedded at most once across tests."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+@pytest.fixture
+def make_settings(tmp_path, embedding_cache_dir):
+    """Settings on a fresh data dir whose embedding cache is the session's shared one."""
+
+    def make(**overrides) -> Settings:
+        data_dir = overrides.pop("data_dir", tmp_path / "data")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        link = data_dir / "cache"
+        if not link.exists():
+            link.symlink_to(embedding_cache_dir, target_is_directory=True)
+        return Settings(data_dir=data_dir, **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, embedding_cache_dir):
+    """The bundled sample corpus, ingested once into an embedded Qdrant shard, then closed.
+
+    The embedded shard admits one open handle at a time, so tests open it (`sample_runtime`) or hand it to a
+    CLI subprocess (`helpdesk_env`), never both at once.
+    """
+    from ingest.pipeline import Ingestor
+
+    data_dir = tmp_path_factory.mktemp("sample-index")
+    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
+    settings = Settings(data_dir=data_dir)
+    runtime = Runtime(settings)
+    try:
+        summary = Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS])
+    finally:
+        runtime.close()
+    assert summary.ok, summary.failed
+    return settings, summary
+
+
+@pytest.fixture(scope="module")
+def sample_runtime(sample_index):
+    settings, _ = sample_index
+    runtime = Runtime(settings)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def helpdesk_env(sample_index):
+    """Environment for running the `helpdesk` CLI against the session's sample index."""
+    settings, _ = sample_index
+    return {**os.environ, "HELPDESK_DATA_DIR": str(settings.data_dir)}
+
+
+def needs_shared():
+    return pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="../shared/corpus is absent")

@@ -1,0 +1,72 @@
+"""Search over the ingested sample corpus: cross-lingual hits, filters, modes, fusion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from common.store import Hit
+from qa.retriever import FilterError, Retriever, parse_filters, weighted_rrf
+
+
+@pytest.fixture(scope="module")
+def retriever(sample_runtime):
+    return Retriever(sample_runtime.settings, sample_runtime.store, sample_runtime.embedder)
+
+
+@pytest.mark.parametrize("question, guide, language", [
+    # Visibility guide exists only in French.
+    ("What must a beneficiary put on its website about EU support?", "visibility-rules", "en"),
+    # Eligibility guide exists only in Dutch and Estonian.
+    ("Jusqu'à quelle date les dépenses sont-elles éligibles ?", "eligibility-period", "fr"),
+    # Eligibility again, asked in English.
+    ("Until which date is expenditure eligible in the 2021-2027 period?", "eligibility-period", "en"),
+])
+def test_cross_lingual_question_finds_the_guide_in_another_language(retriever, question, guide, language):
+    result = retriever.search(question, k=5)
+    assert result.language == language
+    stems = [Path(h.source).stem for h in result.hits]
+    assert guide in stems, stems
+    hit = result.hits[stems.index(guide)]
+    assert hit.language != language and hit.section and hit.title
+
+
+def test_pdf_hits_carry_pages_and_article_sections(retriever):
+    result = retriever.search("Член 112 ставки на съфинансиране по-слабо развити региони", k=5,
+                              filters={"language": "bg"})
+    pdf_hits = [h for h in result.hits if h.source.endswith(".pdf")]
+    assert pdf_hits and all(h.language == "bg" for h in result.hits)
+    assert any(h.page_start and "Член 112" in (h.section or "") for h in pdf_hits)
+
+
+def test_filters_restrict_results(retriever):
+    result = retriever.search("co-financing rate", k=10, filters=parse_filters(["language=de", "fund=ERDF"]))
+    assert result.hits and all(h.language == "de" for h in result.hits)
+    nothing = retriever.search("co-financing rate", filters=parse_filters(["country=XX"]))
+    assert nothing.hits == []
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
+def test_every_mode_answers_a_same_language_question(retriever, mode):
+    result = retriever.search("Quel est le taux de cofinancement maximal pour les régions en transition ?",
+                              k=3, mode=mode)
+    assert any(Path(h.source).stem == "co-financing-rates" for h in result.hits)
+    assert len({h.text for h in result.hits}) == len(result.hits)  # near-duplicates collapsed
+
+
+def test_bad_filters_and_modes_are_named_errors(retriever):
+    with pytest.raises(FilterError, match="unknown filter 'colour'"):
+        parse_filters(["colour=blue"])
+    with pytest.raises(FilterError, match="not key=value"):
+        parse_filters(["fund"])
+    with pytest.raises(ValueError, match="unknown search mode"):
+        retriever.search("x", mode="magic")
+    assert parse_filters(["country=ee", "fund=ESF+", "fund=ERDF"]) == {"country": "EE", "fund": ["ESF+", "ERDF"]}
+
+
+def test_weighted_rrf_prefers_the_heavier_list():
+    a = [Hit("x", 0.9, {}), Hit("y", 0.8, {})]
+    b = [Hit("y", 9.0, {}), Hit("x", 1.0, {})]
+    assert [h.id for h in weighted_rrf([(a, 1.0), (b, 0.1)], 60)] == ["x", "y"]
+    assert [h.id for h in weighted_rrf([(a, 0.1), (b, 1.0)], 60)] == ["y", "x"]

