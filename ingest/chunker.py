@@ -157,7 +157,9 @@ def _sentences_with_pages(section: _Section) -> list[tuple[str, int | None]]:
 
 
 def _split_long(sentence: str, size: int) -> list[str]:
-    words, pieces, current = sentence.split(), [], ""
+    # Words longer than a window (URLs, table rows without spaces) are cut to fit.
+    words = [w[i : i + size] for w in sentence.split() for i in range(0, len(w), size)]
+    pieces, current = [], ""
     for word in words:
         if current and len(current) + 1 + len(word) > size:
             pieces.append(current)
@@ -198,6 +200,8 @@ def chunk_pages(pages: list[Page], size: int = 900, overlap: int = 150) -> list[
                         break
                     carried.insert(0, old)
                     carried_len += len(old[0]) + 1
+                while carried and carried_len + len(unit[0]) > size:  # the overlap must not overflow the window
+                    carried_len -= len(carried.pop(0)[0]) + 1
                 window, window_len, fresh = carried, carried_len, 0
             window.append(unit)
             window_len += len(unit[0]) + 1
