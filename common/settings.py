@@ -46,7 +46,6 @@ class ChunkSettings(BaseSettings):
 
     size: int = Field(900, description="Target chunk size in characters.")
     overlap: int = Field(150, description="Characters carried over between consecutive windows of one section.")
-    min_size: int = Field(200, description="Sections shorter than this are merged with the next one.")
 
 
 class IngestSettings(BaseSettings):
@@ -71,15 +70,6 @@ class RetrievalSettings(BaseSettings):
     dense_weight: float = 1.0
 
 
-class LLMSettings(BaseSettings):
-    model_config = _group("HELPDESK_LLM_")
-
-    base_url: str | None = None
-    model: str | None = None
-    api_key: str | None = None
-    timeout_s: float = 60.0
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore")
 
@@ -90,7 +80,6 @@ class Settings(BaseSettings):
     chunk: ChunkSettings = Field(default_factory=ChunkSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     search: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @property
     def cache_dir(self) -> Path:

@@ -28,7 +28,7 @@ from ingest.chunker import chunk_pages
 from ingest.clean import clean_pages
 from ingest.errors import FileTooLargeError, LoadError, NoContentError
 from ingest.loaders import LoadedDocument, Page, is_supported, load_document
-from ingest.manifest import MANIFEST_NAME, Manifest, _manifest_in, find_manifest
+from ingest.manifest import MANIFEST_NAME, _manifest_in, find_manifest
 
 # Loader output format version: bump to invalidate the extraction cache when readers change.
 EXTRACT_VERSION = 1
@@ -240,7 +240,7 @@ class Ingestor:
             )
         t = self._timed(summary, "extract", t)
 
-        meta = self._metadata(path, loaded, listed, manifest)
+        meta = self._metadata(path, loaded, listed)
         chunks = chunk_pages(pages, self.settings.chunk.size, self.settings.chunk.overlap)
         if not chunks:
             raise NoContentError(path, "no text left to index after cleaning")
@@ -274,7 +274,7 @@ class Ingestor:
         summary.chunks += len(chunks)
         return "updated" if existing else "new"
 
-    def _metadata(self, path: Path, loaded: LoadedDocument, listed: dict[str, Any], manifest: Manifest | None) -> dict[str, Any]:
+    def _metadata(self, path: Path, loaded: LoadedDocument, listed: dict[str, Any]) -> dict[str, Any]:
         meta: dict[str, Any] = {**loaded.metadata, **listed}
         title = str(meta.get("title") or "")
         if _JUNK_TITLES.match(title):
