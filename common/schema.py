@@ -84,3 +84,47 @@ class CollectionInfo(BaseModel):
     embed_model: str
     dim: int
     schema_version: int = SCHEMA_VERSION
+
+
+class Citation(BaseModel):
+    """One numbered source of an answer; `n` is the number its [n] markers use."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    url: str | None = None
+    page_start: int | None = None
+    page_end: int | None = None
+    section: str | None = None
+    language: str
+    score: float
+    text: str
+
+    @classmethod
+    def from_hit(cls, n: int, hit: SearchHit) -> "Citation":
+        return cls(n=n, **hit.model_dump(include={
+            "doc_id", "title", "source", "url", "page_start", "page_end", "section", "language", "score", "text"}))
+
+
+class Answer(BaseModel):
+    """What `helpdesk ask --json`, the API and the evals exchange.
+
+    `diagnostics` is omitted when empty; it says when the LLM composer fell back to the extractive one and which
+    sentences or citations validation flagged.
+    """
+
+    question: str
+    language: str
+    answer: str
+    answerable: bool
+    composer: str
+    citations: list[Citation] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    diagnostics: dict[str, Any] = Field(default_factory=dict)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data = self.model_dump()
+        if not data["diagnostics"]:
+            del data["diagnostics"]
+        return data

@@ -68,6 +68,42 @@ class RetrievalSettings(BaseSettings):
     # Weight of the sparse (keyword) list in the fusion; it only ranks chunks in the question's language.
     sparse_weight: float = 0.1
     dense_weight: float = 1.0
+    # Added to the dense similarity of chunks in the question's language, so that an answer in the asker's own
+    # language wins over a near-equal one in another; 0 ranks all languages alike (evals/search_modes.py).
+    language_boost: float = 0.02
+
+
+class LLMSettings(BaseSettings):
+    model_config = _group("HELPDESK_LLM_")
+
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (Ollama).")
+    model: str | None = None
+    api_key: str | None = None
+    timeout_s: float = 60.0
+    temperature: float = 0.0
+    max_tokens: int = 700
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url and self.model)
+
+
+class AnswerSettings(BaseSettings):
+    model_config = _group("HELPDESK_ANSWER_")
+
+    composer: str = Field("auto", description="auto (llm when HELPDESK_LLM_BASE_URL is set) | extractive | llm")
+    # Below this query-passage similarity the documents are taken not to answer (evals/calibrate_refusal.py).
+    min_evidence: float = 0.80
+    max_sentences: int = 4
+    # MMR trade-off between relevance and novelty when picking sentences.
+    mmr_lambda: float = 0.7
+    # Sentences scoring more than this below the best one are not quoted.
+    sentence_margin: float = 0.03
+    # Weight of question/sentence word overlap (Jaccard) added to the dense similarity of a sentence.
+    lexical_weight: float = 0.1
+    # Passages whose sentences the extractive composer considers.
+    passages: int = 3
+    rerank: str = Field("none", description="none | llm")
 
 
 class Settings(BaseSettings):
@@ -80,6 +116,8 @@ class Settings(BaseSettings):
     chunk: ChunkSettings = Field(default_factory=ChunkSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     search: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
 
     @property
     def cache_dir(self) -> Path:

@@ -56,6 +56,7 @@ class Retrieval:
     language: str
     hits: list[SearchHit]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    query_vector: list[float] | None = None  # the dense query embedding, when the mode computed one
 
 
 class Retriever:
@@ -85,7 +86,7 @@ class Retriever:
 
         t = time.perf_counter()
         must = {**(filters or {}), "state": STATE_READY}
-        dense = sparse = None
+        dense = sparse = vector = None
         if mode in ("dense", "hybrid"):
             vector = self.embedder.embed_queries([query])[0].tolist()
             dense = VectorQuery(DENSE_VECTOR, dense=vector, must=must, limit=max(cfg.prefetch, k * 3))
@@ -100,14 +101,26 @@ class Retriever:
 
         t = time.perf_counter()
         fetch = k * 3  # room for near-duplicate collapsing
-        lists = [(self.store.search(q, q.limit), w) for q, w in ((dense, cfg.dense_weight), (sparse, cfg.sparse_weight)) if q]
+        lists = []
+        if dense:
+            lists.append((_boost_language(self.store.search(dense, dense.limit), lang, cfg.language_boost), cfg.dense_weight))
+        if sparse:
+            lists.append((self.store.search(sparse, sparse.limit), cfg.sparse_weight))
         if len(lists) == 2:
             hits = weighted_rrf(lists, cfg.rrf_k)[:fetch]
         else:
             hits = lists[0][0][:fetch] if lists else []
         timings["search"] = (time.perf_counter() - t) * 1000
         results = _collapse([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits], k)
-        return Retrieval(query, lang, results, timings)
+        return Retrieval(query, lang, results, timings, vector)
+
+
+def _boost_language(hits: list[Hit], language: str, boost: float) -> list[Hit]:
+    """Lift chunks in the asker's language by `boost` similarity, so a near-equal passage they can read wins."""
+    if not boost:
+        return hits
+    lifted = [Hit(h.id, h.score + boost, h.payload) if h.payload.get("language") == language else h for h in hits]
+    return sorted(lifted, key=lambda h: -h.score)
 
 
 def weighted_rrf(lists: list[tuple[list[Hit], float]], k: int) -> list[Hit]:

@@ -1,4 +1,4 @@
-"""`helpdesk` command line: ingest, search, status, corpus download."""
+"""`helpdesk` command line: ingest, search, ask, chat, status, corpus download."""
 
 from __future__ import annotations
 
@@ -145,6 +145,129 @@ def _pages(start: int | None, end: int | None) -> str:
     if start is None:
         return ""
     return f", p. {start}" if start == end or end is None else f", pp. {start}-{end}"
+
+
+ComposerOption = Annotated[Optional[str], typer.Option("--composer", help="extractive | llm | auto (default from settings).")]
+
+
+def _helpdesk(runtime: Runtime):
+    from qa.helpdesk import Helpdesk
+
+    return Helpdesk(runtime.settings, runtime.store, runtime.embedder)
+
+
+def _ask_errors():
+    from qa.helpdesk import QuestionError
+    from qa.llm import LLMError
+    from qa.retriever import FilterError
+
+    return FilterError, QuestionError, LLMError, StoreError, EmbedderError, ValueError
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in any served language.")],
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Answer language (default: the question's).")] = None,
+    filters: FilterOption = None,
+    composer: ComposerOption = None,
+    k: Annotated[Optional[int], typer.Option("--k", help="Passages to retrieve.")] = None,
+    mode: Annotated[Optional[str], typer.Option("--mode", help="dense | sparse | hybrid.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """A cited answer from the ingested documents, or a plain refusal, in the asker's language."""
+    from qa.retriever import parse_filters
+
+    runtime = Runtime(Settings())
+    helpdesk = None
+    try:
+        helpdesk = _helpdesk(runtime)
+        answer = _answer(helpdesk, question, stream=not as_json, lang=lang, filters=parse_filters(filters),
+                         composer=composer, k=k, mode=mode)
+    except _ask_errors() as exc:
+        _fail(str(exc))
+    finally:
+        if helpdesk:
+            helpdesk.close()
+        runtime.close()
+    if as_json:
+        print(json.dumps(answer.to_json_dict(), ensure_ascii=False, indent=2))
+    raise typer.Exit(0)
+
+
+def _answer(helpdesk, question: str, stream: bool, lang: str | None = None, history=None, **options):
+    """Runs one question; in a terminal, LLM text is shown as it arrives, then the checked answer and sources."""
+    answer = None
+    streamed: list[str] = []
+    for event in helpdesk.ask_stream(question, language=lang, history=history, stream=stream, **options):
+        if event.delta is not None:
+            streamed.append(event.delta)
+            print(event.delta, end="", flush=True)
+        else:
+            answer = event.answer
+    if stream:
+        if streamed:
+            print("\n")
+        # Validation may have dropped markers, refused, or fallen back: then the streamed draft is not the answer.
+        changed = "".join(streamed).strip() != answer.answer.strip()
+        if streamed and changed:
+            console.print("[dim]checked answer:[/dim]")
+        _print_answer(answer, with_text=not streamed or changed)
+    return answer
+
+
+def _print_answer(answer, with_text: bool = True) -> None:
+    if with_text:
+        print(answer.answer)
+    if answer.citations:
+        print()
+    for citation in answer.citations:
+        pages = _pages(citation.page_start, citation.page_end)
+        print(f"[{citation.n}] {citation.title} ({citation.language}){pages}")
+        if citation.section:
+            print(f"    § {citation.section}")
+        if citation.url:
+            print(f"    {citation.url}")
+    fallback = answer.diagnostics.get("fallback")
+    if fallback:
+        console.print(f"[yellow]note:[/yellow] the LLM failed ({escape(fallback['reason'])}); answered extractively")
+
+
+@app.command()
+def chat(
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Answer language (default: each question's).")] = None,
+    filters: FilterOption = None,
+    composer: ComposerOption = None,
+) -> None:
+    """Interactive questions and answers; follow-up questions use the conversation. Empty line or Ctrl-D ends."""
+    from qa.retriever import parse_filters
+
+    runtime = Runtime(Settings())
+    helpdesk = None
+    history: list[dict[str, str]] = []
+    try:
+        helpdesk = _helpdesk(runtime)
+        conditions = parse_filters(filters)
+        while True:
+            try:
+                question = input("? ").strip()
+            except EOFError:
+                break
+            if not question or question in ("exit", "quit"):
+                break
+            try:
+                answer = _answer(helpdesk, question, stream=True, lang=lang, history=history,
+                                 filters=conditions, composer=composer)
+            except _ask_errors() as exc:
+                console.print(f"[red]error:[/red] {escape(str(exc))}")
+                continue
+            history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+            print()
+    except _ask_errors() as exc:
+        _fail(str(exc))
+    finally:
+        if helpdesk:
+            helpdesk.close()
+        runtime.close()
 
 
 @app.command()

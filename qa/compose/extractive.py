@@ -1,0 +1,194 @@
+"""Offline composer: quotes the sentences that best answer the question, with [n] markers, no LLM.
+
+Sentences from the top passages are scored against the question with the same embedder as retrieval,
+picked with MMR so that the answer does not repeat itself, and kept verbatim. Sentences in the asker's
+language are preferred; when the best ones are in another language they are quoted with that language named,
+and the surrounding text (lead-in, language note, pointer to the managing authority) is in the asker's language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from common.embedder import Embedder
+from common.schema import Citation, SearchHit
+from common.settings import AnswerSettings
+from common.sparse import tokenize
+from ingest.chunker import is_heading_line, split_sentences
+from qa.compose.base import ComposeRequest, Composition
+from qa.templates import language_name, phrase
+
+_MIN_UNIT_CHARS = 20
+_MAX_UNIT_CHARS = 450  # longer sentences are split into their list items
+_MAX_QUOTE_CHARS = 900
+# Bullets and "a)" / "(ii)" labels; not the en dash, which also punctuates inside items ("3 % – for ...").
+_LIST_ITEM = re.compile(r"\s(?=(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
+_ITEM_START = re.compile(r"(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s")
+_BULLET = re.compile(r"^[-•]\s+")
+# An inline Markdown table: pipe-delimited cells including a |---| separator row.
+_TABLE = re.compile(r"\|(?:[^|\n]*\|)*?\s*:?-{3,}:?\s*\|(?:[^|\n]*\|)+")
+
+
+@dataclass
+class _Unit:
+    text: str  # what is quoted
+    context: str  # what is scored: the text, with the sentence introducing it when it is a list item
+    hit_rank: int
+    position: int
+    language: str
+
+
+class ExtractiveComposer:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, settings: AnswerSettings, language_boost: float = 0.0) -> None:
+        self.embedder = embedder
+        self.settings = settings
+        self.language_boost = language_boost
+
+    def compose(self, request: ComposeRequest) -> Composition:
+        units = [u for rank, hit in enumerate(request.hits[: self.settings.passages]) for u in _units(hit, rank)]
+        if not units:
+            return Composition("", answerable=False)
+        vectors = _normalise(self.embedder.embed_passages([u.context for u in units]))
+        relevance = self._relevance(request.question, request.language, units, vectors,
+                                    self._query_vector(request))
+        if request.latest_turn and request.latest_turn != request.question:
+            # A follow-up ("And for transition regions?") decides which sentence answers; the carried
+            # context decides which passages were fetched.
+            latest = _normalise(self.embedder.embed_queries([request.latest_turn]))[0]
+            relevance = (relevance + self._relevance(request.latest_turn, request.language, units, vectors, latest)) / 2
+        relevance = relevance + np.array([self.language_boost if u.language == request.language else 0.0 for u in units])
+        chosen = _mmr(vectors, relevance, self.settings.max_sentences, self.settings.mmr_lambda,
+                      self.settings.sentence_margin)
+        chosen.sort(key=lambda i: (units[i].hit_rank, units[i].position))
+        return self._write(request, [units[i] for i in chosen], float(relevance[chosen].max()))
+
+    def _relevance(self, question: str, language: str, units: list[_Unit], vectors: np.ndarray,
+                   query: np.ndarray) -> np.ndarray:
+        """Dense similarity plus word overlap: a small embedder ranks '70 % for transition regions that were
+        less developed' level with '85 % for less developed regions'; shared words break the tie."""
+        asked = _content_tokens(question, language)
+        overlap = np.array([_jaccard(asked, _content_tokens(u.text, u.language)) for u in units])
+        return vectors @ query + self.settings.lexical_weight * overlap
+
+    def _query_vector(self, request: ComposeRequest) -> np.ndarray:
+        if request.query_vector is not None:
+            return _normalise(np.asarray([request.query_vector], dtype=np.float32))[0]
+        return _normalise(self.embedder.embed_queries([request.question]))[0]
+
+    def _write(self, request: ComposeRequest, picked: list[_Unit], best: float) -> Composition:
+        lang = request.language
+        numbers: dict[int, int] = {}
+        for unit in picked:
+            numbers.setdefault(unit.hit_rank, len(numbers) + 1)
+        foreign = sorted({u.language for u in picked if u.language != lang})
+        lines = [phrase("lead", lang)]
+        if foreign:
+            names = ", ".join(language_name(code, lang) for code in foreign)
+            lines.append(phrase("other_language", lang, languages=names))
+        for unit in picked:
+            marker = f"[{numbers[unit.hit_rank]}]"
+            quote = _BULLET.sub("", unit.text)
+            if unit.language == lang:
+                lines.append(f"- {_with_marker(quote, marker)}")
+            else:
+                lines.append(f"- “{quote}” ({unit.language}) {marker}")
+        lines.append(phrase("contact", lang))
+        citations = [Citation.from_hit(n, request.hits[rank]) for rank, n in numbers.items()]
+        return Composition("\n".join(lines), answerable=True, citations=citations,
+                           diagnostics={"best_sentence_score": round(best, 4)})
+
+
+def _units(hit: SearchHit, rank: int) -> list[_Unit]:
+    """Quotable pieces of a chunk: sentences, list items and table rows, its heading line dropped.
+
+    A list item or table row ("85 % for less developed regions") means little alone, so it is scored together
+    with the sentence that introduces it ("the rate ... may not exceed:") while only the item is quoted.
+    """
+    lines = hit.text.split("\n")
+    if hit.section and lines and hit.section in lines[0]:
+        lines = lines[1:]
+    units: list[_Unit] = []
+    intro = ""
+    for sentence in split_sentences("\n".join(lines)):
+        for piece, is_item in _pieces(sentence):
+            if len(piece) < _MIN_UNIT_CHARS or is_heading_line(piece) or not any(c.isalpha() for c in piece):
+                continue
+            if len(piece) > _MAX_QUOTE_CHARS:
+                piece = piece[:_MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+            is_item = is_item or bool(_ITEM_START.match(piece))
+            context = f"{intro} {piece}" if is_item and intro else piece
+            units.append(_Unit(piece, context, rank, len(units), hit.language))
+            if not is_item:
+                intro = piece if piece.endswith(":") else ""
+    return units
+
+
+def _pieces(sentence: str) -> list[tuple[str, bool]]:
+    """(text, is a table row) pieces: Markdown tables become one 'header: cell; ...' row each."""
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for table in _TABLE.finditer(sentence):
+        pieces += _split_items(sentence[position : table.start()])
+        pieces += [(row, True) for row in _table_rows(table.group(0))]
+        position = table.end()
+    pieces += _split_items(sentence[position:])
+    return pieces
+
+
+def _split_items(text: str) -> list[tuple[str, bool]]:
+    text = text.strip()
+    if not text:
+        return []
+    parts = _LIST_ITEM.split(text) if len(text) > _MAX_UNIT_CHARS else [text]
+    return [(part.strip(), False) for part in parts if part.strip()]
+
+
+def _table_rows(table: str) -> list[str]:
+    rows = [[cell.strip() for cell in row.split("|")] for row in re.split(r"\|\s+\|", table.strip().strip("|"))]
+    rows = [row for row in rows if not all(re.fullmatch(r":?-{3,}:?", cell) for cell in row)]
+    if len(rows) < 2:
+        return []
+    header, body = rows[0], rows[1:]
+    return ["; ".join(f"{h}: {c}" if h else c for h, c in zip(header, row) if c) for row in body]
+
+
+def _content_tokens(text: str, language: str) -> set[str]:
+    """Stemmed words of three or more letters, and numbers; short function words carry no subject."""
+    return {t for t in tokenize(text, language) if len(t) > 2 or t.isdigit()}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+def _mmr(vectors: np.ndarray, relevance: np.ndarray, limit: int, trade_off: float, margin: float) -> list[int]:
+    """Maximal marginal relevance among the units within `margin` of the best one."""
+    best = float(relevance.max())
+    candidates = [i for i in np.argsort(-relevance) if relevance[i] >= best - margin]
+    chosen: list[int] = []
+    while candidates and len(chosen) < limit:
+        def gain(i: int) -> float:
+            redundancy = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
+            return trade_off * float(relevance[i]) - (1 - trade_off) * redundancy
+        pick = max(candidates, key=gain)
+        chosen.append(int(pick))
+        candidates.remove(pick)
+    return chosen
+
+
+def _with_marker(sentence: str, marker: str) -> str:
+    """'Rates are 85 %.' -> 'Rates are 85 % [1].'"""
+    stripped = sentence.rstrip()
+    if stripped and stripped[-1] in ".;:!?…":
+        return f"{stripped[:-1].rstrip()} {marker}{'.' if stripped[-1] == ';' else stripped[-1]}"
+    return f"{stripped} {marker}"

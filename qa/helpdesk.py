@@ -1,0 +1,156 @@
+"""Question in, cited answer or refusal out: condense, detect language, retrieve, rerank, check evidence, compose."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from common.embedder import Embedder
+from common.language import detect_language
+from common.schema import Answer
+from common.settings import Settings
+from common.store import VectorStore
+from qa.compose.base import ComposeRequest, Composition
+from qa.compose.extractive import ExtractiveComposer
+from qa.compose.llm import LLMComposer, finish
+from qa.condense import condense
+from qa.llm import ChatClient, LLMError, LLMNotConfiguredError
+from qa.rerank import LLMReranker
+from qa.retriever import Retriever
+from qa.templates import refusal
+
+COMPOSERS = ("auto", "extractive", "llm")
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given (empty, unknown composer)."""
+
+
+@dataclass
+class StreamEvent:
+    """A piece of the answer as the LLM writes it (`delta`), then the checked answer (`answer`)."""
+
+    delta: str | None = None
+    answer: Answer | None = None
+
+
+class Helpdesk:
+    def __init__(self, settings: Settings, store: VectorStore, embedder: Embedder,
+                 llm: ChatClient | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.retriever = Retriever(settings, store, embedder)
+        self.llm = llm if llm is not None else ChatClient(settings.llm) if settings.llm.configured else None
+        self.extractive = ExtractiveComposer(embedder, settings.answer, settings.search.language_boost)
+        self.reranker = LLMReranker(self.llm) if settings.answer.rerank == "llm" and self.llm else None
+
+    def ask(self, question: str, **options: Any) -> Answer:
+        """Options: language, language_hint, filters, composer, history, k, mode (see `ask_stream`)."""
+        return [event for event in self.ask_stream(question, stream=False, **options)][-1].answer
+
+    def ask_stream(
+        self, question: str, *, language: str | None = None, language_hint: str | None = None,
+        filters: dict[str, Any] | None = None, composer: str | None = None,
+        history: list[dict[str, str]] | None = None, k: int | None = None, mode: str | None = None,
+        stream: bool = True,
+    ) -> Iterator[StreamEvent]:
+        question = " ".join(question.split())
+        if not question:
+            raise QuestionError("the question is empty")
+        use_llm = self._wants_llm(composer)
+        started = time.perf_counter()
+        diagnostics: dict[str, Any] = {}
+
+        t = time.perf_counter()
+        lang = language or detect_language(question, hint=language_hint, languages=tuple(self.settings.languages))
+        detect_ms = (time.perf_counter() - t) * 1000
+        standalone = question
+        if history:
+            try:
+                standalone = condense(history, question, self.llm if use_llm else None)
+            except LLMError as exc:
+                diagnostics["condense_fallback"] = str(exc)
+                standalone = condense(history, question)
+            if standalone != question:
+                diagnostics["standalone_question"] = standalone
+
+        retrieval = self.retriever.search(standalone, k=k, mode=mode, language=lang, filters=filters)
+        t = time.perf_counter()
+        if self.reranker and use_llm and retrieval.hits:
+            try:
+                retrieval.hits = self.reranker.rerank(standalone, retrieval.hits)
+            except LLMError as exc:
+                diagnostics["rerank_skipped"] = str(exc)
+        rerank_ms = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        request = ComposeRequest(standalone, lang, retrieval.hits, retrieval.query_vector,
+                                 latest_turn=question if standalone != question else None)
+        evidence = self._evidence(request)
+        diagnostics["evidence"] = round(evidence, 4)
+        if evidence < self.settings.answer.min_evidence:
+            composition = Composition(refusal(lang), answerable=False)
+            composer_name = "llm" if use_llm else "extractive"
+        elif use_llm:
+            composition = yield from self._compose_with_llm(request, stream, diagnostics)
+            composer_name = "llm" if "fallback" not in diagnostics else "extractive"
+        else:
+            composition = self.extractive.compose(request)
+            composer_name = "extractive"
+        if not composition.answerable and not composition.text:
+            composition.text = refusal(lang)
+        compose_ms = (time.perf_counter() - t) * 1000
+
+        timings = {
+            "detect": detect_ms, "embed": retrieval.timings_ms.get("embed", 0.0),
+            "search": retrieval.timings_ms.get("search", 0.0) + rerank_ms, "compose": compose_ms,
+            "total": (time.perf_counter() - started) * 1000,
+        }
+        yield StreamEvent(answer=Answer(
+            question=question, language=lang, answer=composition.text, answerable=composition.answerable,
+            composer=composer_name, citations=composition.citations if composition.answerable else [],
+            timings_ms={key: round(value, 1) for key, value in timings.items()},
+            diagnostics={**diagnostics, **composition.diagnostics},
+        ))
+
+    def _wants_llm(self, composer: str | None) -> bool:
+        choice = composer or self.settings.answer.composer
+        if choice not in COMPOSERS:
+            raise QuestionError(f"unknown composer {choice!r}; use one of: {', '.join(COMPOSERS)}")
+        if choice == "llm" and self.llm is None:
+            raise LLMNotConfiguredError()
+        return choice == "llm" or (choice == "auto" and self.llm is not None)
+
+    def _evidence(self, request: ComposeRequest) -> float:
+        """Best cosine similarity between the question and a retrieved passage (0 when nothing was found)."""
+        if not request.hits:
+            return 0.0
+        query = (np.asarray(request.query_vector, dtype=np.float32) if request.query_vector is not None
+                 else self.embedder.embed_queries([request.question])[0])
+        passages = self.embedder.embed_passages([hit.text for hit in request.hits])
+        norms = np.linalg.norm(passages, axis=1) * max(float(np.linalg.norm(query)), 1e-9)
+        return float(np.max(passages @ query / np.where(norms == 0, 1, norms)))
+
+    def _compose_with_llm(self, request: ComposeRequest, stream: bool,
+                          diagnostics: dict[str, Any]) -> Iterator[StreamEvent]:
+        composer = LLMComposer(self.llm)
+        try:
+            if not stream:
+                return composer.compose(request)
+            parts: list[str] = []
+            for delta in composer.stream(request):
+                parts.append(delta)
+                yield StreamEvent(delta=delta)
+            return finish("".join(parts), request)
+        except LLMError as exc:
+            diagnostics["fallback"] = {"from": "llm", "to": "extractive", "reason": str(exc)}
+            return self.extractive.compose(request)
+
+    def close(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+
