@@ -51,7 +51,10 @@ QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("Peut-on financer des infrastructures sociales avec le FEDER ?", ("erdf-social-infrastructure", "erdf-specifics")),
 ]
 
-CONFIGS = [("dense", 1.0), ("sparse", 1.0), ("hybrid", 1.0), ("hybrid", 0.5), ("hybrid", 0.25), ("hybrid", 0.1)]
+# (mode, sparse weight, same-language boost)
+CONFIGS = [("dense", 1.0, 0.0), ("dense", 1.0, 0.01), ("dense", 1.0, 0.02), ("dense", 1.0, 0.04),
+           ("sparse", 1.0, 0.0), ("hybrid", 1.0, 0.0), ("hybrid", 0.5, 0.0), ("hybrid", 0.25, 0.0), ("hybrid", 0.1, 0.0),
+           ("hybrid", 0.1, 0.02)]
 
 
 def main() -> None:
@@ -68,9 +71,10 @@ def main() -> None:
         languages_of.setdefault(Path(payload["source"]).stem, set()).add(payload["language"])
     retriever = Retriever(settings, runtime.store, runtime.embedder)
     print(f"{len(QUESTIONS)} questions, k={args.k}; relevant = expected guide in any language")
-    print(f"{'mode':<8}{'sparse_w':>9}{'R@1':>7}{'R@5':>7}{'same':>7}{'cross':>7}{'MRR':>7}{'p50 ms':>8}")
-    for mode, weight in CONFIGS:
+    print(f"{'mode':<8}{'sparse_w':>9}{'boost':>7}{'R@1':>7}{'R@5':>7}{'same':>7}{'cross':>7}{'MRR':>7}{'p50 ms':>8}")
+    for mode, weight, boost in CONFIGS:
         settings.search.sparse_weight = weight
+        settings.search.language_boost = boost
         ranks, same, cross, times = [], [], [], []
         for question, expected in QUESTIONS:
             t = time.perf_counter()
@@ -82,7 +86,7 @@ def main() -> None:
             is_cross = not any(result.language in languages_of.get(e, set()) for e in expected)
             (cross if is_cross else same).append(rank is not None)
         n = len(QUESTIONS)
-        print(f"{mode:<8}{weight:>9.2f}{sum(r == 1 for r in ranks) / n:>7.2f}{sum(r is not None for r in ranks) / n:>7.2f}"
+        print(f"{mode:<8}{weight:>9.2f}{boost:>7.2f}{sum(r == 1 for r in ranks) / n:>7.2f}{sum(r is not None for r in ranks) / n:>7.2f}"
               f"{sum(same) / max(len(same), 1):>7.2f}{sum(cross) / max(len(cross), 1):>7.2f}"
               f"{sum(1 / r for r in ranks if r) / n:>7.2f}{statistics.median(times):>8.1f}")
     print(f"same-language questions: {len(same)}, cross-lingual: {len(cross)}")

@@ -45,7 +45,7 @@ class Helpdesk:
         self.embedder = embedder
         self.retriever = Retriever(settings, store, embedder)
         self.llm = llm if llm is not None else ChatClient(settings.llm) if settings.llm.configured else None
-        self.extractive = ExtractiveComposer(embedder, settings.answer, settings.search.language_boost)
+        self.extractive = ExtractiveComposer(embedder, settings.answer)
         self.reranker = LLMReranker(self.llm) if settings.answer.rerank == "llm" and self.llm else None
 
     def ask(self, question: str, **options: Any) -> Answer:

@@ -1,9 +1,9 @@
 """Offline composer: quotes the sentences that best answer the question, with [n] markers, no LLM.
 
 Sentences from the top passages are scored against the question with the same embedder as retrieval,
-picked with MMR so that the answer does not repeat itself, and kept verbatim. Sentences in the asker's
-language are preferred; when the best ones are in another language they are quoted with that language named,
-and the surrounding text (lead-in, language note, pointer to the managing authority) is in the asker's language.
+picked with MMR so that the answer does not repeat itself, and kept verbatim. Word overlap with the question
+favours sentences in the asker's language; when the best ones are in another language they are quoted with
+that language named, and the surrounding text (lead-in, language note, pointer to the managing authority) is in the asker's language.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from qa.compose.base import ComposeRequest, Composition
 from qa.templates import language_name, phrase
 
 _MIN_UNIT_CHARS = 20
-_MAX_UNIT_CHARS = 450  # longer sentences are split into their list items
 _MAX_QUOTE_CHARS = 900
-# Bullets and "a)" / "(ii)" labels; not the en dash, which also punctuates inside items ("3 % – for ...").
-_LIST_ITEM = re.compile(r"\s(?=(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
+_MAX_LIST_ITEMS = 8
+# Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";" or ",".
+# Not the en dash, which also punctuates inside items ("3 % – for ...").
+_LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
 _ITEM_START = re.compile(r"(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s")
 _BULLET = re.compile(r"^[-•]\s+")
 # An inline Markdown table: pipe-delimited cells including a |---| separator row.
@@ -37,17 +38,17 @@ class _Unit:
     text: str  # what is quoted
     context: str  # what is scored: the text, with the sentence introducing it when it is a list item
     hit_rank: int
-    position: int
+    intro: int | None  # position of the unit introducing this list item or table row
+    position: int  # within its chunk
     language: str
 
 
 class ExtractiveComposer:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, settings: AnswerSettings, language_boost: float = 0.0) -> None:
+    def __init__(self, embedder: Embedder, settings: AnswerSettings) -> None:
         self.embedder = embedder
         self.settings = settings
-        self.language_boost = language_boost
 
     def compose(self, request: ComposeRequest) -> Composition:
         units = [u for rank, hit in enumerate(request.hits[: self.settings.passages]) for u in _units(hit, rank)]
@@ -61,9 +62,9 @@ class ExtractiveComposer:
             # context decides which passages were fetched.
             latest = _normalise(self.embedder.embed_queries([request.latest_turn]))[0]
             relevance = (relevance + self._relevance(request.latest_turn, request.language, units, vectors, latest)) / 2
-        relevance = relevance + np.array([self.language_boost if u.language == request.language else 0.0 for u in units])
         chosen = _mmr(vectors, relevance, self.settings.max_sentences, self.settings.mmr_lambda,
                       self.settings.sentence_margin)
+        chosen += _items_of_chosen_intros(units, chosen)
         chosen.sort(key=lambda i: (units[i].hit_rank, units[i].position))
         return self._write(request, [units[i] for i in chosen], float(relevance[chosen].max()))
 
@@ -113,7 +114,7 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     if hit.section and lines and hit.section in lines[0]:
         lines = lines[1:]
     units: list[_Unit] = []
-    intro = ""
+    intro: int | None = None
     for sentence in split_sentences("\n".join(lines)):
         for piece, is_item in _pieces(sentence):
             if len(piece) < _MIN_UNIT_CHARS or is_heading_line(piece) or not any(c.isalpha() for c in piece):
@@ -121,10 +122,11 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
             if len(piece) > _MAX_QUOTE_CHARS:
                 piece = piece[:_MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
             is_item = is_item or bool(_ITEM_START.match(piece))
-            context = f"{intro} {piece}" if is_item and intro else piece
-            units.append(_Unit(piece, context, rank, len(units), hit.language))
+            introduced_by = intro if is_item else None
+            context = f"{units[intro].text} {piece}" if introduced_by is not None else piece
+            units.append(_Unit(piece, context, rank, introduced_by, len(units), hit.language))
             if not is_item:
-                intro = piece if piece.endswith(":") else ""
+                intro = len(units) - 1 if piece.endswith(":") else None
     return units
 
 
@@ -144,7 +146,7 @@ def _split_items(text: str) -> list[tuple[str, bool]]:
     text = text.strip()
     if not text:
         return []
-    parts = _LIST_ITEM.split(text) if len(text) > _MAX_UNIT_CHARS else [text]
+    parts = _LIST_ITEM.split(text)
     return [(part.strip(), False) for part in parts if part.strip()]
 
 
@@ -155,6 +157,17 @@ def _table_rows(table: str) -> list[str]:
         return []
     header, body = rows[0], rows[1:]
     return ["; ".join(f"{h}: {c}" if h else c for h, c in zip(header, row) if c) for row in body]
+
+
+def _items_of_chosen_intros(units: list[_Unit], chosen: list[int]) -> list[int]:
+    """A quoted 'may be covered by one of these flat rates:' needs its list, or it answers nothing."""
+    items: list[int] = []
+    for index in chosen:
+        if units[index].text.endswith(":"):
+            intro = units[index]
+            items += [j for j, u in enumerate(units) if u.hit_rank == intro.hit_rank and u.intro == intro.position
+                      and j not in chosen][:_MAX_LIST_ITEMS]
+    return items
 
 
 def _content_tokens(text: str, language: str) -> set[str]:

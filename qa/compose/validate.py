@@ -43,5 +43,7 @@ def check_answer(text: str, n_sources: int) -> CheckedAnswer:
 
 
 def _is_claim(sentence: str) -> bool:
-    """Lead-ins ('According to the sources:') and bare list labels state nothing that needs a source."""
-    return not sentence.rstrip().endswith(":") and sum(ch.isalnum() for ch in sentence) >= 12
+    """Lead-ins ('According to the sources:') and bare list labels state nothing that needs a source; a figure does."""
+    if sentence.rstrip().endswith(":"):
+        return False
+    return any(ch.isdigit() for ch in sentence) or sum(ch.isalnum() for ch in sentence) >= 12

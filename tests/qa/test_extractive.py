@@ -1,0 +1,94 @@
+"""The extractive composer's pieces on real text: sentence units, tables, list items, markers, MMR."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from common.schema import SearchHit
+from qa.compose.base import ComposeRequest
+from qa.compose.extractive import ExtractiveComposer, _mmr, _units, _with_marker
+
+
+def hit(text: str, section: str | None = None, language: str = "en") -> SearchHit:
+    return SearchHit(doc_id="d", title="Guide", source="corpus/guides/en/g.md", page_start=3, page_end=3,
+                     section=section, language=language, score=0.9, text=text)
+
+
+def test_heading_line_is_not_quoted_and_table_rows_keep_their_header():
+    text = ("Rates › Article 112\nThe rate may not exceed, per priority: | Category of region | Maximum EU rate | "
+            "|---|---| | Less developed regions | 85 % | | Transition regions | 60 % | The 85 % rate also applies to "
+            "the outermost regions.")
+    units = _units(hit(text, section="Article 112"), 0)
+    assert [u.text for u in units] == [
+        "The rate may not exceed, per priority:",
+        "Category of region: Less developed regions; Maximum EU rate: 85 %",
+        "Category of region: Transition regions; Maximum EU rate: 60 %",
+        "The 85 % rate also applies to the outermost regions.",
+    ]
+    # a row is scored with the sentence that introduces it, quoted alone
+    assert units[1].context.startswith("The rate may not exceed") and units[3].context == units[3].text
+
+
+def test_list_items_split_on_bullets_not_on_dashes_inside_items():
+    text = ("ESF+ resources must go, at least: - 25 % – to social inclusion objectives; - 3 % – to addressing "
+            "material deprivation; - 5 % – to child poverty where the national rate is above the EU average; and a "
+            "further share must go to young people not in employment, education or training in Member States "
+            "above the EU average, as the regulation explains at length in its recitals and articles.")
+    units = _units(hit(text), 0)
+    quoted = [u.text for u in units]
+    assert "- 3 % – to addressing material deprivation;" in quoted
+    item = next(u for u in units if u.text.startswith("- 3 %"))
+    assert item.context.startswith("ESF+ resources must go, at least:")
+
+
+def test_marker_goes_before_the_closing_punctuation():
+    assert _with_marker("Rates are 85 %.", "[1]") == "Rates are 85 % [1]."
+    assert _with_marker("85 % for less developed regions;", "[2]") == "85 % for less developed regions [2]."
+    assert _with_marker("Category: 85 %", "[1]") == "Category: 85 % [1]"
+
+
+def test_mmr_skips_a_near_copy_of_a_chosen_sentence():
+    vectors = np.array([[1.0, 0.0], [0.999, 0.045], [0.8, 0.6]], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    relevance = np.array([0.90, 0.899, 0.88])
+    assert _mmr(vectors, relevance, limit=2, trade_off=0.5, margin=0.05) == [0, 2]
+    assert _mmr(vectors, relevance, limit=3, trade_off=0.5, margin=0.005) == [0, 1]
+
+
+def test_compose_quotes_real_sentences_with_numbered_sources(sample_runtime):
+    from qa.retriever import Retriever
+
+    question = "Wie viele Stunden gelten als Jahresarbeitszeit für den Stundensatz?"
+    retrieval = Retriever(sample_runtime.settings, sample_runtime.store, sample_runtime.embedder).search(question)
+    composer = ExtractiveComposer(sample_runtime.embedder, sample_runtime.settings.answer)
+    result = composer.compose(ComposeRequest(question, "de", retrieval.hits, retrieval.query_vector))
+    assert result.answerable and "1 720 Stunden" in result.text
+    assert [c.n for c in result.citations] == list(range(1, len(result.citations) + 1))
+    assert len([line for line in result.text.splitlines() if line.startswith("- ")]) <= 4
+
+
+def test_foreign_sources_are_quoted_with_their_language():
+    composer = ExtractiveComposer(_StubFreeEmbedder(), _settings())
+    request = ComposeRequest("Quel est le taux ?", "fr", [hit("Het percentage bedraagt 85 % voor minder ontwikkelde regio's.",
+                                                              language="nl")], [1.0, 0.0])
+    result = composer.compose(request)
+    assert "“Het percentage bedraagt 85 % voor minder ontwikkelde regio's.” (nl) [1]" in result.text
+    assert "néerlandais" in result.text
+
+
+class _StubFreeEmbedder:
+    """Two-dimensional vectors so the rendering can be checked without a model; scoring is tested above."""
+
+    name, dim = "fixed", 2
+
+    def embed_passages(self, texts):
+        return np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(texts), 1))
+
+    def embed_queries(self, texts):
+        return self.embed_passages(texts)
+
+
+def _settings():
+    from common.settings import AnswerSettings
+
+    return AnswerSettings()

@@ -1,0 +1,113 @@
+"""Asking over the bundled sample corpus: cited answers in the asker's language, refusals, follow-ups, filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.language import detect_language
+from qa.helpdesk import Helpdesk, QuestionError
+from qa.templates import phrase
+
+# (question, language, guide it must cite, a fact the answer must quote)
+ANSWERABLE = [
+    ("Какъв е максималният процент на съфинансиране за по-слабо развитите региони?", "bg", "co-financing-rates", "85 %"),
+    ("What flat rate can be used to cover indirect costs?", "en", "simplified-cost-options", "7 %"),
+    ("Jusqu'à quelle date les dépenses sont-elles éligibles ?", "fr", "eligibility-period", "2029"),
+    ("Wie viele Stunden gelten als Jahresarbeitszeit für den Stundensatz?", "de", "simplified-cost-options", "1 720"),
+    ("Welke horizontale beginselen gelden voor projecten?", "nl", "horizontal-principles", "beginselen"),
+    ("Kui kaua peab investeering pärast lõppmakset säilima?", "et", "eligibility-period", "viie aasta"),
+    ("Какая доля ESF+ должна идти на социальную интеграцию?", "ru", "esf-plus-specifics", "25 %"),
+    ("Ποιος μπορεί να υποβάλει αίτηση για χρηματοδότηση από το ΕΚΤ+;", "el", "who-can-apply", "πρόσκληση"),
+]
+OUT_OF_SCOPE = [
+    ("What is the capital of France?", "en"),
+    ("Quelle est la capitale de la France ?", "fr"),
+    ("Какая столица Франции?", "ru"),
+    ("Wat is de hoofdstad van Frankrijk?", "nl"),
+    ("Коя е столицата на Франция?", "bg"),
+    ("Wie viele Tore hat Messi 2012 geschossen?", "de"),
+]
+ANSWER_KEYS = {"question", "language", "answer", "answerable", "composer", "citations", "timings_ms"}
+CITATION_KEYS = {"n", "doc_id", "title", "source", "url", "page_start", "page_end", "section", "language", "score",
+                 "text"}
+
+
+@pytest.fixture(scope="module")
+def helpdesk(sample_runtime):
+    return Helpdesk(sample_runtime.settings, sample_runtime.store, sample_runtime.embedder)
+
+
+@pytest.mark.parametrize("question, lang, guide, fact", ANSWERABLE, ids=[a[1] for a in ANSWERABLE])
+def test_answers_cite_the_right_guide_in_the_askers_language(helpdesk, question, lang, guide, fact):
+    answer = helpdesk.ask(question)
+    assert answer.language == lang and answer.answerable and answer.composer == "extractive"
+    assert answer.answer.startswith(phrase("lead", lang)) and answer.answer.endswith(phrase("contact", lang))
+    assert fact in answer.answer
+    cited = {c.n: c for c in answer.citations}
+    assert sorted(cited) == list(range(1, len(cited) + 1))
+    assert any(guide in c.source for c in cited.values()), [c.source for c in cited.values()]
+    for line in answer.answer.splitlines()[1:-1]:
+        if line.startswith("- "):
+            n = int(line.rsplit("[", 1)[1].split("]")[0])
+            quote = line[2:].split(" [")[0].strip("“”").rstrip(".")
+            assert " ".join(quote.split())[:50] in " ".join(cited[n].text.split()), (quote, n)
+    if any(c.language != lang for c in cited.values()):
+        assert phrase("other_language", lang, languages="")[:20] in answer.answer
+
+
+@pytest.mark.parametrize("question, lang", OUT_OF_SCOPE, ids=[q[1] for q in OUT_OF_SCOPE])
+def test_out_of_scope_questions_are_refused_in_the_askers_language(helpdesk, question, lang):
+    answer = helpdesk.ask(question)
+    assert not answer.answerable and answer.citations == []
+    assert answer.answer.startswith(phrase("refusal", lang))
+    assert detect_language(answer.answer) == lang
+
+
+def test_cross_lingual_sources_are_quoted_with_their_language_named(helpdesk):
+    answer = helpdesk.ask("Jusqu'à quelle date les dépenses sont-elles éligibles ?")
+    foreign = [c for c in answer.citations if c.language != "fr"]
+    assert foreign, "the sample corpus has this only in Dutch and Estonian"
+    assert "(" + foreign[0].language + ")" in answer.answer
+    assert "néerlandais" in answer.answer or "estonien" in answer.answer
+
+
+def test_two_turn_follow_up_carries_the_subject(helpdesk):
+    first = "What is the co-financing rate for less developed regions?"
+    answer = helpdesk.ask(first)
+    assert "85 %" in answer.answer
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": answer.answer}]
+    follow_up = helpdesk.ask("And for transition regions?", history=history)
+    standalone = follow_up.diagnostics["standalone_question"]
+    assert standalone.startswith("And for transition regions?") and "co-financing" in standalone
+    assert follow_up.answerable and "60 %" in follow_up.answer
+    assert any("co-financing-rates" in c.source for c in follow_up.citations)
+
+
+def test_a_new_topic_is_not_mixed_with_the_previous_one(helpdesk):
+    history = [{"role": "user", "content": "What is the co-financing rate for less developed regions?"}]
+    answer = helpdesk.ask("Which horizontal principles must every programme respect under the regulation?",
+                          history=history)
+    assert "standalone_question" not in answer.diagnostics
+
+
+def test_filters_and_explicit_language(helpdesk):
+    answer = helpdesk.ask("What is the co-financing rate for less developed regions?", filters={"language": "fr"},
+                          language="de")
+    assert answer.language == "de" and answer.answer.startswith(phrase("lead", "de"))
+    assert answer.citations and {c.language for c in answer.citations} == {"fr"}
+    assert "Französisch" in answer.answer
+
+
+def test_json_shape(helpdesk):
+    data = helpdesk.ask("Какъв е максималният процент на съфинансиране за по-слабо развитите региони?").to_json_dict()
+    assert ANSWER_KEYS <= set(data) and set(data) - ANSWER_KEYS <= {"diagnostics"}
+    assert set(data["timings_ms"]) == {"detect", "embed", "search", "compose", "total"}
+    assert all(set(c) == CITATION_KEYS for c in data["citations"])
+    assert data["timings_ms"]["total"] >= data["timings_ms"]["compose"]
+
+
+def test_bad_questions_are_named_errors(helpdesk):
+    with pytest.raises(QuestionError, match="empty"):
+        helpdesk.ask("   ")
+    with pytest.raises(QuestionError, match="unknown composer"):
+        helpdesk.ask("What is ESF+?", composer="poetry")
