@@ -21,10 +21,33 @@ def test_detects_served_languages(text, expected):
     assert detect_language(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # Macedonian is not served: it goes to the closest served language, not to Russian
+    ("Кој може да аплицира за средства од Европскиот социјален фонд?", "bg"),
+    ("Колку изнесува стапката на кофинансирање за помалку развиените региони?", "bg"),
+    # Afrikaans is not served: Dutch
+    ("Wie kan aansoek doen om befondsing van die Europese Sosiale Fonds?", "nl"),
+    # short Cyrillic questions that differ in a letter or two
+    ("Какво е това?", "bg"),
+    ("Что это такое?", "ru"),
+    ("Кто может подать заявку?", "ru"),
+    ("Кой може да кандидатства?", "bg"),
+    # close Slavic pairs
+    ("Kolik je sazba?", "cs"),
+    ("Koľko je sadzba?", "sk"),
+    ("Ile wynosi stawka?", "pl"),
+])
+def test_close_languages_and_short_questions(text, expected):
+    assert detect_language(text) == expected
+
+
 def test_short_questions_follow_the_callers_hint():
     assert detect_language("cofinancement?", hint="fr") == "fr"
     assert detect_language("ESF+ Bulgaria", hint="bg") == "bg"
     assert detect_language("", hint=None) == "en"
+    assert detect_language("ЕСФ+", hint="bg") == "bg" and detect_language("ЕСФ+", hint="ru") == "ru"
+    # three words or more: the text decides, whatever the hint
+    assert detect_language("Кто может подать заявку?", hint="bg") == "ru"
 
 
 def test_tokenizer_handles_scripts_and_stems():

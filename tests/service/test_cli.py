@@ -102,3 +102,52 @@ def test_corpus_download_against_a_local_server(tmp_path):
     assert (tmp_path / "fr" / "32021R1060.pdf").read_bytes().startswith(b"%PDF-")
     assert (tmp_path / "et" / "32021R1057.pdf").exists()
     assert "32021R1058 (FR)" in result.stderr and "/ET/32021R1060.pdf" in requests
+
+
+BG_QUESTION = "Какъв е максималният процент на съфинансиране за по-слабо развитите региони?"
+
+
+def test_ask_json_shape(helpdesk_env):
+    out = json.loads(_run(["ask", BG_QUESTION, "--json"], helpdesk_env).stdout)
+    assert {"question", "language", "answer", "answerable", "composer", "citations", "timings_ms"} <= set(out)
+    assert out["language"] == "bg" and out["answerable"] and out["composer"] == "extractive"
+    assert "85 %" in out["answer"] and out["citations"][0]["n"] == 1
+    assert set(out["timings_ms"]) == {"detect", "embed", "search", "compose", "total"}
+
+
+def test_plain_ask_lists_numbered_sources_and_refuses_in_the_askers_language(helpdesk_env):
+    out = _run(["ask", BG_QUESTION], helpdesk_env).stdout
+    assert out.startswith("Според документите:")
+    assert "\n[1] " in out and "§ " in out
+    refused = _run(["ask", "Quelle est la capitale de la France ?", "--lang", "fr"], helpdesk_env).stdout
+    assert refused.startswith("Je ne peux pas répondre") and "[1]" not in refused
+
+
+def test_chat_keeps_the_conversation(helpdesk_env):
+    result = subprocess.run(HELPDESK + ["chat"], env=helpdesk_env, capture_output=True, text=True, timeout=300,
+                            input="What is the co-financing rate for less developed regions?\nAnd for transition regions?\n")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.split("\n? ")[:2]
+    assert "85 %" in first and "60 %" in second
+
+
+def test_ask_streams_from_an_llm_endpoint(helpdesk_env):
+    from tests.qa.openai_server import OpenAIProtocolServer
+
+    with OpenAIProtocolServer() as server:
+        env = {**helpdesk_env, "HELPDESK_LLM_BASE_URL": server.base_url, "HELPDESK_LLM_MODEL": "cite-first"}
+        out = _run(["ask", BG_QUESTION], env).stdout
+        assert server.requests[-1]["body"]["stream"] is True
+        assert "[1]" in out.split("\n\n")[0] and "\n[1] " in out
+        as_json = json.loads(_run(["ask", BG_QUESTION, "--json"], env).stdout)
+        assert as_json["composer"] == "llm" and server.requests[-1]["body"]["stream"] is False
+        env["HELPDESK_LLM_BASE_URL"] = "http://127.0.0.1:9/v1"
+        fallback = _run(["ask", BG_QUESTION], env)
+        assert "answered extractively" in fallback.stderr and "85 %" in fallback.stdout
+
+
+def test_ask_errors_are_named(helpdesk_env):
+    result = _run(["ask", "What is ESF+?", "--filter", "colour=red"], helpdesk_env, check=False)
+    assert result.returncode == 2 and "unknown filter 'colour'" in result.stderr
+    result = _run(["ask", "What is ESF+?", "--composer", "llm"], helpdesk_env, check=False)
+    assert result.returncode == 2 and "HELPDESK_LLM_BASE_URL" in result.stderr
