@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from common.embedder import Embedder
 from common.language import detect_language
 from common.schema import Answer
@@ -18,6 +16,7 @@ from qa.compose.base import ComposeRequest, Composition
 from qa.compose.extractive import ExtractiveComposer
 from qa.compose.llm import LLMComposer, finish
 from qa.condense import condense
+from qa.evidence import passage_similarity, unmatched_years
 from qa.llm import ChatClient, LLMError, LLMNotConfiguredError
 from qa.rerank import LLMReranker
 from qa.retriever import Retriever
@@ -90,9 +89,12 @@ class Helpdesk:
         t = time.perf_counter()
         request = ComposeRequest(standalone, lang, retrieval.hits, retrieval.query_vector,
                                  latest_turn=question if standalone != question else None)
-        evidence = self._evidence(request)
-        diagnostics["evidence"] = round(evidence, 4)
-        if evidence < self.settings.answer.min_evidence:
+        similarity = passage_similarity(self.embedder, standalone, request.hits, request.query_vector)
+        diagnostics["evidence"] = round(similarity, 4)
+        other_years = unmatched_years(question, request.hits)
+        if other_years:
+            diagnostics["refused_because"] = f"no passage found mentions {', '.join(other_years)}"
+        if similarity < self.settings.answer.min_evidence or other_years:
             composition = Composition(refusal(lang), answerable=False)
             composer_name = "llm" if use_llm else "extractive"
         elif use_llm:
@@ -124,16 +126,6 @@ class Helpdesk:
         if choice == "llm" and self.llm is None:
             raise LLMNotConfiguredError()
         return choice == "llm" or (choice == "auto" and self.llm is not None)
-
-    def _evidence(self, request: ComposeRequest) -> float:
-        """Best cosine similarity between the question and a retrieved passage (0 when nothing was found)."""
-        if not request.hits:
-            return 0.0
-        query = (np.asarray(request.query_vector, dtype=np.float32) if request.query_vector is not None
-                 else self.embedder.embed_queries([request.question])[0])
-        passages = self.embedder.embed_passages([hit.text for hit in request.hits])
-        norms = np.linalg.norm(passages, axis=1) * max(float(np.linalg.norm(query)), 1e-9)
-        return float(np.max(passages @ query / np.where(norms == 0, 1, norms)))
 
     def _compose_with_llm(self, request: ComposeRequest, stream: bool,
                           diagnostics: dict[str, Any]) -> Iterator[StreamEvent]:
