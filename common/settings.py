@@ -31,6 +31,9 @@ class StoreSettings(BaseSettings):
     # qdrant-client's own local mode (a stand-in for a server in tests): a path, or ":memory:".
     local_path: str | None = None
     timeout_s: float = 30.0
+    # Collection layout on a distributed Qdrant (the docker-compose `cluster` profile); unset = Qdrant's defaults.
+    shard_number: int | None = None
+    replication_factor: int | None = None
 
 
 class EmbedSettings(BaseSettings):
@@ -107,6 +110,22 @@ class AnswerSettings(BaseSettings):
     rerank: str = Field("none", description="none | llm")
 
 
+class ServiceSettings(BaseSettings):
+    model_config = _group("HELPDESK_")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Comma-separated bearer keys: admin keys guard upload and delete; API keys, when set, guard the public routes.
+    admin_keys: str = Field("", description="HELPDESK_ADMIN_KEYS")
+    api_keys: str = Field("", description="HELPDESK_API_KEYS")
+    max_upload_mb: float = 50.0
+    # Requests answered at once; more get 503 at once instead of queueing (HELPDESK_MAX_CONCURRENT).
+    max_concurrent: int = 8
+
+    def keys(self, kind: str) -> list[str]:
+        return [k.strip() for k in getattr(self, f"{kind}_keys").split(",") if k.strip()]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore")
 
@@ -119,6 +138,7 @@ class Settings(BaseSettings):
     search: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @property
     def cache_dir(self) -> Path:

@@ -25,7 +25,8 @@ def open_store(settings: Settings) -> VectorStore:
     if s.url or s.local_path:
         from common.store.server import ServerStore
 
-        return ServerStore(s.collection, url=s.url, api_key=s.api_key, local_path=s.local_path, timeout_s=s.timeout_s)
+        return ServerStore(s.collection, url=s.url, api_key=s.api_key, local_path=s.local_path, timeout_s=s.timeout_s,
+                           shard_number=s.shard_number, replication_factor=s.replication_factor)
     from common.store.edge import EdgeStore
 
     return EdgeStore(settings.store_dir, s.collection)

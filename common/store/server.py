@@ -36,9 +36,12 @@ def _filter(must: Conditions | None, must_not: Conditions | None = None) -> mode
 class ServerStore:
     def __init__(
         self, collection: str, url: str | None = None, api_key: str | None = None,
-        local_path: str | None = None, timeout_s: float = 30.0,
+        local_path: str | None = None, timeout_s: float = 30.0, shard_number: int | None = None,
+        replication_factor: int | None = None,
     ) -> None:
         self.collection = collection
+        # Only a distributed (cluster) server uses these; None leaves Qdrant's defaults.
+        self._layout = {"shard_number": shard_number, "replication_factor": replication_factor}
         self._remote = bool(url)
         if url:
             self.engine = f"qdrant server ({url})"
@@ -72,6 +75,7 @@ class ServerStore:
                 "create collection", self._client.create_collection, self.collection,
                 vectors_config={DENSE_VECTOR: models.VectorParams(size=info.dim, distance=models.Distance.COSINE)},
                 sparse_vectors_config={SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                **{k: v for k, v in self._layout.items() if v is not None and self._remote},
             )
             # Local mode ignores payload indexes (and warns); a server needs them for fast filters.
             for name in INDEXED_FIELDS if self._remote else ():
