@@ -1,4 +1,4 @@
-"""`helpdesk` command line: ingest, search, ask, chat, status, corpus download."""
+"""`helpdesk` command line: ingest, search, ask, chat, serve, status, feedback export, corpus download."""
 
 from __future__ import annotations
 
@@ -17,10 +17,14 @@ from common.schema import STATE_READY
 from common.settings import Settings
 from common.store import StoreError
 from common.embedder import EmbedderError
+from service.eval_cli import eval_app
 
 app = typer.Typer(help="Funding Helpdesk: cited answers over EU funding documents.", no_args_is_help=True)
 corpus_app = typer.Typer(help="The sample corpus and the official texts.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+feedback_app = typer.Typer(help="Answer feedback collected by the service.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+app.add_typer(eval_app, name="eval")
 # soft_wrap: error lines carry file paths that tests and users grep; never break them.
 console = Console(stderr=True, soft_wrap=True)
 
@@ -268,6 +272,43 @@ def chat(
         if helpdesk:
             helpdesk.close()
         runtime.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to bind (default HELPDESK_HOST, 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default HELPDESK_PORT, 8000).")] = None,
+    ui: Annotated[bool, typer.Option(help="Mount the Gradio chat UI at /.")] = True,
+) -> None:
+    """The HTTP API (/docs), the OpenAI-compatible endpoint and the chat UI on one port."""
+    import uvicorn
+
+    from service.api import create_app
+
+    settings = Settings()
+    try:
+        application = create_app(settings, with_ui=ui)
+    except (StoreError, EmbedderError) as exc:
+        _fail(str(exc))
+    uvicorn.run(application, host=host or settings.service.host, port=port or settings.service.port,
+                log_level="info")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write (the evals dataset format).")] = Path("feedback.jsonl"),
+) -> None:
+    """Write the stored answer feedback as eval questions for evaluators to curate."""
+    from service.feedback import FeedbackStore, to_eval_questions
+
+    settings = Settings()
+    store = FeedbackStore(settings.data_dir / "feedback.sqlite")
+    try:
+        questions = to_eval_questions(store.rows())
+    finally:
+        store.close()
+    out.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions), encoding="utf-8")
+    console.print(f"wrote {len(questions)} questions to {out}")
 
 
 @app.command()

@@ -1,0 +1,91 @@
+"""The FastAPI application: routers per area, JSON errors, metrics and a concurrency limit, the UI at /."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from common.embedder import EmbedderError
+from common.settings import Settings
+from common.store import EmbeddingMismatchError, StoreError
+from qa.helpdesk import QuestionError
+from qa.llm import LLMError, LLMNotConfiguredError
+from qa.retriever import FilterError
+from service.api.metrics import ConcurrencyLimit, MetricsMiddleware
+from service.api.routes import answers, documents, feedback, health, openai_compat
+from service.api.state import AppState
+
+
+def _error(status: int, code: str, message, **extra) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
+    state = AppState(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        state.warm_up()
+        yield
+        state.close()
+
+    app = FastAPI(title="Funding Helpdesk", version="0.1.0", lifespan=lifespan,
+                  description="Cited answers over EU funding documents, in the asker's language.")
+    app.state.core = state
+    for router in (health.router, answers.router, openai_compat.router, documents.router, feedback.router):
+        app.include_router(router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_input(request: Request, exc: RequestValidationError):
+        fields = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]} for e in exc.errors()]
+        names = ", ".join(f["field"] or "body" for f in fields)
+        return _error(422, "invalid_input", f"invalid input: {names}", fields=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        codes = {401: "unauthorized", 404: "not_found", 413: "too_large", 415: "unsupported_type", 422: "invalid_input"}
+        response = _error(exc.status_code, codes.get(exc.status_code, "error"), exc.detail)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(FilterError)
+    async def bad_filter(request: Request, exc: FilterError):
+        return _error(422, "invalid_input", str(exc), fields=[{"field": "filters", "message": str(exc)}])
+
+    @app.exception_handler(QuestionError)
+    async def bad_question(request: Request, exc: QuestionError):
+        field = "composer" if "composer" in str(exc) else "question"
+        return _error(422, "invalid_input", str(exc), fields=[{"field": field, "message": str(exc)}])
+
+    @app.exception_handler(LLMNotConfiguredError)
+    async def no_llm(request: Request, exc: LLMNotConfiguredError):
+        return _error(422, "invalid_input", str(exc), fields=[{"field": "composer", "message": str(exc)}])
+
+    @app.exception_handler(LLMError)
+    async def llm_down(request: Request, exc: LLMError):
+        return _error(503, "llm_unavailable", str(exc))
+
+    @app.exception_handler(EmbeddingMismatchError)
+    async def mismatch(request: Request, exc: EmbeddingMismatchError):
+        return _error(503, "index_mismatch", str(exc))
+
+    @app.exception_handler(StoreError)
+    async def store_down(request: Request, exc: StoreError):
+        return _error(503, "store_unavailable", str(exc))
+
+    @app.exception_handler(EmbedderError)
+    async def embedder_down(request: Request, exc: EmbedderError):
+        return _error(503, "model_unavailable", str(exc))
+
+    if with_ui:
+        from service.ui import mount_ui
+
+        app = mount_ui(app, state)
+    app.add_middleware(ConcurrencyLimit, limit=state.settings.service.max_concurrent, metrics=state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    return app

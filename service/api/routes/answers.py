@@ -1,0 +1,43 @@
+"""Ask, search and reply drafts: the same JSON shapes as `helpdesk ask --json` / `helpdesk search --json`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from qa.draft import draft_reply
+from qa.retriever import parse_filters
+from service.api.auth import require_api_key
+from service.api.deps import core
+from service.api.schemas import AskRequest, DraftRequest, SearchRequest
+from service.api.state import AppState
+
+router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Depends(require_api_key)])
+
+
+@router.post("/ask")
+def ask(body: AskRequest, state: AppState = Depends(core)) -> dict:
+    """A cited answer in the asker's language, or a refusal (`answerable: false`)."""
+    answer = state.helpdesk.ask(
+        body.question, language=body.language, language_hint=body.language_hint, filters=parse_filters(body.filters),
+        composer=body.composer, history=[t.model_dump() for t in body.history], k=body.k, mode=body.mode,
+    )
+    state.metrics.count_answer(answer.answerable, answer.composer)
+    return answer.to_json_dict()
+
+
+@router.post("/search")
+def search(body: SearchRequest, state: AppState = Depends(core)) -> dict:
+    result = state.helpdesk.retriever.search(body.query, k=body.k, mode=body.mode, language=body.language,
+                                             filters=parse_filters(body.filters))
+    return {"query": body.query, "language": result.language,
+            "results": [hit.model_dump() for hit in result.hits], "timings_ms": result.timings_ms}
+
+
+@router.post("/draft")
+def draft(body: DraftRequest, state: AppState = Depends(core)) -> dict:
+    """A reply draft for helpdesk staff, in the inquiry's language, with numbered references."""
+    answer = state.helpdesk.ask(body.inquiry, language=body.language, filters=parse_filters(body.filters))
+    state.metrics.count_answer(answer.answerable, answer.composer)
+    return {"language": answer.language, "draft": draft_reply(answer, body.sender_name),
+            "answerable": answer.answerable, "citations": [c.model_dump() for c in answer.citations],
+            "timings_ms": answer.timings_ms}

@@ -1,0 +1,110 @@
+"""Documents: list, upload (admin), delete (admin), and the original file so citations can link to a page."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
+from fastapi.responses import FileResponse
+
+from common.schema import STATE_READY
+from ingest.loaders import READERS, is_supported
+from ingest.pipeline import Ingestor
+from service.api.auth import require_admin, require_api_key
+from service.api.deps import core
+from service.api.state import AppState
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+def _documents(state: AppState, doc_id: str | None = None) -> dict[str, dict]:
+    must = {"state": STATE_READY, **({"doc_id": doc_id} if doc_id else {})}
+    documents: dict[str, dict] = {}
+    fields = ["doc_id", "title", "source", "language", "url", "fund", "country", "doc_type", "period", "chunk_count",
+              "page_end"]
+    for _, payload in state.runtime.store.scroll(must, fields):
+        doc = documents.setdefault(payload["doc_id"], {k: payload.get(k) for k in fields if k != "page_end"} | {"pages": 0})
+        doc["pages"] = max(doc["pages"], payload.get("page_end") or 0)
+    return documents
+
+
+@router.get("", dependencies=[Depends(require_api_key)])
+def list_documents(state: AppState = Depends(core)) -> dict:
+    documents = sorted(_documents(state).values(), key=lambda d: (d["language"], d["title"]))
+    return {"documents": documents, "count": len(documents)}
+
+
+def safe_filename(name: str | None) -> str:
+    """The last path component only, in safe characters: '../../etc/passwd' -> 'passwd'."""
+    base = Path((name or "").replace("\\", "/")).name
+    cleaned = _UNSAFE.sub("_", base).strip("._")
+    if not cleaned or "." not in cleaned:
+        raise HTTPException(422, detail=f"file name {name!r} has no usable name and extension")
+    return cleaned
+
+
+@router.post("", status_code=201, dependencies=[Depends(require_admin)])
+def upload_document(file: UploadFile = File(...), state: AppState = Depends(core)) -> dict:
+    """Ingest one file through the same pipeline as `helpdesk ingest`; its type is checked by its content."""
+    name = safe_filename(file.filename)
+    if not is_supported(Path(name)):
+        raise HTTPException(415, detail=f"{name}: unsupported type; use one of {', '.join(sorted(READERS))}")
+    limit = int(state.settings.service.max_upload_mb * 1024 * 1024)
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, detail=f"{name}: larger than {state.settings.service.max_upload_mb:g} MB")
+    if not data:
+        raise HTTPException(422, detail=f"{name}: the file is empty")
+    state.uploads_dir.mkdir(parents=True, exist_ok=True)
+    target = state.uploads_dir / name
+    staged = state.uploads_dir / f".{name}.part"
+    with state.ingest_lock:
+        staged.write_bytes(data)
+        previous = target.read_bytes() if target.exists() else None
+        staged.replace(target)
+        summary = Ingestor(state.settings, state.runtime.store, state.runtime.embedder).ingest([target])
+        if summary.failed:
+            failure = summary.failed[0]
+            # The index is unchanged on failure; put the file system back the same way.
+            if previous is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_bytes(previous)
+            state.metrics.ingested.labels("failed").inc()
+            raise HTTPException(422, detail={"code": failure.code, "message": failure.message, "file": name})
+    status = "new" if summary.new else "updated" if summary.updated else "unchanged"
+    state.metrics.ingested.labels(status).inc()
+    documents = [d for d in _documents(state).values() if Path(d["source"]).resolve() == target.resolve()]
+    return {"status": status, "chunks": summary.chunks, "warnings": summary.warnings,
+            "document": documents[0] if documents else None}
+
+
+@router.delete("/{doc_id}", dependencies=[Depends(require_admin)])
+def delete_document(doc_id: str, state: AppState = Depends(core)) -> dict:
+    with state.ingest_lock:
+        found = _documents(state, doc_id).get(doc_id)
+        if found is None:
+            raise HTTPException(404, detail=f"no document {doc_id!r}")
+        state.runtime.store.delete({"doc_id": doc_id})
+        state.runtime.store.flush()
+        source = Path(found["source"]).resolve()
+        if source.parent == state.uploads_dir.resolve():
+            source.unlink(missing_ok=True)
+    return {"deleted": doc_id}
+
+
+@router.get("/{doc_id}/file", dependencies=[Depends(require_api_key)])
+def document_file(doc_id: str, state: AppState = Depends(core)):
+    """The original file (link citations to `.../file#page=N`); only files that were ingested are served."""
+    found = _documents(state, doc_id).get(doc_id)
+    if found is None:
+        raise HTTPException(404, detail=f"no document {doc_id!r}")
+    path = Path(found["source"])
+    if not path.is_file():
+        raise HTTPException(404, detail=f"the original of {doc_id!r} is no longer at {found['source']}")
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type, filename=path.name,
+                        content_disposition_type="inline")

@@ -1,0 +1,49 @@
+"""What the routes share: settings, the store and embedder, the helpdesk, the ingest lock, feedback, metrics."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from common.runtime import Runtime
+from common.settings import Settings
+from qa.helpdesk import Helpdesk
+from service.api.metrics import Metrics
+from service.feedback import FeedbackStore
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    runtime: Runtime = field(init=False)
+    metrics: Metrics = field(default_factory=Metrics)
+    # One ingest at a time: uploads and deletes are serialised; queries keep running meanwhile.
+    ingest_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.runtime = Runtime(self.settings)
+
+    @cached_property
+    def helpdesk(self) -> Helpdesk:
+        return Helpdesk(self.settings, self.runtime.store, self.runtime.embedder)
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        return FeedbackStore(self.settings.data_dir / "feedback.sqlite")
+
+    @property
+    def uploads_dir(self):
+        return self.settings.data_dir / "uploads"
+
+    def warm_up(self) -> None:
+        """Load the embedding model and open the store now, so the first question does not pay for it."""
+        self.runtime.embedder.embed_queries(["warm-up"])
+        self.runtime.store.collection_info()
+
+    def close(self) -> None:
+        if "helpdesk" in self.__dict__:
+            self.helpdesk.close()
+        if "feedback" in self.__dict__:
+            self.feedback.close()
+        self.runtime.close()

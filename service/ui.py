@@ -1,0 +1,175 @@
+"""The Gradio UI, mounted on the API app at /: Chat for providers, Draft for staff, Documents for admins.
+
+The UI calls the same AppState as the API, in process. Everything that comes from documents (answer quotes,
+titles, sections) is HTML-escaped before rendering, so a document cannot inject markup or script into the page.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import gradio as gr
+from fastapi import FastAPI, HTTPException
+
+from common.schema import Answer
+from common.settings import SERVED_LANGUAGES
+from qa.draft import draft_reply
+from qa.retriever import parse_filters
+from service.api.state import AppState
+
+AUTO = "auto"
+
+
+def _escape(text: str) -> str:
+    """Plain text for a Markdown renderer: HTML escaped, Markdown link/emphasis syntax neutralised."""
+    escaped = html.escape(text, quote=False)
+    return escaped.replace("[", "&#91;").replace("]", "&#93;").replace("*", "&#42;").replace("_", "&#95;") \
+        .replace("`", "&#96;")
+
+
+def render_answer(answer: Answer) -> str:
+    """Answer text, then numbered sources with title, page, section and a link to the page of the original."""
+    lines = [_escape(line) for line in answer.answer.splitlines()]
+    if answer.citations:
+        lines += ["", "---"]
+    for c in answer.citations:
+        page = f", p. {c.page_start}" if c.page_start else ""
+        section = f" — § {_escape(c.section)}" if c.section else ""
+        link = f"/v1/documents/{quote(c.doc_id)}/file" + (f"#page={c.page_start}" if c.page_start else "")
+        lines.append(f"&#91;{c.n}&#93; [{_escape(c.title)}]({link}) ({c.language}{page}){section}")
+    return "\n".join(lines)
+
+
+def _filters(fund: str, country: str, doc_type: str) -> dict:
+    chosen = {"fund": fund, "country": country, "doc_type": doc_type}
+    return parse_filters({k: v for k, v in chosen.items() if v and v != AUTO})
+
+
+def build_ui(state: AppState) -> gr.Blocks:
+    languages = [AUTO, *SERVED_LANGUAGES]
+    with gr.Blocks(title="Funding Helpdesk") as ui:
+        gr.Markdown("## Funding Helpdesk\nAsk about ESF+ and ERDF rules in your language; every answer cites its sources.")
+        with gr.Tab("Chat"):
+            chatbot = gr.Chatbot(label="Helpdesk", height=480, sanitize_html=True, elem_id="chat",
+                                 feedback_options=("Like", "Dislike"))
+            with gr.Row():
+                question = gr.Textbox(label="Your question", placeholder="Какъв е процентът на съфинансиране…",
+                                      scale=4, elem_id="question")
+                send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            with gr.Row():
+                language = gr.Dropdown(languages, value=AUTO, label="Answer language")
+                fund = gr.Dropdown([AUTO, "ESF+", "ERDF"], value=AUTO, label="Fund")
+                country = gr.Textbox(label="Country (ISO code)", value="")
+                doc_type = gr.Dropdown([AUTO, "regulation", "guide", "call", "national-act"], value=AUTO,
+                                       label="Document type")
+            answers = gr.State([])  # the Answer JSON behind each assistant message, for feedback
+
+            def respond(text, history, kept, lang, fund_value, country_value, doc_type_value):
+                text = (text or "").strip()
+                if not text:
+                    return "", history, kept
+                turns = [{"role": m["role"], "content": m.get("metadata", {}).get("plain", m["content"])
+                          if isinstance(m.get("metadata"), dict) else m["content"]} for m in history]
+                answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang, history=turns,
+                                            filters=_filters(fund_value, country_value, doc_type_value))
+                state.metrics.count_answer(answer.answerable, answer.composer)
+                history = history + [{"role": "user", "content": _escape(text)},
+                                     {"role": "assistant", "content": render_answer(answer)}]
+                return "", history, kept + [answer.to_json_dict()]
+
+            inputs = [question, chatbot, answers, language, fund, country, doc_type]
+            send.click(respond, inputs, [question, chatbot, answers])
+            question.submit(respond, inputs, [question, chatbot, answers])
+
+            def rate(kept, event: gr.LikeData):
+                assistant_index = event.index // 2 if isinstance(event.index, int) else event.index[0] // 2
+                if 0 <= assistant_index < len(kept):
+                    answer = kept[assistant_index]
+                    state.feedback.add("up" if event.liked else "down", answer["question"], answer["answer"],
+                                       answer["language"], answer["answerable"], answer["citations"], None)
+
+            chatbot.like(rate, [answers], None)
+
+        with gr.Tab("Draft a reply"):
+            inquiry = gr.Textbox(label="Incoming inquiry", lines=8, elem_id="inquiry")
+            sender = gr.Textbox(label="Sender name (optional)")
+            draft_language = gr.Dropdown(languages, value=AUTO, label="Reply language")
+            make = gr.Button("Draft reply", variant="primary")
+            draft_box = gr.Textbox(label="Draft (editable)", lines=16, interactive=True, elem_id="draft")
+            download = gr.File(label="Download")
+
+            def make_draft(text, name, lang):
+                if not (text or "").strip():
+                    return "", None
+                answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang)
+                body = draft_reply(answer, name)
+                out = Path(tempfile.mkdtemp()) / "reply-draft.txt"
+                out.write_text(body, encoding="utf-8")
+                return body, str(out)
+
+            make.click(make_draft, [inquiry, sender, draft_language], [draft_box, download])
+
+        with gr.Tab("Documents"):
+            admin_key = gr.Textbox(label="Admin key", type="password")
+            table = gr.Dataframe(headers=["doc_id", "title", "language", "pages", "source"], interactive=False)
+            refresh = gr.Button("Refresh")
+            upload = gr.File(label="Upload a document (PDF, Markdown, HTML, text, DOCX)")
+            delete_id = gr.Textbox(label="doc_id to delete")
+            delete = gr.Button("Delete", variant="stop")
+            status = gr.Markdown()
+
+            def rows():
+                from service.api.routes.documents import _documents
+
+                docs = sorted(_documents(state).values(), key=lambda d: (d["language"], d["title"]))
+                return [[d["doc_id"], d["title"], d["language"], d["pages"], d["source"]] for d in docs]
+
+            def checked(key: str) -> str | None:
+                from service.api.auth import _matches
+
+                return None if _matches(key or None, state.settings.service.keys("admin")) else "A valid admin key is required."
+
+            def do_upload(key, file):
+                from service.api.routes.documents import upload_document
+
+                if (error := checked(key)) or file is None:
+                    return rows(), error or ""
+                path = Path(file if isinstance(file, str) else file.name)
+                try:
+                    with path.open("rb") as handle:
+                        result = upload_document(_Upload(path.name, handle), state)
+                except HTTPException as exc:
+                    return rows(), _escape(f"Refused: {exc.detail}")
+                return rows(), _escape(f"{result['status']}: {path.name} ({result['chunks']} chunks)")
+
+            def do_delete(key, doc_id):
+                from service.api.routes.documents import delete_document
+
+                if error := checked(key):
+                    return rows(), error
+                try:
+                    delete_document(doc_id.strip(), state)
+                except HTTPException as exc:
+                    return rows(), _escape(str(exc.detail))
+                return rows(), _escape(f"deleted {doc_id}")
+
+            refresh.click(rows, None, table)
+            upload.upload(do_upload, [admin_key, upload], [table, status])
+            delete.click(do_delete, [admin_key, delete_id], [table, status])
+            ui.load(rows, None, table)
+    return ui
+
+
+class _Upload:
+    """The two attributes of FastAPI's UploadFile that the upload route reads."""
+
+    def __init__(self, filename: str, handle) -> None:
+        self.filename = filename
+        self.file = handle
+
+
+def mount_ui(app: FastAPI, state: AppState) -> FastAPI:
+    return gr.mount_gradio_app(app, build_ui(state), path="/")

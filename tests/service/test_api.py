@@ -1,0 +1,186 @@
+"""The real app over real HTTP: uvicorn serving create_app() on a loopback port, over the embedded store."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+
+from common.settings import ServiceSettings, Settings
+from ingest.pipeline import Ingestor
+from common.runtime import Runtime
+from qa.templates import phrase
+from tests.conftest import SAMPLE_CORPUS
+
+ADMIN = {"Authorization": "Bearer admin-secret"}
+BG_QUESTION = "Какъв е максималният процент на съфинансиране за по-слабо развитите региони?"
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, embedding_cache_dir):
+    """The sample corpus in a data dir of its own (uploads and deletes must not leak into other tests)."""
+    from service.api import create_app
+
+    data_dir = tmp_path_factory.mktemp("api-data")
+    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
+    settings = Settings(data_dir=data_dir, service=ServiceSettings(admin_keys="admin-secret, other-key",
+                                                                   max_upload_mb=0.05))
+    runtime = Runtime(settings)
+    assert Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS]).ok
+    runtime.close()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+        client.data_dir = data_dir
+        yield client
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_health_and_readiness(api):
+    assert api.get("/healthz").json() == {"status": "ok"}
+    ready = api.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["chunks"] > 100
+
+
+def test_ask_has_the_cli_shape_and_answers_in_bulgarian(api):
+    body = api.post("/v1/ask", json={"question": BG_QUESTION}).json()
+    assert {"question", "language", "answer", "answerable", "composer", "citations", "timings_ms"} <= set(body)
+    assert body["language"] == "bg" and body["answerable"] and "85 %" in body["answer"]
+    assert body["citations"][0]["n"] == 1 and body["citations"][0]["doc_id"]
+
+
+def test_search_shape(api):
+    body = api.post("/v1/search", json={"query": "flat rate for indirect costs", "k": 3}).json()
+    assert body["query"] == "flat rate for indirect costs" and len(body["results"]) == 3
+    assert {"doc_id", "title", "page_start", "section", "language", "score", "text"} <= set(body["results"][0])
+
+
+@pytest.mark.parametrize("path, payload, field", [
+    ("/v1/ask", {"question": ""}, "question"),
+    ("/v1/ask", {"question": "What is ESF+?", "k": 0}, "k"),
+    ("/v1/ask", {"question": "What is ESF+?", "filters": {"colour": "red"}}, "filters"),
+    ("/v1/ask", {"question": "What is ESF+?", "composer": "llm"}, "composer"),
+    ("/v1/search", {"k": 3}, "query"),
+    ("/v1/chat/completions", {"messages": []}, "messages"),
+])
+def test_bad_input_is_422_naming_the_field(api, path, payload, field):
+    response = api.post(path, json=payload)
+    assert response.status_code == 422
+    assert field in [f["field"] for f in response.json()["error"]["fields"]]
+
+
+def test_openai_chat_completion_carries_citations(api):
+    body = api.post("/v1/chat/completions", json={"model": "funding-helpdesk", "messages": [
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": "What is the co-financing rate for less developed regions?"}]}).json()
+    content = body["choices"][0]["message"]["content"]
+    assert body["object"] == "chat.completion" and "85 %" in content and "[1]" in content
+    assert body["citations"][0]["n"] == 1 and "\n[1] " in content  # numbered source list in the content too
+    assert api.get("/v1/models").json()["data"][0]["id"] == "funding-helpdesk"
+
+
+def test_openai_streaming_follow_up(api):
+    messages = [{"role": "user", "content": "What is the co-financing rate for less developed regions?"},
+                {"role": "assistant", "content": "85 % [1]"},
+                {"role": "user", "content": "And for transition regions?"}]
+    with api.stream("POST", "/v1/chat/completions", json={"messages": messages, "stream": True}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [line[6:] for line in response.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert "60 %" in text and "[1]" in text
+    final = chunks[-1]
+    assert final["choices"][0]["finish_reason"] == "stop" and final["citations"]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+
+
+def test_draft_reply_in_the_inquirys_language(api):
+    body = api.post("/v1/draft", json={
+        "inquiry": "Здравейте, какъв е максималният процент на съфинансиране за по-слабо развитите региони? Мария",
+        "sender_name": "Мария"}).json()
+    draft = body["draft"]
+    assert body["language"] == "bg" and draft.startswith(phrase("greeting_named", "bg", name="Мария"))
+    assert phrase("references", "bg") in draft and "\n[1] " in draft and "85 %" in draft
+    assert phrase("open_points", "bg") in draft and draft.rstrip().endswith(phrase("closing", "bg"))
+
+
+def test_admin_routes_refuse_without_a_valid_key(api):
+    files = {"file": ("note.md", b"# Note\n\nSome text about funding.")}
+    assert api.post("/v1/documents", files=files).status_code == 401
+    assert api.post("/v1/documents", files=files, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert api.delete("/v1/documents/anything").status_code == 401
+    assert api.delete("/v1/documents/anything", headers={"Authorization": "Basic admin-secret"}).status_code == 401
+
+
+@pytest.mark.parametrize("name, data, status", [
+    ("malware.exe", b"MZ\x90\x00", 415),
+    ("empty.md", b"", 422),
+    ("fake.pdf", b"this is plain text, not a PDF at all", 422),
+    ("big.md", b"a" * 60_000, 413),
+    ("..", b"# x", 422),
+])
+def test_bad_uploads_are_refused_with_the_right_status(api, name, data, status):
+    response = api.post("/v1/documents", files={"file": (name, data)}, headers=ADMIN)
+    assert response.status_code == status, response.text
+    assert not any(p.name.startswith(("malware", "empty", "fake", "big")) for p in (api.data_dir / "uploads").glob("*")) \
+        if (api.data_dir / "uploads").exists() else True
+
+
+def test_upload_is_searchable_then_served_then_deleted(api):
+    text = ("---\ntitle: Kinderopvangregeling Zuidstad 2026\nlanguage: nl\nfund: [ESF+]\n---\n\n"
+            "# Kinderopvangregeling\n\nDe gemeente Zuidstad vergoedt kinderopvang voor deelnemers aan ESF+-trajecten "
+            "tot maximaal 412 euro per maand per kind.\n")
+    uploaded = api.post("/v1/documents", files={"file": ("../../etc/zuidstad.md", text.encode())}, headers=ADMIN)
+    assert uploaded.status_code == 201, uploaded.text
+    document = uploaded.json()["document"]
+    assert uploaded.json()["status"] == "new" and document["title"] == "Kinderopvangregeling Zuidstad 2026"
+    assert (api.data_dir / "uploads" / "zuidstad.md").is_file()  # the path part of the name is dropped
+    listed = {d["doc_id"] for d in api.get("/v1/documents").json()["documents"]}
+    assert document["doc_id"] in listed
+    answer = api.post("/v1/ask", json={"question": "Hoeveel vergoedt Zuidstad per maand voor kinderopvang?"}).json()
+    assert "412 euro" in answer["answer"] and answer["citations"][0]["doc_id"] == document["doc_id"]
+    original = api.get(f"/v1/documents/{document['doc_id']}/file")
+    assert original.status_code == 200 and original.content == text.encode()
+    assert api.delete(f"/v1/documents/{document['doc_id']}", headers={"Authorization": "Bearer other-key"}).status_code == 200
+    assert api.delete(f"/v1/documents/{document['doc_id']}", headers=ADMIN).status_code == 404
+    assert api.get(f"/v1/documents/{document['doc_id']}/file").status_code == 404
+    assert not (api.data_dir / "uploads" / "zuidstad.md").exists()
+
+
+def test_feedback_is_stored_and_exported_as_eval_questions(api):
+    answer = api.post("/v1/ask", json={"question": BG_QUESTION}).json()
+    created = api.post("/v1/feedback", json={"rating": "up", "question": answer["question"], "answer": answer["answer"],
+                                            "language": "bg", "answerable": True, "citations": answer["citations"]})
+    assert created.status_code == 201
+    assert api.post("/v1/feedback", json={"rating": "meh", "question": "q", "answer": "a"}).status_code == 422
+    from service.feedback import FeedbackStore, to_eval_questions
+
+    store = FeedbackStore(api.data_dir / "feedback.sqlite")
+    exported = to_eval_questions(store.rows())
+    store.close()
+    assert exported[-1]["question"] == BG_QUESTION and exported[-1]["answerable"]
+    assert exported[-1]["evidence"] and "feedback" in exported[-1]["tags"]
+
+
+def test_metrics_count_routes_and_outcomes(api):
+    api.post("/v1/ask", json={"question": "Quelle est la capitale de la France ?"})
+    text = api.get("/metrics").text
+    assert 'helpdesk_requests_total{method="POST",route="/v1/ask",status="200"}' in text
+    assert 'helpdesk_answers_total{composer="extractive",outcome="refused"}' in text
+    assert "helpdesk_request_seconds_bucket" in text
+
+
+def test_ui_is_served_at_the_root(api):
+    page = api.get("/")
+    assert page.status_code == 200 and "gradio" in page.text.lower()
