@@ -1,0 +1,100 @@
+"""The chat page in a real headless Chromium (Debian's chromium + chromedriver, installed by .ci/run).
+
+Asks a question in Bulgarian, waits for the answer with a numbered source, saves a screenshot, and checks that
+markup planted in a document is shown as text, not executed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from common.runtime import Runtime
+from common.settings import Settings
+from ingest.pipeline import Ingestor
+from tests.conftest import ROOT, SAMPLE_CORPUS
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+SCREENSHOT_DIR = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR", ROOT / "data" / "screenshots"))
+# Markdown loses its tags at ingest, but its title keeps them; a plain-text file keeps them in the body.
+PLANTED_MD = ("---\ntitle: \"<img src=x onerror=alert(1)> Planted guide\"\nlanguage: en\n---\n\n"
+              "# Planted guide\n\nThe planted guide says the kindergarten allowance is 777 euro per child per month.\n")
+PLANTED_TXT = ("The planted notice says the swimming allowance is 555 euro <script>alert('x')</script> per child "
+               "per month <b>bold</b>.\n")
+
+
+@pytest.fixture(scope="module")
+def ui_url(tmp_path_factory, embedding_cache_dir):
+    from service.api import create_app
+
+    corpus = tmp_path_factory.mktemp("ui-corpus")
+    (corpus / "planted.md").write_text(PLANTED_MD, encoding="utf-8")
+    (corpus / "planted-notice.txt").write_text(PLANTED_TXT, encoding="utf-8")
+    data_dir = tmp_path_factory.mktemp("ui-data")
+    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
+    settings = Settings(data_dir=data_dir)
+    runtime = Runtime(settings)
+    assert Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS, corpus]).ok
+    runtime.close()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1400", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def ask(browser, url: str, question: str, expect: str) -> str:
+    browser.get(url)
+    box = WebDriverWait(browser, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
+    box.send_keys(question)
+    browser.find_element(By.CSS_SELECTOR, "#ask").click()
+    WebDriverWait(browser, 120).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#chat"), expect))
+    return browser.find_element(By.CSS_SELECTOR, "#chat").text
+
+
+def test_bulgarian_question_gets_an_answer_with_a_numbered_source(browser, ui_url):
+    chat = ask(browser, ui_url, "Какъв е максималният процент на съфинансиране за по-слабо развитите региони?",
+               "Според документите")
+    assert "85 %" in chat and "[1]" in chat
+    link = browser.find_element(By.CSS_SELECTOR, "#chat a[href*='/v1/documents/']")
+    assert "#page=" in link.get_attribute("href") or "/file" in link.get_attribute("href")
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOT_DIR / "chat-bg.png"
+    browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+
+
+def test_document_markup_renders_as_text(browser, ui_url):
+    chat = ask(browser, ui_url, "How much is the kindergarten allowance in the planted guide per child?", "777 euro")
+    assert "<img src=x onerror=alert(1)> Planted guide" in chat  # the title, shown literally
+    chat = ask(browser, ui_url, "How much is the swimming allowance in the planted notice per child?", "555 euro")
+    assert "<script>alert('x')</script>" in chat and "<b>bold</b>" in chat
+    assert not browser.find_elements(By.CSS_SELECTOR, "#chat script, #chat img[src='x'], #chat b")
