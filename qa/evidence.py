@@ -34,8 +34,9 @@ def passage_similarity(embedder: Embedder, question: str, hits: Sequence[SearchH
 
 
 def unmatched_years(question: str, hits: Sequence[SearchHit]) -> list[str]:
-    """Years or periods the question names that no passage mentions."""
-    mentioned = {year for hit in hits for year in _YEAR.findall(hit.text)}
+    """Years or periods the question names that no passage mentions (in its text, title, section or file name)."""
+    mentioned = {year for hit in hits for field in (hit.text, hit.title, hit.section or "", hit.source)
+                 for year in _YEAR.findall(field)}
     missing: list[str] = []
     rest = question
     for match in _PERIOD.finditer(question):

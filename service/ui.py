@@ -32,7 +32,11 @@ def _escape(text: str) -> str:
 
 def render_answer(answer: Answer) -> str:
     """Answer text, then numbered sources with title, page, section and a link to the page of the original."""
-    lines = [_escape(line) for line in answer.answer.splitlines()]
+    lines: list[str] = []
+    for line in answer.answer.splitlines():
+        if lines and lines[-1].startswith("- ") and not line.startswith("- "):
+            lines.append("")  # end the Markdown list, or the closing line joins the last item
+        lines.append(_escape(line))
     if answer.citations:
         lines += ["", "---"]
     for c in answer.citations:

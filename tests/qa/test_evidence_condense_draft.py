@@ -1,0 +1,49 @@
+from common.schema import Answer, Citation, SearchHit
+from qa.condense import condense, is_follow_up, subject_terms
+from qa.draft import draft_reply, reference_line
+from qa.evidence import unmatched_years
+from qa.templates import phrase
+
+
+def hit(text: str, title: str = "Guide", source: str = "corpus/g.md") -> SearchHit:
+    return SearchHit(doc_id="d", title=title, source=source, page_start=1, page_end=1, section=None, language="en",
+                     score=0.9, text=text)
+
+
+def test_years_the_passages_do_not_mention_are_reported():
+    hits = [hit("Expenditure is eligible until 31 December 2029 for the 2021-2027 programmes.")]
+    assert unmatched_years("What are the rates in the 2028-2034 period?", hits) == ["2028-2034"]
+    assert unmatched_years("What were the rates in 2007–13?", hits) == ["2007–13"]
+    assert unmatched_years("Which rules apply in 2021–27?", hits) == []
+    assert unmatched_years("Is spending in 2029 eligible?", hits) == []
+    assert unmatched_years("What was the minimum wage in 2025?", hits) == ["2025"]
+    assert unmatched_years("Article 1060 of the rules?", hits) == []  # not a year: outside 1900-2099 is not it
+    # the year may be in the title or the file name rather than the chunk text
+    assert unmatched_years("ESF 2007-2013 maximum?", [hit("maximum € 5.000.000", source="nl/ESF_2007-2013.md")]) == []
+
+
+def test_follow_ups_carry_the_previous_subject():
+    assert is_follow_up("And for transition regions?") and is_follow_up("Et pour les régions en transition ?")
+    assert not is_follow_up("Which horizontal principles must every programme respect under the regulation?")
+    assert subject_terms("What is the co-financing rate for less developed regions?", "And for transition regions?") \
+        == ["co-financing", "rate", "less", "developed"]
+    history = [{"role": "user", "content": "Какъв е процентът на съфинансиране за по-слабо развитите региони?"},
+               {"role": "assistant", "content": "85 % [1]"}]
+    standalone = condense(history, "А за регионите в преход?")
+    assert standalone.startswith("А за регионите в преход?") and "съфинансиране" in standalone
+    assert condense([], "And for transition regions?") == "And for transition regions?"
+
+
+def test_draft_reply_frames_the_answer_in_the_inquirys_language():
+    citation = Citation(n=1, doc_id="cpr", title="Règlement (UE) 2021/1060", source="fr/cpr.pdf",
+                        url="https://example.org/cpr.pdf", page_start=90, page_end=91, section="Article 112",
+                        language="fr", score=0.9, text="...")
+    assert reference_line(citation) == ("[1] Règlement (UE) 2021/1060, pp. 90-91, Article 112, "
+                                        "https://example.org/cpr.pdf#page=90")
+    answer = Answer(question="q", language="nl", answer="Het percentage is 85 % [1].", answerable=True,
+                    composer="extractive", citations=[citation])
+    draft = draft_reply(answer, "Anna")
+    assert draft.startswith(phrase("greeting_named", "nl", name="Anna")) and phrase("references", "nl") in draft
+    refused = Answer(question="q", language="et", answer=phrase("refusal", "et"), answerable=False, composer="extractive")
+    text = draft_reply(refused)
+    assert text.startswith(phrase("greeting", "et")) and phrase("references", "et") not in text
