@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from common.language import detect_language
 from common.runtime import Runtime
 from common.settings import Settings
 from qa.helpdesk import Helpdesk
@@ -37,7 +38,13 @@ class AppState:
         return self.settings.data_dir / "uploads"
 
     def warm_up(self) -> None:
-        """Load the embedding model and open the store now, so the first question does not pay for it."""
+        """Load the models and open the store now, so that no early question pays seconds for it.
+
+        Lingua loads a script's language models the first time it meets that script; one sentence in each of
+        Latin, Cyrillic and Greek loads them all.
+        """
+        for text in ("Which costs are eligible?", "Какви разходи са допустими?", "Ποιες δαπάνες είναι επιλέξιμες;"):
+            detect_language(text, languages=tuple(self.settings.languages))
         self.runtime.embedder.embed_queries(["warm-up"])
         self.runtime.store.collection_info()
 
