@@ -75,8 +75,9 @@ def build_ui(state: AppState) -> gr.Blocks:
                 text = (text or "").strip()
                 if not text:
                     return "", history, kept
-                turns = [{"role": m["role"], "content": m.get("metadata", {}).get("plain", m["content"])
-                          if isinstance(m.get("metadata"), dict) else m["content"]} for m in history]
+                # The conversation as asked and answered, not as rendered (escaped) in the chat window.
+                turns = [turn for a in kept for turn in ({"role": "user", "content": a["question"]},
+                                                         {"role": "assistant", "content": a["answer"]})]
                 answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang, history=turns,
                                             filters=_filters(fund_value, country_value, doc_type_value))
                 state.metrics.count_answer(answer.answerable, answer.composer)
@@ -102,7 +103,8 @@ def build_ui(state: AppState) -> gr.Blocks:
             sender = gr.Textbox(label="Sender name (optional)")
             draft_language = gr.Dropdown(languages, value=AUTO, label="Reply language")
             make = gr.Button("Draft reply", variant="primary")
-            draft_box = gr.Textbox(label="Draft (editable)", lines=16, interactive=True, elem_id="draft")
+            draft_box = gr.Textbox(label="Draft (editable)", lines=16, interactive=True, elem_id="draft",
+                                   buttons=["copy"])
             download = gr.File(label="Download")
 
             def make_draft(text, name, lang):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -9,9 +10,13 @@ from functools import cached_property
 from common.language import detect_language
 from common.runtime import Runtime
 from common.settings import Settings
+from common.store import StoreError
 from qa.helpdesk import Helpdesk
 from service.api.metrics import Metrics
 from service.feedback import FeedbackStore
+
+
+log = logging.getLogger("helpdesk")
 
 
 @dataclass
@@ -46,7 +51,11 @@ class AppState:
         for text in ("Which costs are eligible?", "Какви разходи са допустими?", "Ποιες δαπάνες είναι επιλέξιμες;"):
             detect_language(text, languages=tuple(self.settings.languages))
         self.runtime.embedder.embed_queries(["warm-up"])
-        self.runtime.store.collection_info()
+        try:
+            self.runtime.store.collection_info()
+        except StoreError as exc:
+            # Start anyway: /healthz answers, /readyz and the routes say 503 until the store is back.
+            log.warning("store not reachable at start: %s", exc)
 
     def close(self) -> None:
         if "helpdesk" in self.__dict__:
