@@ -184,3 +184,33 @@ def test_metrics_count_routes_and_outcomes(api):
 def test_ui_is_served_at_the_root(api):
     page = api.get("/")
     assert page.status_code == 200 and "gradio" in page.text.lower()
+
+
+# Property test over the API's own OpenAPI schema: whatever JSON arrives, the answer is never a 500.
+from hypothesis import HealthCheck, given, settings as hypothesis_settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) |
+                    st.text(max_size=40), lambda inner: st.lists(inner, max_size=4) |
+                    st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=8)
+
+
+def _bodies(api, path: str):
+    schema = api.get("/openapi.json").json()
+    ref = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    fields = list(schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"])
+    return st.one_of(JSON, st.dictionaries(st.sampled_from(fields), JSON | st.text(min_size=1, max_size=60),
+                                           max_size=len(fields)))
+
+
+@pytest.mark.parametrize("path", ["/v1/ask", "/v1/search", "/v1/draft", "/v1/feedback", "/v1/chat/completions"])
+def test_no_input_makes_a_500(api, path):
+    @hypothesis_settings(max_examples=15, deadline=None, derandomize=True,
+                         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(body=_bodies(api, path))
+    def run(body):
+        response = api.post(path, json=body)
+        assert response.status_code < 500, (body, response.text)
+        assert response.headers["content-type"].startswith(("application/json", "text/event-stream"))
+
+    run()
