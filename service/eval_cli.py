@@ -154,6 +154,8 @@ def _evaluate(questions: list[EvalQuestion], corpus: Path, dataset: str, presets
     info = index.describe()
     console.print(f"index {info['collection']}: {info['chunks']} chunks, "
                   + ("reused" if index.reused else f"ingested in {info['ingest_seconds']:.1f} s"))
+    if info["failed"]:
+        console.print(f"[yellow]warning:[/yellow] {len(info['failed'])} files failed to ingest (listed in the report)")
     results = []
     try:
         with Progress(*columns, console=console, transient=True) as progress:

@@ -1,0 +1,47 @@
+"""What the runner records for one question: the judged ranking, the judged answer, the timings."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class RankedHit(BaseModel):
+    rank: int
+    doc_id: str
+    source: str
+    language: str
+    score: float
+    relevant: bool
+
+
+class Citing(BaseModel):
+    n: int
+    doc_id: str
+    relevant: bool
+
+
+class QuestionRecord(BaseModel):
+    id: str
+    question: str
+    language: str
+    tags: list[str] = Field(default_factory=list)
+    gold_answerable: bool
+    has_evidence: bool
+    # Retrieval, in rank order as the retriever returned it.
+    hits: list[RankedHit] = Field(default_factory=list)
+    # Chunks in the whole index that contain an evidence snippet: the ideal ranking for nDCG.
+    relevant_in_index: int = 0
+    # Answer.
+    answer: str = ""
+    answerable: bool = False
+    composer: str = ""
+    answer_language: str = ""
+    citations: list[Citing] = Field(default_factory=list)
+    # One flag per gold fact: found in the answer text.
+    facts_found: list[bool] = Field(default_factory=list)
+    search_ms: float = 0.0
+    ask_ms: float = 0.0
+
+    @property
+    def relevance(self) -> list[bool]:
+        return [hit.relevant for hit in self.hits]

@@ -1,0 +1,142 @@
+"""The files an evaluation run leaves: results.json, one JSON line per question, a Markdown report, PNG charts;
+and for a comparison of presets, a side-by-side table and chart."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evals.charts import grouped_bars
+from evals.metrics import ANSWER_KEYS, DEFINITIONS, LATENCY_KEYS, RETRIEVAL_KEYS, group_by
+from evals.records import QuestionRecord
+from evals.runner import RunResult
+
+QUALITY_KEYS = RETRIEVAL_KEYS + ANSWER_KEYS
+# The figures the per-group charts and the comparison chart show (all of them would be unreadable).
+GROUP_CHART_KEYS = ("recall@5", "fact_recall", "citation_precision", "language_match", "refusal_accuracy")
+COMPARE_CHART_KEYS = ("recall@1", "recall@5", "mrr@10", "ndcg@10", "fact_recall", "citation_precision",
+                      "language_match", "refusal_accuracy")
+MISSES_SHOWN = 25
+
+
+def write_json(path: Path, data: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def write_run_report(out: Path, result: RunResult, title: str) -> Path:
+    """Writes everything for one run into `out`; returns the Markdown report's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    summary, records = result.summary, result.records
+    sizes = {
+        "by_language": {lang: len(g) for lang, g in group_by(records, lambda r: [r.language]).items()},
+        "by_tag": {tag: len(g) for tag, g in group_by(records, lambda r: r.tags).items()},
+    }
+    write_json(out / "results.json", {**summary, "group_sizes": sizes})
+    (out / "questions.jsonl").write_text(
+        "".join(record.model_dump_json() + "\n" for record in records), encoding="utf-8")
+    overview = {**summary["retrieval"], **summary["answer"]}
+    grouped_bars(out / "metrics.png", f"{title}: overall", list(overview), {result.preset: list(overview.values())})
+    for name in ("by_language", "by_tag"):
+        groups = summary[name]
+        grouped_bars(out / f"{name}.png", f"{title}: {name.replace('_', ' ')}", list(groups),
+                     {key: [groups[g][key] for g in groups] for key in GROUP_CHART_KEYS})
+    report = out / "report.md"
+    report.write_text(_run_markdown(summary, records, sizes, title), encoding="utf-8")
+    return report
+
+
+def write_comparison(out: Path, results: Sequence[RunResult], index: dict[str, Any], title: str) -> Path:
+    """Side-by-side table, chart and JSON of several presets run on one index; returns the Markdown's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "compare.json", {"index": index, "presets": {r.preset: r.summary for r in results}})
+    grouped_bars(out / "compare.png", f"{title}: presets compared", list(COMPARE_CHART_KEYS),
+                 {r.preset: [_flat(r.summary)[key] for key in COMPARE_CHART_KEYS] for r in results})
+    lines = [f"# {title}: presets compared", "", _index_line(index), "",
+             _table(["preset", *QUALITY_KEYS, *LATENCY_KEYS],
+                    [[r.preset, *(_flat(r.summary)[k] for k in QUALITY_KEYS + LATENCY_KEYS)] for r in results]),
+             "", "![presets compared](compare.png)", "",
+             "Per-preset reports: " + ", ".join(f"[{r.preset}]({r.preset}/report.md)" for r in results), "",
+             *_definitions()]
+    report = out / "compare.md"
+    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return report
+
+
+def _flat(summary: dict[str, Any]) -> dict[str, Any]:
+    return {**summary["retrieval"], **summary["answer"], **summary["latency_ms"]}
+
+
+def _run_markdown(summary: dict[str, Any], records: Sequence[QuestionRecord], sizes: dict[str, dict[str, int]],
+                  title: str) -> str:
+    config = summary["config"]
+    lines = [
+        f"# {title}", "",
+        f"{summary['n']} questions ({summary['n_answerable']} answerable), preset `{config['preset']}`, "
+        f"search mode `{config['search']['mode']}`, composer `{', '.join(config['composers_used']) or '-'}`, "
+        f"top {config['k']}.", "",
+        _index_line(config.get("index", {})), "",
+        *_failures(config.get("index", {})),
+        "## Overall", "",
+        _table(["metric", "value"], [[key, value] for key, value in {**summary["retrieval"], **summary["answer"]}.items()]),
+        "", "![overall](metrics.png)", "",
+        "## Latency (ms)", "",
+        _table(list(LATENCY_KEYS), [[summary["latency_ms"][key] for key in LATENCY_KEYS]]), "",
+    ]
+    for name in ("by_language", "by_tag"):
+        groups = summary[name]
+        lines += [f"## {name.replace('_', ' ').capitalize()}", "",
+                  _table([name.split("_")[1], "n", *QUALITY_KEYS],
+                         [[g, sizes[name][g], *(groups[g][key] for key in QUALITY_KEYS)] for g in groups]),
+                  "", f"![{name}]({name}.png)", ""]
+    lines += _misses(records, config["k"])
+    lines += _definitions()
+    lines += ["", "## Configuration", "", "```json", json.dumps(config, ensure_ascii=False, indent=2), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def _index_line(index: dict[str, Any]) -> str:
+    if not index:
+        return "Index: the configured collection."
+    how = ("reused (no ingest this run)" if index.get("reused")
+           else f"ingested this run in {index.get('ingest_seconds', 0):.1f} s")
+    failed = f"; {len(index['failed'])} files failed to ingest" if index.get("failed") else ""
+    return (f"Index `{index.get('collection')}` over `{index.get('corpus')}`: {index.get('files')} files, "
+            f"{index.get('chunks')} chunks, {how}{failed}.")
+
+
+def _failures(index: dict[str, Any]) -> list[str]:
+    failed = index.get("failed", [])
+    return [*(f"- failed: {failure}" for failure in failed), ""] if failed else []
+
+
+def _misses(records: Sequence[QuestionRecord], k: int) -> list[str]:
+    misses = [r for r in records if r.gold_answerable and r.has_evidence and not any(r.relevance[:k])]
+    if not misses:
+        return []
+    rows = [[r.id, r.language, r.question, r.hits[0].source.rsplit("/", 1)[-1] if r.hits else "(none)"]
+            for r in misses[:MISSES_SHOWN]]
+    more = ["", f"... and {len(misses) - MISSES_SHOWN} more (questions.jsonl)"] if len(misses) > MISSES_SHOWN else []
+    return [f"## Answerable questions with no relevant chunk in the top {k}", "",
+            _table(["id", "lang", "question", "top hit"], rows), *more, ""]
+
+
+def _definitions() -> list[str]:
+    return ["## Metric definitions", "", *(f"- **{name}**: {text}" for name, text in DEFINITIONS.items())]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value <= 1 else f"{value:.1f}"
+    return str(value).replace("|", "\\|")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,174 @@
+"""Every metric on hand-computed cases: ties, empty retrieval, refusals, questions without facts or evidence."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from evals.metrics import (
+    answer_metrics, facts_found, first_relevant_rank, hit_at_k, latency_metrics, ndcg_at_k, percentile,
+    quality_metrics, reciprocal_rank, retrieval_metrics, summarise,
+)
+from evals.records import Citing, QuestionRecord, RankedHit
+
+T, F = True, False
+
+
+def _hits(relevance: list[bool], scores: list[float] | None = None) -> list[RankedHit]:
+    scores = scores or [1.0 - 0.1 * i for i in range(len(relevance))]
+    return [RankedHit(rank=i, doc_id=f"d{i}", source=f"s{i}", language="en", score=s, relevant=r)
+            for i, (r, s) in enumerate(zip(relevance, scores), 1)]
+
+
+def _record(qid: str = "q", *, language: str = "en", tags: list[str] | None = None, gold: bool = True,
+            evidence: bool = True, relevance: list[bool] = (), in_index: int = 1, answerable: bool = True,
+            answer_language: str = "en", cited: list[bool] = (), facts: list[bool] = (),
+            search_ms: float = 10.0, ask_ms: float = 20.0) -> QuestionRecord:
+    return QuestionRecord(
+        id=qid, question="?", language=language, tags=tags or [], gold_answerable=gold, has_evidence=evidence,
+        hits=_hits(list(relevance)), relevant_in_index=in_index, answer="a", answerable=answerable,
+        composer="extractive", answer_language=answer_language,
+        citations=[Citing(n=i, doc_id=f"d{i}", relevant=r) for i, r in enumerate(cited, 1)],
+        facts_found=list(facts), search_ms=search_ms, ask_ms=ask_ms,
+    )
+
+
+# --- ranking functions ------------------------------------------------------------------------------------------
+
+def test_first_relevant_rank_and_hit_at_k():
+    assert first_relevant_rank([F, F, T, T], 10) == 3
+    assert first_relevant_rank([F, F, T], 2) is None
+    assert hit_at_k([F, T], 1) == 0.0 and hit_at_k([F, T], 2) == 1.0
+
+
+def test_empty_retrieval_scores_zero_everywhere():
+    assert first_relevant_rank([], 10) is None
+    assert hit_at_k([], 5) == 0.0
+    assert reciprocal_rank([]) == 0.0
+    assert ndcg_at_k([], relevant_in_index=3) == 0.0
+
+
+def test_reciprocal_rank_only_looks_at_the_top_k():
+    assert reciprocal_rank([F, F, F, T]) == 0.25
+    assert reciprocal_rank([F] * 10 + [T]) == 0.0  # rank 11 is outside MRR@10
+    assert reciprocal_rank([F, T], k=1) == 0.0
+
+
+def test_ndcg_binary_gains_against_the_ideal_of_the_index():
+    # One relevant chunk in the index, found at rank 2: (1/log2 3) / (1/log2 2).
+    assert ndcg_at_k([F, T, F], relevant_in_index=1) == pytest.approx(1 / math.log2(3))
+    # Two relevant chunks in the index, only one retrieved at rank 1: 1 / (1 + 1/log2 3).
+    assert ndcg_at_k([T, F, F], relevant_in_index=2) == pytest.approx(1 / (1 + 1 / math.log2(3)))
+    # Both at the top: perfect.
+    assert ndcg_at_k([T, T, F], relevant_in_index=2) == pytest.approx(1.0)
+    # Ranks 1 and 3 of 2 in the index: (1 + 1/2) / (1 + 1/log2 3).
+    assert ndcg_at_k([T, F, T], relevant_in_index=2) == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
+
+
+def test_ndcg_ideal_is_capped_at_k_and_never_below_what_was_retrieved():
+    assert ndcg_at_k([T] * 10, relevant_in_index=50) == pytest.approx(1.0)
+    # An index count lower than the retrieved relevant chunks (duplicates collapsed) is raised to it.
+    assert ndcg_at_k([T, T], relevant_in_index=1) == pytest.approx(1.0)
+    assert ndcg_at_k([F, F], relevant_in_index=0) == 0.0
+
+
+def test_ties_are_judged_in_the_order_returned():
+    # Equal scores: the relevant chunk came back second, so it counts at rank 2, not 1 or an average.
+    tied = _record(relevance=[F, T])
+    tied.hits = _hits([F, T], scores=[0.5, 0.5])
+    assert tied.relevance == [F, T]
+    figures = retrieval_metrics([tied])
+    assert figures["recall@1"] == 0.0 and figures["mrr@10"] == 0.5
+    assert figures["ndcg@10"] == pytest.approx(1 / math.log2(3))
+
+
+# --- facts ------------------------------------------------------------------------------------------------------
+
+def test_facts_match_normalised_text_and_alternatives():
+    answer = "The rate is 85\u00a0% and the ceiling EUR 100 000 (Art. 63)."
+    assert facts_found(answer, ["85 %", ["100.000", "100000"], "Article 64"]) == [T, T, F]
+    assert facts_found(answer, []) == []
+    assert facts_found("", ["85"]) == [F]
+
+
+# --- aggregation ------------------------------------------------------------------------------------------------
+
+def test_retrieval_metrics_count_answerable_questions_with_evidence_only():
+    records = [
+        _record("a", relevance=[T, F, F], in_index=1),          # rank 1
+        _record("b", relevance=[F, F, F, F, F, T], in_index=2),  # rank 6
+        _record("c", relevance=[]),                              # nothing retrieved
+        _record("d", gold=False, evidence=False, relevance=[F]),  # unanswerable: not judged
+        _record("e", evidence=False, relevance=[F]),             # no evidence: relevance undecidable
+    ]
+    figures = retrieval_metrics(records)
+    assert figures["recall@1"] == pytest.approx(1 / 3)
+    assert figures["recall@5"] == pytest.approx(1 / 3)
+    assert figures["recall@10"] == pytest.approx(2 / 3)
+    assert figures["mrr@10"] == pytest.approx((1 + 1 / 6 + 0) / 3)
+    ndcg_b = (1 / math.log2(7)) / (1 + 1 / math.log2(3))
+    assert figures["ndcg@10"] == pytest.approx((1 + ndcg_b + 0) / 3)
+
+
+def test_answer_metrics_with_refusals():
+    records = [
+        # Answerable, answered, 1 of 2 facts, cites a relevant and an irrelevant chunk, in its own language.
+        _record("a", facts=[T, F], cited=[T, F]),
+        # Answerable but refused: no facts found, no citation; the refusal is in the asker's language.
+        _record("b", answerable=False, facts=[F], cited=[], language="bg", answer_language="bg"),
+        # Answerable, no facts given: left out of fact_recall; answered in English to a German question.
+        _record("c", facts=[], cited=[T], language="de", answer_language="en"),
+        # Unanswerable and refused: right; cites nothing.
+        _record("d", gold=False, evidence=False, answerable=False),
+        # Unanswerable but answered, citing a chunk: wrong; no evidence, so its citation is not judged.
+        _record("e", gold=False, evidence=False, answerable=True, cited=[F]),
+    ]
+    figures = answer_metrics(records)
+    assert figures["fact_recall"] == pytest.approx((0.5 + 0.0) / 2)
+    assert figures["citation_precision"] == pytest.approx(2 / 3)  # pooled: a's 2 citations and c's 1
+    assert figures["cited_rate"] == pytest.approx(2 / 3)          # a and c of the answerable a, b, c
+    assert figures["language_match"] == pytest.approx(4 / 5)      # all but c
+    assert figures["refusal_accuracy"] == pytest.approx(3 / 5)    # a, c, d
+
+
+def test_metrics_with_nothing_to_judge_are_none_not_zero():
+    unanswerable = [_record("u", gold=False, evidence=False, answerable=False)]
+    figures = quality_metrics(unanswerable)
+    assert all(figures[key] is None for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10",
+                                                "fact_recall", "citation_precision", "cited_rate"))
+    assert figures["refusal_accuracy"] == 1.0 and figures["language_match"] == 1.0
+    assert quality_metrics([]) == dict.fromkeys(figures)
+
+
+def test_latency_percentiles_interpolate_between_ranks():
+    records = [_record(str(i), search_ms=ms, ask_ms=2 * ms) for i, ms in enumerate([10.0, 20.0, 30.0, 40.0, 100.0])]
+    figures = latency_metrics(records)
+    assert figures["search_p50"] == 30.0 and figures["ask_p50"] == 60.0
+    assert figures["search_p95"] == pytest.approx(40 + 0.8 * 60)  # rank 0.95 * 4 = 3.8 between 40 and 100
+    assert percentile([], 50) is None
+
+
+def test_summary_has_exactly_the_documented_shape_and_groups():
+    records = [
+        _record("a", language="bg", tags=["cross-lingual", "co-financing"], relevance=[T]),
+        _record("b", language="bg", tags=["co-financing"], relevance=[F, T]),
+        _record("c", language="fr", tags=["unanswerable"], gold=False, evidence=False, answerable=False),
+    ]
+    summary = summarise(records, {"preset": "dense"})
+    assert list(summary) == ["n", "n_answerable", "retrieval", "answer", "latency_ms", "by_language", "by_tag",
+                             "config"]
+    assert summary["n"] == 3 and summary["n_answerable"] == 2 and summary["config"] == {"preset": "dense"}
+    assert list(summary["retrieval"]) == ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
+    assert list(summary["answer"]) == ["fact_recall", "citation_precision", "cited_rate", "language_match",
+                                       "refusal_accuracy"]
+    assert list(summary["latency_ms"]) == ["search_p50", "search_p95", "ask_p50", "ask_p95"]
+    assert set(summary["by_language"]) == {"bg", "fr"}
+    assert set(summary["by_tag"]) == {"cross-lingual", "co-financing", "unanswerable"}
+    group_keys = [*summary["retrieval"], *summary["answer"]]
+    assert all(list(group) == group_keys for group in [*summary["by_language"].values(), *summary["by_tag"].values()])
+    assert summary["by_language"]["bg"]["mrr@10"] == pytest.approx(0.75)
+    assert summary["by_tag"]["cross-lingual"]["recall@1"] == 1.0
+    assert summary["by_tag"]["co-financing"]["recall@1"] == 0.5
+    assert summary["by_tag"]["unanswerable"]["recall@1"] is None
+    assert summary["by_tag"]["unanswerable"]["refusal_accuracy"] == 1.0

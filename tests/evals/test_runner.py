@@ -1,0 +1,43 @@
+"""Questions run through the real retriever and helpdesk over a tiny index, judged against their evidence."""
+
+from __future__ import annotations
+
+from evals.corpus_index import open_corpus_index
+from evals.dataset import load_dataset
+from evals.runner import relevant_in_index, run_preset
+
+
+def test_records_judge_rankings_and_answers_and_presets_change_the_search(tiny_corpus, tiny_dataset, make_settings):
+    questions = load_dataset(tiny_dataset)
+    index = open_corpus_index(tiny_corpus, make_settings())
+    seen = []
+    try:
+        assert relevant_in_index(index.runtime.store, questions) == {"coffee": 1, "velo": 1, "bees": 1,
+                                                                     "submarine": 0}
+        dense = run_preset(index.runtime, questions, "dense", k=5, composer="extractive",
+                           context={"dataset": "tiny"}, on_record=seen.append)
+        sparse = run_preset(index.runtime, questions, "sparse", k=5, composer="extractive")
+    finally:
+        index.runtime.close()
+
+    assert [r.id for r in seen] == [q.id for q in questions] == [r.id for r in dense.records]
+    records = {r.id: r for r in dense.records}
+    # Three one-chunk documents: dense retrieval returns all of them, exactly one relevant per answerable question.
+    for qid in ("coffee", "velo", "bees"):
+        assert len(records[qid].hits) == 3 and sum(records[qid].relevance) == 1
+        assert records[qid].relevant_in_index == 1 and records[qid].has_evidence
+    assert records["coffee"].hits[0].relevant and records["coffee"].hits[0].source.endswith("coffee.md")
+    assert not any(records["submarine"].relevance) and not records["submarine"].has_evidence
+    coffee = records["coffee"]
+    assert coffee.answerable and "70" in coffee.answer and coffee.facts_found == [True]
+    assert coffee.answer_language == "en" and coffee.composer == "extractive"
+    assert coffee.citations and coffee.citations[0].relevant
+    assert all(r.search_ms > 0 and r.ask_ms > 0 for r in dense.records)
+
+    summary = dense.summary
+    assert summary["retrieval"]["recall@5"] == 1.0 and summary["answer"]["cited_rate"] is not None
+    assert summary["config"]["dataset"] == "tiny" and summary["config"]["preset"] == "dense"
+    assert summary["config"]["search"]["mode"] == "dense" and summary["config"]["composers_used"] == ["extractive"]
+    # Keywords cannot cross from a German question to a French page: sparse misses what dense finds.
+    assert sparse.summary["config"]["search"]["mode"] == "sparse"
+    assert not any({r.id: r for r in sparse.records}["velo"].relevance)
