@@ -138,8 +138,13 @@ def main() -> None:
             overloaded = sum(status == 503 for status, _ in rows)
             errors = len(rows) - len(ok) - overloaded
             total += len(rows)
+            kinds: dict[str, int] = {}
+            for status, _ in rows:
+                if status not in (200, 503):
+                    kinds[str(status)] = kinds.get(str(status), 0) + 1
             report["routes"][route] = {
                 "requests": len(rows), "ok": len(ok), "overloaded_503": overloaded, "errors": errors,
+                "error_kinds": kinds,
                 "per_s": round(len(ok) / elapsed, 2),
                 "p50_ms": round(percentile(ok, 0.5), 1) if ok else None,
                 "p95_ms": round(percentile(ok, 0.95), 1) if ok else None,

@@ -7,10 +7,10 @@ frequency at query time, so adding documents never requires re-encoding the othe
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 import zlib
 from collections import Counter
-from functools import lru_cache
 
 import snowballstemmer
 
@@ -25,10 +25,19 @@ _SNOWBALL = {
 }
 
 
-@lru_cache(maxsize=None)
+# Snowball stemmers keep per-word state in the instance: one per thread, or concurrent requests corrupt each
+# other (seen under load as IndexError inside the Greek stemmer).
+_local = threading.local()
+
+
 def _stemmer(language: str | None):
     algorithm = _SNOWBALL.get(language or "")
-    return snowballstemmer.stemmer(algorithm) if algorithm else None
+    if not algorithm:
+        return None
+    stemmers = _local.__dict__.setdefault("stemmers", {})
+    if algorithm not in stemmers:
+        stemmers[algorithm] = snowballstemmer.stemmer(algorithm)
+    return stemmers[algorithm]
 
 
 def _strip_accents_greek(token: str) -> str:

@@ -65,3 +65,15 @@ def test_bm25_document_weights_saturate_and_queries_are_binary():
     assert q_values == [1.0]
     assert weights[q_indices[0]] > max(v for i, v in weights.items() if i != q_indices[0])
     assert weights[q_indices[0]] < 2.2 + 1e-9  # bounded by k1 + 1
+
+
+def test_tokenize_is_safe_across_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = {"el": "Ποιες οριζόντιες αρχές πρέπει να τηρούνται στα προγράμματα συγχρηματοδότησης;",
+             "fr": "Quelles dépenses sont éligibles au cofinancement des régions en transition ?"}
+    expected = {lang: tokenize(text, lang) for lang, text in texts.items()}
+    jobs = [lang for _ in range(400) for lang in texts]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda lang: (lang, tokenize(texts[lang], lang)), jobs))
+    assert all(tokens == expected[lang] for lang, tokens in results)
