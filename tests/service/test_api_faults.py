@@ -77,3 +77,65 @@ def test_requests_beyond_the_limit_are_refused_quickly(sample_index):
             assert all(headers["retry-after"] == "1" for _, _, headers in refused)
             metrics = httpx.get(f"{url}/metrics").text
             assert "helpdesk_rejected_overload_total 4.0" in metrics
+
+
+def test_uploads_while_serving_fail_no_query_and_keys_never_reach_the_logs(tmp_path, embedding_cache_dir):
+    """A real `helpdesk serve` process: queries keep answering during an upload, and its log never shows a key."""
+    import os
+    import subprocess
+    import sys
+
+    from common.runtime import Runtime
+    from ingest.pipeline import Ingestor
+    from tests.conftest import SAMPLE_CORPUS
+
+    key = "admin-key-never-logged-4471"
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
+    runtime = Runtime(Settings(data_dir=data_dir))
+    assert Ingestor(runtime.settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS]).ok
+    runtime.close()
+    port = closed_port()
+    env = {**os.environ, "HELPDESK_DATA_DIR": str(data_dir), "HELPDESK_ADMIN_KEYS": key, "HELPDESK_EMBED_BATCH_SIZE": "4"}
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--no-ui"],
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        paragraphs = [f"## Part {i}\n\nRule {i} of the Oostdorp scheme: allowance {100 + i} euro, deadline day {i}."
+                      for i in range(60)]
+        document = "---\ntitle: Oostdorp scheme\nlanguage: en\n---\n\n" + "\n\n".join(paragraphs)
+        upload: dict = {}
+
+        def do_upload():
+            upload["response"] = httpx.post(f"{url}/v1/documents", headers={"Authorization": f"Bearer {key}"},
+                                            files={"file": ("oostdorp.md", document.encode())}, timeout=300)
+
+        uploader = threading.Thread(target=do_upload)
+        uploader.start()
+        statuses = []
+        while uploader.is_alive():
+            statuses.append(httpx.post(f"{url}/v1/search", json={"query": "co-financing rate"}, timeout=60).status_code)
+            statuses.append(httpx.post(f"{url}/v1/ask", json={"question": "Who can apply for ESF+?"}, timeout=60).status_code)
+        uploader.join()
+        assert upload["response"].status_code == 201, upload["response"].text
+        assert statuses and set(statuses) == {200}
+        found = httpx.post(f"{url}/v1/search", json={"query": "Oostdorp scheme allowance rule 7", "k": 3}).json()
+        assert any("Oostdorp" in hit["title"] for hit in found["results"])
+        assert httpx.post(f"{url}/v1/documents", headers={"Authorization": "Bearer wrong-key-9"},
+                          files={"file": ("x.md", b"# x")}).status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    log_text = log_path.read_text()
+    assert "POST /v1/documents" in log_text  # the access log was written
+    assert key not in log_text and "wrong-key-9" not in log_text
