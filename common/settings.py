@@ -55,6 +55,10 @@ class IngestSettings(BaseSettings):
     model_config = _group("HELPDESK_INGEST_")
 
     max_file_mb: float = 100.0
+    # Each file is extracted in a child process with these limits (ingest/isolated.py): a hostile file is
+    # skipped with a named error instead of hanging or exhausting the ingest or the server.
+    extract_timeout_s: float = 300.0
+    extract_memory_mib: int = 2048
     upsert_batch: int = 64
     # Share of pages a line must appear on (top or bottom) to count as a running header/footer.
     header_footer_min_share: float = 0.08

@@ -27,7 +27,8 @@ from common.store import StoredPoint, VectorStore
 from ingest.chunker import chunk_pages
 from ingest.clean import clean_pages
 from ingest.errors import FileTooLargeError, LoadError, NoContentError
-from ingest.loaders import LoadedDocument, Page, is_supported, load_document
+from ingest.isolated import extract_isolated
+from ingest.loaders import LoadedDocument, Page, is_supported
 from ingest.manifest import MANIFEST_NAME, _manifest_in, find_manifest
 
 # Loader output format version: bump to invalidate the extraction cache when readers change.
@@ -226,7 +227,8 @@ class Ingestor:
 
         loaded = self.extractions.get(doc_hash)
         if loaded is None:
-            loaded = load_document(path, data)
+            limits = self.settings.ingest
+            loaded = extract_isolated(path, data, limits.extract_timeout_s, limits.extract_memory_mib)
             self.extractions.put(doc_hash, loaded)
         pages = clean_pages(loaded.pages, self.settings.ingest.header_footer_min_share)
         summary.pages += loaded.page_count
