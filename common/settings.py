@@ -59,6 +59,8 @@ class IngestSettings(BaseSettings):
     # skipped with a named error instead of hanging or exhausting the ingest or the server.
     extract_timeout_s: float = 300.0
     extract_memory_mib: int = 2048
+    # Ingest refuses to start (or go on) below this much free disk under the data dir (common/store/base.py).
+    min_free_mb: float = 256.0
     upsert_batch: int = 64
     # Share of pages a line must appear on (top or bottom) to count as a running header/footer.
     header_footer_min_share: float = 0.08

@@ -23,7 +23,7 @@ from common.language import detect_document_language
 from common.schema import STATE_READY, ChunkPayload, CollectionInfo, point_id
 from common.settings import Settings
 from common.sparse import BM25Encoder
-from common.store import StoredPoint, VectorStore
+from common.store import StoredPoint, VectorStore, ensure_free_space
 from ingest.chunker import chunk_pages
 from ingest.clean import clean_pages
 from ingest.errors import FileTooLargeError, LoadError, NoContentError
@@ -178,10 +178,12 @@ class Ingestor:
         started = time.perf_counter()
         _manifest_in.cache_clear()  # pick up manifest edits between runs of a long-lived process
         files, summary.failed, summary.ignored = discover(paths)
+        ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
         self.store.ensure_collection(CollectionInfo(embed_model=self.embedder.name, dim=self.embedder.dim))
         self.progress.start(len(files))
         embedded_before = self.embedder.embedded_count
         for path in files:
+            ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             self.progress.file_started(path)
             try:
                 status = self._ingest_file(path, summary)

@@ -8,14 +8,16 @@ from common.store.base import (
     EmbeddingMismatchError,
     Hit,
     StoredPoint,
+    InsufficientSpaceError,
     StoreError,
+    ensure_free_space,
     VectorQuery,
     VectorStore,
     check_compatible,
 )
 
 __all__ = [
-    "Conditions", "EmbeddingMismatchError", "Hit", "StoredPoint", "StoreError", "VectorQuery",
+    "Conditions", "EmbeddingMismatchError", "InsufficientSpaceError", "ensure_free_space", "Hit", "StoredPoint", "StoreError", "VectorQuery",
     "VectorStore", "check_compatible", "open_store",
 ]
 

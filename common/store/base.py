@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from common.schema import CollectionInfo
@@ -14,6 +16,23 @@ Conditions = dict[str, Any]
 
 class StoreError(RuntimeError):
     """The vector store is unreachable or refused an operation."""
+
+
+class InsufficientSpaceError(StoreError):
+    """Too little free disk under the data dir to write safely."""
+
+
+def ensure_free_space(path: Path, min_free_mb: float) -> None:
+    """Refuse to write when the disk is nearly full: the embedded engine maps its files into memory, and a write
+    to a mapped file on a full disk kills the process with SIGBUS instead of raising an error."""
+    probe = Path(path)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free_mb = shutil.disk_usage(probe).free / 2**20
+    if free_mb < min_free_mb:
+        raise InsufficientSpaceError(
+            f"only {free_mb:.0f} MB free under {path} (at least {min_free_mb:g} MB needed, "
+            "HELPDESK_INGEST_MIN_FREE_MB); free some space and run again; nothing was indexed")
 
 
 class EmbeddingMismatchError(StoreError):

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.embedder import EmbedderError
 from common.settings import Settings
-from common.store import EmbeddingMismatchError, StoreError
+from common.store import EmbeddingMismatchError, InsufficientSpaceError, StoreError
 from qa.helpdesk import QuestionError
 from qa.llm import LLMError, LLMNotConfiguredError
 from qa.retriever import FilterError
@@ -73,6 +73,10 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     @app.exception_handler(EmbeddingMismatchError)
     async def mismatch(request: Request, exc: EmbeddingMismatchError):
         return _error(503, "index_mismatch", str(exc))
+
+    @app.exception_handler(InsufficientSpaceError)
+    async def disk_full(request: Request, exc: InsufficientSpaceError):
+        return _error(507, "insufficient_storage", str(exc))
 
     @app.exception_handler(StoreError)
     async def store_down(request: Request, exc: StoreError):
