@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,12 +51,13 @@ class AppState:
         """
         for text in ("Which costs are eligible?", "Какви разходи са допустими?", "Ποιες δαπάνες είναι επιλέξιμες;"):
             detect_language(text, languages=tuple(self.settings.languages))
-        self.runtime.embedder.embed_queries(["warm-up"])
         try:
+            self.runtime.embedder.embed_queries(["warm-up"])
             self.runtime.store.collection_info()
-        except StoreError as exc:
-            # Start anyway: /healthz answers, /readyz and the routes say 503 until the store is back.
-            log.warning("store not reachable at start: %s", exc)
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            # Start anyway (store down, data dir read-only): /healthz answers, /readyz and the routes say 503
+            # until the store is back; both are opened again on the next request.
+            log.warning("not ready at start: %s", exc)
 
     def close(self) -> None:
         if "helpdesk" in self.__dict__:
