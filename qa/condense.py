@@ -15,7 +15,7 @@ _FOLLOW_UP_MAX_WORDS = 6
 _CONNECTIVES = {
     "and", "but", "also", "what about", "how about", "et", "mais", "und", "aber", "en", "maar", "и", "а", "ами",
     "και", "ja", "aga", "și", "iar", "i", "a", "y", "e", "ed", "és", "ir", "un", "och", "og", "u", "agus",
-    "ta", "pa", "ale", "ma", "pero", "mas", "also", "и ещё", "а как", "entä", "sekä", "samt",
+    "ta", "pa", "ale", "ma", "pero", "mas", "и ещё", "а как", "entä", "sekä", "samt",
 }
 # Interrogatives and similar words that say nothing about the subject of a question.
 _NOT_SUBJECT = {

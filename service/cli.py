@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -154,10 +155,20 @@ def _pages(start: int | None, end: int | None) -> str:
 ComposerOption = Annotated[Optional[str], typer.Option("--composer", help="extractive | llm | auto (default from settings).")]
 
 
-def _helpdesk(runtime: Runtime):
+@contextmanager
+def _helpdesk_session():
+    """A Helpdesk over the configured store, closed (LLM client, store, cache) however the command ends."""
     from qa.helpdesk import Helpdesk
 
-    return Helpdesk(runtime.settings, runtime.store, runtime.embedder)
+    runtime = Runtime(Settings())
+    helpdesk = None
+    try:
+        helpdesk = Helpdesk(runtime.settings, runtime.store, runtime.embedder)
+        yield helpdesk
+    finally:
+        if helpdesk:
+            helpdesk.close()
+        runtime.close()
 
 
 def _ask_errors():
@@ -181,18 +192,12 @@ def ask(
     """A cited answer from the ingested documents, or a plain refusal, in the asker's language."""
     from qa.retriever import parse_filters
 
-    runtime = Runtime(Settings())
-    helpdesk = None
     try:
-        helpdesk = _helpdesk(runtime)
-        answer = _answer(helpdesk, question, stream=not as_json, lang=lang, filters=parse_filters(filters),
-                         composer=composer, k=k, mode=mode)
+        with _helpdesk_session() as helpdesk:
+            answer = _answer(helpdesk, question, stream=not as_json, lang=lang, filters=parse_filters(filters),
+                             composer=composer, k=k, mode=mode)
     except _ask_errors() as exc:
         _fail(str(exc))
-    finally:
-        if helpdesk:
-            helpdesk.close()
-        runtime.close()
     if as_json:
         print(json.dumps(answer.to_json_dict(), ensure_ascii=False, indent=2))
     raise typer.Exit(0)
@@ -245,33 +250,27 @@ def chat(
     """Interactive questions and answers; follow-up questions use the conversation. Empty line or Ctrl-D ends."""
     from qa.retriever import parse_filters
 
-    runtime = Runtime(Settings())
-    helpdesk = None
     history: list[dict[str, str]] = []
     try:
-        helpdesk = _helpdesk(runtime)
-        conditions = parse_filters(filters)
-        while True:
-            try:
-                question = input("? ").strip()
-            except EOFError:
-                break
-            if not question or question in ("exit", "quit"):
-                break
-            try:
-                answer = _answer(helpdesk, question, stream=True, lang=lang, history=history,
-                                 filters=conditions, composer=composer)
-            except _ask_errors() as exc:
-                console.print(f"[red]error:[/red] {escape(str(exc))}")
-                continue
-            history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
-            print()
+        with _helpdesk_session() as helpdesk:
+            conditions = parse_filters(filters)
+            while True:
+                try:
+                    question = input("? ").strip()
+                except EOFError:
+                    break
+                if not question or question in ("exit", "quit"):
+                    break
+                try:
+                    answer = _answer(helpdesk, question, stream=True, lang=lang, history=history,
+                                     filters=conditions, composer=composer)
+                except _ask_errors() as exc:
+                    console.print(f"[red]error:[/red] {escape(str(exc))}")
+                    continue
+                history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+                print()
     except _ask_errors() as exc:
         _fail(str(exc))
-    finally:
-        if helpdesk:
-            helpdesk.close()
-        runtime.close()
 
 
 @app.command()

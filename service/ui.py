@@ -128,15 +128,15 @@ def build_ui(state: AppState) -> gr.Blocks:
             status = gr.Markdown()
 
             def rows():
-                from service.api.routes.documents import _documents
+                from service.api.routes.documents import list_documents
 
-                docs = sorted(_documents(state).values(), key=lambda d: (d["language"], d["title"]))
+                docs = list_documents(state)["documents"]
                 return [[d["doc_id"], d["title"], d["language"], d["pages"], d["source"]] for d in docs]
 
             def checked(key: str) -> str | None:
-                from service.api.auth import _matches
+                from service.api.auth import key_matches
 
-                return None if _matches(key or None, state.settings.service.keys("admin")) else "A valid admin key is required."
+                return None if key_matches(key or None, state.settings.service.keys("admin")) else "A valid admin key is required."
 
             def do_upload(key, file):
                 from service.api.routes.documents import upload_document

@@ -24,6 +24,23 @@ def _error(status: int, code: str, message, **extra) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
 
 
+# Failures of a component the answer depends on: (HTTP status, error code).
+_UNAVAILABLE: dict[type[Exception], tuple[int, str]] = {
+    LLMError: (503, "llm_unavailable"),
+    EmbeddingMismatchError: (503, "index_mismatch"),
+    InsufficientSpaceError: (507, "insufficient_storage"),
+    StoreError: (503, "store_unavailable"),
+    EmbedderError: (503, "model_unavailable"),
+}
+
+
+def _unavailable(status: int, code: str):
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return _error(status, code, str(exc))
+
+    return handler
+
+
 def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
     state = AppState(settings or Settings())
 
@@ -66,25 +83,9 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     async def no_llm(request: Request, exc: LLMNotConfiguredError):
         return _error(422, "invalid_input", str(exc), fields=[{"field": "composer", "message": str(exc)}])
 
-    @app.exception_handler(LLMError)
-    async def llm_down(request: Request, exc: LLMError):
-        return _error(503, "llm_unavailable", str(exc))
-
-    @app.exception_handler(EmbeddingMismatchError)
-    async def mismatch(request: Request, exc: EmbeddingMismatchError):
-        return _error(503, "index_mismatch", str(exc))
-
-    @app.exception_handler(InsufficientSpaceError)
-    async def disk_full(request: Request, exc: InsufficientSpaceError):
-        return _error(507, "insufficient_storage", str(exc))
-
-    @app.exception_handler(StoreError)
-    async def store_down(request: Request, exc: StoreError):
-        return _error(503, "store_unavailable", str(exc))
-
-    @app.exception_handler(EmbedderError)
-    async def embedder_down(request: Request, exc: EmbedderError):
-        return _error(503, "model_unavailable", str(exc))
+    # Starlette picks the handler of the most specific class, so subclasses here win over StoreError.
+    for error, (status, code) in _UNAVAILABLE.items():
+        app.add_exception_handler(error, _unavailable(status, code))
 
     if with_ui:
         from service.ui import mount_ui

@@ -15,7 +15,7 @@ def _presented(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _matches(token: str | None, keys: list[str]) -> bool:
+def key_matches(token: str | None, keys: list[str]) -> bool:
     if token is None:
         return False
     # Check every key so the time taken does not tell which one came close.
@@ -29,13 +29,13 @@ def require_admin(request: Request) -> None:
     keys = request.app.state.core.settings.service.keys("admin")
     if not keys:
         raise HTTPException(401, detail="admin routes are disabled: set HELPDESK_ADMIN_KEYS")
-    if not _matches(_presented(request), keys):
+    if not key_matches(_presented(request), keys):
         raise HTTPException(401, detail="a valid admin key is required (Authorization: Bearer ...)",
                             headers={"WWW-Authenticate": "Bearer"})
 
 
 def require_api_key(request: Request) -> None:
     keys = request.app.state.core.settings.service.keys("api")
-    if keys and not _matches(_presented(request), keys + request.app.state.core.settings.service.keys("admin")):
+    if keys and not key_matches(_presented(request), keys + request.app.state.core.settings.service.keys("admin")):
         raise HTTPException(401, detail="a valid API key is required (Authorization: Bearer ...)",
                             headers={"WWW-Authenticate": "Bearer"})
