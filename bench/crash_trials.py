@@ -11,7 +11,6 @@ import argparse
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,13 +20,13 @@ from pathlib import Path
 
 import httpx
 
+from bench.server import CLI, free_port, start_server
 from common.runtime import Runtime
 from common.schema import STATE_READY
 from common.settings import Settings
 from ingest.pipeline import Ingestor
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "service"]
 
 
 def collection_state(data_dir: Path) -> tuple[int, list[tuple], int]:
@@ -93,25 +92,6 @@ def ingest_trial(seed: int, corpus: Path, workdir: Path, expected: tuple) -> str
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(env: dict, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(CLI + ["serve", "--port", str(port), "--no-ui"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.25)
-    process.kill()
-    raise RuntimeError("server did not start")
-
-
 def long_document(path: Path, seed: int) -> Path:
     """About 40 chunks, worded per seed so the shared embedding cache cannot shortcut the upload."""
     paragraphs = [f"## Section {i}\n\nParagraph {i} of scheme {seed} explains rule {i}: eligible costs, deadlines and "
@@ -127,8 +107,8 @@ def upload_trial(seed: int, workdir: Path, base_corpus: Path) -> str | None:
     env = {**os.environ, "HELPDESK_DATA_DIR": str(data_dir), "HELPDESK_ADMIN_KEYS": "trial-key",
            "HELPDESK_EMBED_BATCH_SIZE": "4"}
     subprocess.run(CLI + ["ingest", str(base_corpus)], env=env, capture_output=True, check=True)
-    port = _free_port()
-    server = _serve(env, port)
+    port = free_port()
+    server = start_server(env, port)
     headers = {"Authorization": "Bearer trial-key"}
 
     def upload() -> None:
@@ -146,7 +126,7 @@ def upload_trial(seed: int, workdir: Path, base_corpus: Path) -> str | None:
     server.wait()
     thread.join()
     half = half_documents(data_dir)
-    server = _serve(env, port)
+    server = start_server(env, port)
     try:
         response = httpx.post(f"http://127.0.0.1:{port}/v1/documents", headers=headers, timeout=300,
                               files={"file": (document.name, document.read_bytes())})

@@ -1,9 +1,17 @@
 """Load test: N concurrent clients for T seconds against `helpdesk serve`, mixing routes; prints per-route figures.
 
-Starts the server itself on a free loopback port over HELPDESK_DATA_DIR (ingest the corpus there first), or
-drives --url. Bounded in time and in requests. Reports throughput, p50/p95/p99 per route, errors, requests
-refused at the concurrency limit (503 overloaded, counted apart from errors), and the server's RSS: before,
-peak, and after the run once idle. Run: python -m bench.load --clients 8 --duration 30 --routes search,ask
+Starts the server itself on a free loopback port over HELPDESK_DATA_DIR, or drives --url. With --corpus it first
+ingests those paths into a collection of their own (--collection; unchanged files are a no-op on later runs).
+Bounded in time and in requests. Reports throughput, p50/p95/p99 per route, errors, requests refused at the
+concurrency limit (503 overloaded, counted apart from errors; the client pauses --backoff-ms), and the server's RSS: before, peak, and after each
+round once idle (--rounds: memory that settles instead of climbing round after round is not a leak).
+
+--uploads N: N documents are uploaded during the run (retrying on 503 like any client) while a watcher polls
+/v1/documents and counts any document listed with fewer ready chunks than it has: a half-ingested document
+exposed. The uploads are deleted afterwards, so the collection ends as it started.
+
+Run: python -m bench.load --corpus corpus ../shared/corpus --clients 50 --duration 60 \
+         --routes search,ask,chat-stream --uploads 6 --rounds 2
 """
 
 from __future__ import annotations
@@ -13,9 +21,8 @@ import asyncio
 import json
 import os
 import random
-import socket
+import secrets
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,15 +30,10 @@ from pathlib import Path
 import httpx
 
 from bench.search_latency import percentile
+from bench.server import CLI, free_port, start_server
 from evals.dataset import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mib(pid: int) -> float:
@@ -61,7 +63,7 @@ def _request(route: str, question: str) -> tuple[str, str, dict]:
 
 
 async def client(http: httpx.AsyncClient, routes: list[str], questions: list[str], deadline: float,
-                 budget: list[int], results: dict[str, list], seed: int) -> None:
+                 budget: list[int], results: dict[str, list], seed: int, backoff_s: float) -> None:
     rng = random.Random(seed)
     while time.monotonic() < deadline and budget[0] > 0:
         budget[0] -= 1
@@ -80,82 +82,172 @@ async def client(http: httpx.AsyncClient, routes: list[str], questions: list[str
         except httpx.HTTPError as exc:
             status = type(exc).__name__
         results.setdefault(route, []).append((status, (time.perf_counter() - started) * 1000))
+        if status == 503:
+            await asyncio.sleep(backoff_s)
 
 
-async def drive(url: str, clients: int, duration: float, routes: list[str], max_requests: int,
-                questions: list[str]) -> tuple[dict[str, list], float]:
+def upload_document(index: int, run_id: str) -> tuple[str, bytes]:
+    """About 30 chunks of made-up rules, unique per run so that nothing is cached or unchanged."""
+    sections = [f"## Rule {i}\n\nUnder load scheme {run_id}-{index}, measure {i} funds up to {1000 + 37 * i} euro "
+                f"for care providers; claims are filed within {10 + i} days with proof of payment." for i in range(90)]
+    text = f"---\ntitle: Load upload {run_id} {index}\nlanguage: en\n---\n\n" + "\n\n".join(sections)
+    return f"load-{run_id}-{index}.md", text.encode()
+
+
+class UploadReport:
+    def __init__(self) -> None:
+        self.statuses: list[int | str] = []
+        self.ms: list[float] = []
+        self.retries = 0
+        self.doc_ids: list[str] = []
+        self.checks = 0
+        self.half_exposed: set[str] = set()
+
+    def as_dict(self) -> dict:
+        ok = [ms for status, ms in zip(self.statuses, self.ms) if status == 201]
+        return {"tried": len(self.statuses), "ok": len(ok), "statuses": sorted({str(s) for s in self.statuses}),
+                "retries_after_503": self.retries, "p50_ms": round(percentile(ok, 0.5)) if ok else None,
+                "list_checks": self.checks, "half_exposed_documents": sorted(self.half_exposed)}
+
+
+async def uploader(http: httpx.AsyncClient, count: int, duration: float, key: str, run_id: str,
+                   report: UploadReport) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    started = time.monotonic()
+    for index in range(count):  # spread over the run: upload i starts at (i + 1) / (count + 1) of it, or later
+        await asyncio.sleep(max(0.0, started + duration * (index + 1) / (count + 1) - time.monotonic()))
+        name, data = upload_document(index, run_id)
+        started = time.perf_counter()
+        while True:
+            try:
+                response = await http.post("/v1/documents", headers=headers, files={"file": (name, data)})
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                response, status = None, type(exc).__name__
+            if status != 503:
+                break
+            report.retries += 1
+            await asyncio.sleep(float(response.headers.get("retry-after", 1)))
+        report.statuses.append(status)
+        report.ms.append((time.perf_counter() - started) * 1000)
+        if status == 201:
+            report.doc_ids.append(response.json()["document"]["doc_id"])
+
+
+async def watcher(http: httpx.AsyncClient, deadline: float, report: UploadReport) -> None:
+    while time.monotonic() < deadline:
+        try:
+            response = await http.get("/v1/documents")
+        except httpx.HTTPError:
+            response = None
+        if response is None or response.status_code != 200:
+            await asyncio.sleep(0.01)  # refused at the limit: try again soon, a check is due
+            continue
+        report.checks += 1
+        for doc in response.json()["documents"]:
+            if doc["chunks_ready"] != doc["chunk_count"]:
+                report.half_exposed.add(doc["doc_id"])
+        await asyncio.sleep(0.5)
+
+
+async def drive(url: str, args: argparse.Namespace, questions: list[str], key: str | None,
+                uploads: UploadReport | None) -> tuple[dict[str, list], float]:
     results: dict[str, list] = {}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+    limits = httpx.Limits(max_connections=args.clients + 2, max_keepalive_connections=args.clients + 2)
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as http:
         started = time.monotonic()
-        budget = [max_requests]
-        await asyncio.gather(*(client(http, routes, questions, started + duration, budget, results, seed)
-                               for seed in range(clients)))
-        return results, time.monotonic() - started
+        deadline = started + args.duration
+        budget = [args.max_requests]
+        routes = args.routes.split(",")
+        side_tasks = []
+        if uploads is not None:
+            run_id = secrets.token_hex(3)
+            side_tasks = [asyncio.create_task(uploader(http, args.uploads, args.duration, key, run_id, uploads)),
+                          asyncio.create_task(watcher(http, deadline, uploads))]
+        await asyncio.gather(*(client(http, routes, questions, deadline, budget, results, seed, args.backoff_ms / 1000)
+                               for seed in range(args.clients)))
+        elapsed = time.monotonic() - started
+        await asyncio.gather(*side_tasks)  # an upload still running finishes; its time is not in the throughput
+        return results, elapsed
+
+
+def route_figures(results: dict[str, list], elapsed: float) -> dict:
+    figures = {}
+    for route, rows in sorted(results.items()):
+        ok = [ms for status, ms in rows if status == 200]
+        overloaded = sum(status == 503 for status, _ in rows)
+        kinds: dict[str, int] = {}
+        for status, _ in rows:
+            if status not in (200, 503):
+                kinds[str(status)] = kinds.get(str(status), 0) + 1
+        figures[route] = {
+            "requests": len(rows), "ok": len(ok), "overloaded_503": overloaded, "errors": sum(kinds.values()),
+            "error_kinds": kinds, "per_s": round(len(ok) / elapsed, 2),
+            "p50_ms": round(percentile(ok, 0.5), 1) if ok else None,
+            "p95_ms": round(percentile(ok, 0.95), 1) if ok else None,
+            "p99_ms": round(percentile(ok, 0.99), 1) if ok else None,
+        }
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running server; default: start one")
+    parser.add_argument("--corpus", nargs="+", type=Path, help="ingest these paths first (own collection)")
+    parser.add_argument("--collection", default="load", help="the collection --corpus fills and the server reads")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the run; RSS is reported after each")
     parser.add_argument("--routes", default="search,ask", help="comma list of search, ask, chat-stream")
-    parser.add_argument("--max-requests", type=int, default=100_000)
-    parser.add_argument("--questions", type=Path, default=ROOT / "evals/datasets/sample.jsonl")
-    parser.add_argument("--idle", type=float, default=10, help="seconds to wait before the after-run RSS")
+    parser.add_argument("--max-requests", type=int, default=100_000, help="per round")
+    parser.add_argument("--backoff-ms", type=float, default=100, help="a client's pause after a 503")
+    parser.add_argument("--uploads", type=int, default=0, help="documents uploaded during each round")
+    parser.add_argument("--admin-key", help="for --uploads against --url (a started server gets a fresh one)")
+    parser.add_argument("--questions", type=Path, nargs="+",
+                        default=[ROOT / "evals/datasets/sample.jsonl", ROOT / "evals/datasets/shared.jsonl"])
+    parser.add_argument("--idle", type=float, default=10, help="seconds to wait before the after-round RSS")
     args = parser.parse_args()
-    questions = [q.question for q in load_dataset(args.questions)]
+    questions = [q.question for path in args.questions for q in load_dataset(path)]
+    env = os.environ.copy()
+    if args.corpus:
+        env["HELPDESK_QDRANT_COLLECTION"] = args.collection
+        subprocess.run(CLI + ["ingest", *map(str, args.corpus)], env=env, check=True)
+    key = args.admin_key
     server = None
     url = args.url
     if url is None:
-        port = _free_port()
-        server = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--no-ui"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+        key = key or secrets.token_urlsafe(16)
+        env["HELPDESK_ADMIN_KEYS"] = key
+        port = free_port()
+        server = start_server(env, port, wait_for="/readyz")
         url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            server.kill()
-            sys.exit("server did not become ready")
-    sampler = None
-    if server:
-        httpx.post(f"{url}/v1/ask", json={"question": questions[0]}, timeout=120)  # warm-up
-        baseline = rss_mib(server.pid)
-        sampler = RssSampler(server.pid)
-        sampler.start()
+    if args.uploads and not key:
+        parser.error("--uploads against --url needs --admin-key")
     try:
-        results, elapsed = asyncio.run(drive(url, args.clients, args.duration, args.routes.split(","),
-                                             args.max_requests, questions))
-        report = {"clients": args.clients, "seconds": round(elapsed, 1), "routes": {}}
-        total = 0
-        for route, rows in sorted(results.items()):
-            ok = [ms for status, ms in rows if status == 200]
-            overloaded = sum(status == 503 for status, _ in rows)
-            errors = len(rows) - len(ok) - overloaded
-            total += len(rows)
-            kinds: dict[str, int] = {}
-            for status, _ in rows:
-                if status not in (200, 503):
-                    kinds[str(status)] = kinds.get(str(status), 0) + 1
-            report["routes"][route] = {
-                "requests": len(rows), "ok": len(ok), "overloaded_503": overloaded, "errors": errors,
-                "error_kinds": kinds,
-                "per_s": round(len(ok) / elapsed, 2),
-                "p50_ms": round(percentile(ok, 0.5), 1) if ok else None,
-                "p95_ms": round(percentile(ok, 0.95), 1) if ok else None,
-                "p99_ms": round(percentile(ok, 0.99), 1) if ok else None,
-            }
-        report["requests"] = total
+        httpx.post(f"{url}/v1/ask", json={"question": questions[0]}, timeout=120)  # warm-up
+        chunks = sum(d["chunk_count"] for d in httpx.get(f"{url}/v1/documents", timeout=60).json()["documents"])
+        report: dict = {"clients": args.clients, "chunks_indexed": chunks, "rounds": []}
         if server:
-            sampler.running = False
-            time.sleep(args.idle)
-            report["rss_mib"] = {"before": round(baseline, 1), "peak": round(sampler.peak, 1),
-                                 "after_idle": round(rss_mib(server.pid), 1)}
+            report["rss_mib_before"] = round(rss_mib(server.pid), 1)
+        for _ in range(args.rounds):
+            uploads = UploadReport() if args.uploads else None
+            sampler = RssSampler(server.pid) if server else None
+            if sampler:
+                sampler.start()
+            results, elapsed = asyncio.run(drive(url, args, questions, key, uploads))
+            round_report: dict = {"seconds": round(elapsed, 1), "requests": sum(map(len, results.values())),
+                                  "routes": route_figures(results, elapsed)}
+            if uploads is not None:
+                for doc_id in uploads.doc_ids:  # leave the collection as it was
+                    httpx.delete(f"{url}/v1/documents/{doc_id}", headers={"Authorization": f"Bearer {key}"},
+                                 timeout=120).raise_for_status()
+                round_report["uploads"] = uploads.as_dict()
+            if sampler:
+                sampler.running = False
+                time.sleep(args.idle)
+                round_report["rss_mib"] = {"peak": round(sampler.peak, 1), "after_idle": round(rss_mib(server.pid), 1)}
+            report["rounds"].append(round_report)
+            print(json.dumps(round_report, indent=2), flush=True)
         print(json.dumps(report, indent=2))
     finally:
         if server:

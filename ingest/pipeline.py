@@ -270,6 +270,9 @@ class Ingestor:
                                       payload.model_dump()))
         batch = self.settings.ingest.upsert_batch
         for start in range(0, len(points), batch):
+            # The disk may fill while a long document is written: stop with a named error before the engine
+            # would (it dies of SIGBUS); the pending chunks stay invisible and a re-run completes them.
+            ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             self.store.upsert(points[start : start + batch])
         self.store.set_payload({"doc_id": doc_id, "doc_hash": doc_hash}, {"state": STATE_READY})
         self.store.delete({"doc_id": doc_id}, must_not={"doc_hash": doc_hash})

@@ -31,4 +31,4 @@ def open_store(settings: Settings) -> VectorStore:
                            shard_number=s.shard_number, replication_factor=s.replication_factor)
     from common.store.edge import EdgeStore
 
-    return EdgeStore(settings.store_dir, s.collection)
+    return EdgeStore(settings.store_dir, s.collection, settings.ingest.min_free_mb)

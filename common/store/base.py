@@ -32,7 +32,7 @@ def ensure_free_space(path: Path, min_free_mb: float) -> None:
     if free_mb < min_free_mb:
         raise InsufficientSpaceError(
             f"only {free_mb:.0f} MB free under {path} (at least {min_free_mb:g} MB needed, "
-            "HELPDESK_INGEST_MIN_FREE_MB); free some space and run again; nothing was indexed")
+            "HELPDESK_INGEST_MIN_FREE_MB); free some space and try again")
 
 
 class EmbeddingMismatchError(StoreError):

@@ -16,9 +16,11 @@ from common.store.base import (
     Conditions,
     EmbeddingMismatchError,
     Hit,
+    InsufficientSpaceError,
     StoredPoint,
     StoreError,
     VectorQuery,
+    ensure_free_space,
 )
 
 INFO_FILE = "collection.json"
@@ -43,10 +45,16 @@ def _filter(must: Conditions | None, must_not: Conditions | None = None) -> qe.F
 class EdgeStore:
     engine = "qdrant-edge (embedded)"
 
-    def __init__(self, root: Path, collection: str) -> None:
+    def __init__(self, root: Path, collection: str, min_free_mb: float = 0.0) -> None:
         self.path = Path(root) / collection
         self._shard: qe.EdgeShard | None = None
         self._lock = threading.RLock()
+        try:
+            # Opening writes to the write-ahead log; on a full disk that is a SIGBUS, and a server that is restarted
+            # after one would die again at every start. Unavailable (503) until there is room is the better state.
+            ensure_free_space(self.path, min_free_mb)
+        except InsufficientSpaceError as exc:
+            raise StoreError(f"cannot open the embedded index: {exc}") from exc
         shard_dir = self.path / SHARD_DIR
         if shard_dir.exists() and any(shard_dir.iterdir()):
             try:

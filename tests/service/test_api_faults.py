@@ -80,7 +80,8 @@ def test_requests_beyond_the_limit_are_refused_quickly(sample_index):
 
 
 def test_uploads_while_serving_fail_no_query_and_keys_never_reach_the_logs(tmp_path, embedding_cache_dir):
-    """A real `helpdesk serve` process: queries keep answering during an upload, and its log never shows a key."""
+    """A real `helpdesk serve` process: queries keep answering during an upload, no document is ever visible with only
+    some of its chunks, and the log never shows a key."""
     import os
     import subprocess
     import sys
@@ -122,11 +123,14 @@ def test_uploads_while_serving_fail_no_query_and_keys_never_reach_the_logs(tmp_p
 
         uploader = threading.Thread(target=do_upload)
         uploader.start()
-        statuses = []
+        statuses, half_listed = [], []
         while uploader.is_alive():
             statuses.append(httpx.post(f"{url}/v1/search", json={"query": "co-financing rate"}, timeout=60).status_code)
             statuses.append(httpx.post(f"{url}/v1/ask", json={"question": "Who can apply for ESF+?"}, timeout=60).status_code)
+            listed = httpx.get(f"{url}/v1/documents", timeout=60).json()["documents"]
+            half_listed += [d["doc_id"] for d in listed if d["chunks_ready"] != d["chunk_count"]]
         uploader.join()
+        assert half_listed == []  # never a document with only some of its chunks visible
         assert upload["response"].status_code == 201, upload["response"].text
         assert statuses and set(statuses) == {200}
         found = httpx.post(f"{url}/v1/search", json={"query": "Oostdorp scheme allowance rule 7", "k": 3}).json()

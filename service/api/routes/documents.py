@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import mimetypes
 import re
 from pathlib import Path
@@ -10,6 +12,7 @@ from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.responses import FileResponse
 
 from common.schema import STATE_READY
+from common.store import InsufficientSpaceError, StoreError, ensure_free_space
 from ingest.loaders import READERS, is_supported
 from ingest.pipeline import Ingestor
 from service.api.auth import require_admin, require_api_key
@@ -26,8 +29,11 @@ def _documents(state: AppState, doc_id: str | None = None) -> dict[str, dict]:
     fields = ["doc_id", "title", "source", "language", "url", "fund", "country", "doc_type", "period", "chunk_count",
               "page_end"]
     for _, payload in state.runtime.store.scroll(must, fields):
-        doc = documents.setdefault(payload["doc_id"], {k: payload.get(k) for k in fields if k != "page_end"} | {"pages": 0})
+        doc = documents.setdefault(payload["doc_id"], {k: payload.get(k) for k in fields if k != "page_end"}
+                                   | {"pages": 0, "chunks_ready": 0})
         doc["pages"] = max(doc["pages"], payload.get("page_end") or 0)
+        # Equal to chunk_count unless a document were exposed half-ingested; the load bench watches this.
+        doc["chunks_ready"] += 1
     return documents
 
 
@@ -46,6 +52,28 @@ def safe_filename(name: str | None) -> str:
     return cleaned
 
 
+def _stage(staged: Path, data: bytes, min_free_mb: float) -> None:
+    """Write the upload beside its final name; a full or read-only disk is a named error, not a 500."""
+    try:
+        ensure_free_space(staged.parent, min_free_mb)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            staged.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise InsufficientSpaceError(f"no space left to store the upload under {staged.parent}") from exc
+        raise StoreError(f"cannot store the upload under {staged.parent}: {exc.strerror}") from exc
+
+
+def _put_back(target: Path, backup: Path | None) -> None:
+    """A failed upload leaves the index unchanged; leave the uploads folder the same way."""
+    if backup is None:
+        target.unlink(missing_ok=True)
+    else:
+        backup.replace(target)
+
+
 @router.post("", status_code=201, dependencies=[Depends(require_admin)])
 def upload_document(file: UploadFile = File(...), state: AppState = Depends(core)) -> dict:
     """Ingest one file through the same pipeline as `helpdesk ingest`; its type is checked by its content."""
@@ -58,23 +86,26 @@ def upload_document(file: UploadFile = File(...), state: AppState = Depends(core
         raise HTTPException(413, detail=f"{name}: larger than {state.settings.service.max_upload_mb:g} MB")
     if not data:
         raise HTTPException(422, detail=f"{name}: the file is empty")
-    state.uploads_dir.mkdir(parents=True, exist_ok=True)
     target = state.uploads_dir / name
     staged = state.uploads_dir / f".{name}.part"
+    backup = state.uploads_dir / f".{name}.previous"
     with state.ingest_lock:
-        staged.write_bytes(data)
-        previous = target.read_bytes() if target.exists() else None
+        _stage(staged, data, state.settings.ingest.min_free_mb)
+        had_previous = target.exists()
+        if had_previous:
+            target.replace(backup)  # renames need no free space, so putting it back cannot fail for lack of it
         staged.replace(target)
-        summary = Ingestor(state.settings, state.runtime.store, state.runtime.embedder).ingest([target])
+        try:
+            summary = Ingestor(state.settings, state.runtime.store, state.runtime.embedder).ingest([target])
+        except Exception:
+            _put_back(target, backup if had_previous else None)  # e.g. the disk filled: 507, old version kept
+            raise
         if summary.failed:
             failure = summary.failed[0]
-            # The index is unchanged on failure; put the file system back the same way.
-            if previous is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.write_bytes(previous)
+            _put_back(target, backup if had_previous else None)
             state.metrics.ingested.labels("failed").inc()
             raise HTTPException(422, detail={"code": failure.code, "message": failure.message, "file": name})
+        backup.unlink(missing_ok=True)
     status = "new" if summary.new else "updated" if summary.updated else "unchanged"
     state.metrics.ingested.labels(status).inc()
     documents = [d for d in _documents(state).values() if Path(d["source"]).resolve() == target.resolve()]
