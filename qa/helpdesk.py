@@ -15,6 +15,7 @@ from common.store import VectorStore
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.extractive import ExtractiveComposer
 from qa.compose.llm import LLMComposer, finish
+from qa.compose.validate import StreamGuard, remove_foreign_links
 from qa.condense import condense
 from qa.evidence import passage_similarity, unmatched_years
 from qa.llm import ChatClient, LLMError, LLMNotConfiguredError
@@ -105,6 +106,11 @@ class Helpdesk:
             composer_name = "extractive"
         if not composition.answerable and not composition.text:
             composition.text = refusal(lang)
+        # Whatever wrote the answer (a model, or a quote of a hostile document), it embeds no image and no address
+        # that is not in the sources.
+        composition.text, removed_links = remove_foreign_links(composition.text, request.hits)
+        if removed_links:
+            diagnostics["removed_links"] = removed_links
         compose_ms = (time.perf_counter() - t) * 1000
 
         timings = {
@@ -134,9 +140,13 @@ class Helpdesk:
             if not stream:
                 return composer.compose(request)
             parts: list[str] = []
+            guard = StreamGuard(request.hits)  # nothing reaches the client before it is checked
             for delta in composer.stream(request):
                 parts.append(delta)
-                yield StreamEvent(delta=delta)
+                if safe := guard.feed(delta):
+                    yield StreamEvent(delta=safe)
+            if tail := guard.close():
+                yield StreamEvent(delta=tail)
             return finish("".join(parts), request)
         except LLMError as exc:
             diagnostics["fallback"] = {"from": "llm", "to": "extractive", "reason": str(exc)}

@@ -1,16 +1,22 @@
-"""Checks an LLM's draft against the sources it was given: markers, refusals, uncited sentences."""
+"""Checks an LLM's draft against the sources it was given: markers, refusals, uncited sentences, links."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
+from common.schema import SearchHit
 from ingest.chunker import split_sentences
 
 # The model is told to answer exactly this when the sources do not answer; matched loosely (case, spaces).
 REFUSAL_SENTINEL = "NO_ANSWER_IN_SOURCES"
 _SENTINEL = re.compile(r"NO[\s_]*ANSWER[\s_]*IN[\s_]*SOURCES", re.IGNORECASE)
 _MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_ADDRESS = re.compile(r"(?:\bhttps?:)?//[^\s<>\"'()\[\]]+|\bwww\.[^\s<>\"'()\[\]]+", re.IGNORECASE)
+_EMPTY_LINK = re.compile(r"\[([^\]]*)\]\(\s*\)")
+# "… 85 %. [1] Another claim": markers after the full stop still close that sentence.
+_AFTER_MARKERS = re.compile(r"([.!?…]\s*(?:\[\d+\])+)\s+(?=\S)")
 
 
 @dataclass
@@ -18,12 +24,12 @@ class CheckedAnswer:
     text: str
     cited: list[int] = field(default_factory=list)  # source numbers, in order of first use
     dropped: list[int] = field(default_factory=list)  # markers pointing at sources that do not exist
-    uncited_sentences: list[str] = field(default_factory=list)
+    uncited_sentences: list[str] = field(default_factory=list)  # taken out of the text
     refused: bool = False
 
 
 def check_answer(text: str, n_sources: int) -> CheckedAnswer:
-    """Drop markers to missing sources, list the cited ones, flag sentences without any marker."""
+    """Drop markers to missing sources, list the cited ones, take out claims without any marker."""
     if _SENTINEL.search(text):
         return CheckedAnswer(text="", refused=True)
     cited: list[int] = []
@@ -36,10 +42,26 @@ def check_answer(text: str, n_sources: int) -> CheckedAnswer:
         cited.extend(n for n in valid if n not in cited)
         return "".join(f"[{n}]" for n in valid)
 
-    cleaned = _MARKER.sub(keep_valid, text)
-    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
-    uncited = [s for s in split_sentences(cleaned) if not _MARKER.search(s) and _is_claim(s)]
-    return CheckedAnswer(cleaned, cited, dropped, uncited)
+    cleaned = _tidy(_MARKER.sub(keep_valid, text))
+    # Every claim is cited or not said: a sentence without a marker is taken out (and listed), whatever prompted it,
+    # be it the model's own knowledge or an instruction planted in a document ("Approved.").
+    uncited = [s for s in _sentences(cleaned) if not _MARKER.search(s) and _is_claim(s)]
+    for sentence in uncited:
+        cleaned, whole_lines = re.subn(rf"(?m)^[ \t]*{re.escape(sentence)}[ \t]*(?:\n|$)", "", cleaned, count=1)
+        if not whole_lines:
+            cleaned = cleaned.replace(sentence, "", 1)
+    return CheckedAnswer(_tidy(cleaned), cited, dropped, uncited)
+
+
+def _sentences(text: str) -> list[str]:
+    return [part for line in text.splitlines() for sentence in split_sentences(line)
+            for part in _AFTER_MARKERS.sub("\\1\n", sentence).split("\n") if part.strip()]
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text))
+    text = re.sub(r"(?m)^[ \t]*(?:[-*•]|\d+[.)])[ \t]*$\n?", "", text)  # a list item whose claim was taken out
+    return re.sub(r"\n[ \t]+\n", "\n\n", re.sub(r"\n{3,}", "\n\n", text)).strip()
 
 
 def _is_claim(sentence: str) -> bool:
@@ -47,3 +69,56 @@ def _is_claim(sentence: str) -> bool:
     if sentence.rstrip().endswith(":"):
         return False
     return any(ch.isdigit() for ch in sentence) or sum(ch.isalnum() for ch in sentence) >= 12
+
+
+def remove_foreign_links(text: str, hits: list[SearchHit]) -> tuple[str, list[str]]:
+    """Drop images and every address that the sources do not contain verbatim; returns (text, what was removed).
+
+    A planted instruction can make a model write a link that carries the conversation to someone else's server,
+    and a Markdown image is fetched by the chat client without a click. An address copied from a source carries
+    nothing new, so those stay.
+    """
+    sources = "\n".join(f"{hit.text}\n{hit.url or ''}" for hit in hits)
+    removed: list[str] = []
+
+    def image(match: re.Match) -> str:
+        removed.append(match.group(0))
+        return match.group(1)
+
+    def address(match: re.Match) -> str:
+        found = match.group(0).rstrip(".,;:!?")
+        if found in sources:
+            return match.group(0)
+        removed.append(found)
+        return match.group(0)[len(found):]
+
+    cleaned = _EMPTY_LINK.sub(r"\1", _ADDRESS.sub(address, _IMAGE.sub(image, text)))
+    return cleaned, removed
+
+
+class StreamGuard:
+    """What of a streaming draft may be shown yet: whole sentences only, after the checks the final answer gets
+    (claims without a marker withheld, foreign links removed), so a planted instruction never flashes on screen."""
+
+    def __init__(self, hits: list[SearchHit]) -> None:
+        self.hits = hits
+        self.draft = ""
+        self.shown = ""
+
+    def feed(self, delta: str) -> str:
+        self.draft += delta
+        pieces = _sentences(self.draft)
+        if len(pieces) < 2:  # the last sentence may still grow, or get its marker: hold it
+            return ""
+        return self._advance(self.draft[: self.draft.rfind(pieces[-1])])
+
+    def close(self) -> str:
+        return self._advance(self.draft)
+
+    def _advance(self, text: str) -> str:
+        checked = check_answer(text, len(self.hits))
+        safe = remove_foreign_links(checked.text, self.hits)[0]
+        if checked.refused or not safe.startswith(self.shown):
+            return ""  # the final checked answer settles it
+        new, self.shown = safe[len(self.shown):], safe
+        return new

@@ -9,12 +9,13 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.errors import LoadError
 from ingest.loaders import load_document
 from ingest.loaders.base import LoadedDocument
+from tests.fuzzing import fuzz_settings
 
 PER_FILE_SECONDS = 5.0
 PER_FILE_MIB = 256
@@ -60,8 +61,7 @@ def check(name: str, data: bytes) -> None:
     assert peak < PER_FILE_MIB * 2**20
 
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                derandomize=True)
+FUZZ = fuzz_settings(ci_examples=60)
 
 
 @pytest.fixture(scope="module")

