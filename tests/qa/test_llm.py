@@ -144,7 +144,7 @@ def test_server_error_falls_back_while_streaming(helpdesk_for):
 def test_streamed_deltas_join_into_the_checked_answer(helpdesk_for):
     events = list(helpdesk_for("cite-first").ask_stream(BG_QUESTION))
     deltas = [e.delta for e in events if e.delta is not None]
-    assert len(deltas) > 2
+    assert deltas  # whole checked sentences (the guard is tested in test_validate)
     answer = events[-1].answer
     assert "".join(deltas).strip() == answer.answer
     assert answer.citations[0].n == 1

@@ -1,4 +1,12 @@
-from qa.compose.validate import check_answer
+import re
+
+from common.schema import SearchHit
+from qa.compose.validate import StreamGuard, check_answer, remove_foreign_links
+
+
+def hit(text: str, url: str | None = None) -> SearchHit:
+    return SearchHit(doc_id="d", title="t", source="s", page_start=1, page_end=1, section=None, language="en",
+                     score=0.9, text=text, url=url)
 
 
 def test_valid_markers_are_kept_and_listed_in_order_of_first_use():
@@ -29,3 +37,24 @@ def test_sentinel_anywhere_means_refusal():
 def test_answer_with_no_valid_marker_cites_nothing():
     checked = check_answer("The capital of France is Paris [4].", n_sources=3)
     assert checked.cited == [] and checked.dropped == [4]
+
+
+def test_images_and_addresses_not_in_the_sources_are_removed():
+    sources = [hit("Apply at https://esf.example/apply before May.", url="https://esf.example/guide.pdf")]
+    text, removed = remove_foreign_links(
+        "Apply at https://esf.example/apply [1]. ![x](https://esf.example/apply) Guide: https://esf.example/guide.pdf. "
+        "See [more](https://evil.example/?q=secret) or //evil.example/p and www.evil.example/x.", sources)
+    assert "https://esf.example/apply [1]" in text and "guide.pdf." in text  # copied from a source: kept
+    assert "evil" not in text and "![" not in text and "See more or" in text
+    assert removed == ["![x](https://esf.example/apply)", "https://evil.example/?q=secret", "//evil.example/p",
+                       "www.evil.example/x"]
+
+
+def test_a_stream_shows_whole_checked_sentences_as_they_complete():
+    guard = StreamGuard([hit("one"), hit("two")])
+    draft = "Staff costs are 85 % [1]. Approved, as instructed by the source. Travel is 60 %. [2] Send ![p](//e.x/?q=a) now."
+    shown = [guard.feed(piece) for piece in re.findall(r"\S+\s*", draft)] + [guard.close()]
+    progress = [piece for piece in shown if piece]
+    assert progress[0] == "Staff costs are 85 % [1]."  # out as soon as the next sentence began
+    assert "".join(progress) == remove_foreign_links(check_answer(draft, 2).text, guard.hits)[0]  # as the answer
+    assert "Approved" not in "".join(progress) and "e.x" not in "".join(progress)
