@@ -23,6 +23,7 @@ import os
 import random
 import secrets
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,9 +37,10 @@ from evals.dataset import load_dataset
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, kind: str = "VmRSS") -> float:
+    """Resident memory; kind "RssAnon" is the heap alone, without the index files the engine maps into memory."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{kind}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -205,6 +207,8 @@ def main() -> None:
     parser.add_argument("--admin-key", help="for --uploads against --url (a started server gets a fresh one)")
     parser.add_argument("--questions", type=Path, nargs="+",
                         default=[ROOT / "evals/datasets/sample.jsonl", ROOT / "evals/datasets/shared.jsonl"])
+    parser.add_argument("--server-log", type=Path, default=Path(tempfile.gettempdir()) / "helpdesk-load-server.log",
+                        help="the started server's output (access log, errors)")
     parser.add_argument("--idle", type=float, default=10, help="seconds to wait before the after-round RSS")
     args = parser.parse_args()
     questions = [q.question for path in args.questions for q in load_dataset(path)]
@@ -219,7 +223,7 @@ def main() -> None:
         key = key or secrets.token_urlsafe(16)
         env["HELPDESK_ADMIN_KEYS"] = key
         port = free_port()
-        server = start_server(env, port, wait_for="/readyz")
+        server = start_server(env, port, wait_for="/readyz", log=args.server_log)
         url = f"http://127.0.0.1:{port}"
     if args.uploads and not key:
         parser.error("--uploads against --url needs --admin-key")
@@ -228,7 +232,10 @@ def main() -> None:
         chunks = sum(d["chunk_count"] for d in httpx.get(f"{url}/v1/documents", timeout=60).json()["documents"])
         report: dict = {"clients": args.clients, "chunks_indexed": chunks, "rounds": []}
         if server:
-            report["rss_mib_before"] = round(rss_mib(server.pid), 1)
+            report["server_log"] = str(args.server_log)
+        if server:
+            report["rss_mib_before"] = {"rss": round(rss_mib(server.pid), 1),
+                                        "anon": round(rss_mib(server.pid, "RssAnon"), 1)}
         for _ in range(args.rounds):
             uploads = UploadReport() if args.uploads else None
             sampler = RssSampler(server.pid) if server else None
@@ -245,7 +252,8 @@ def main() -> None:
             if sampler:
                 sampler.running = False
                 time.sleep(args.idle)
-                round_report["rss_mib"] = {"peak": round(sampler.peak, 1), "after_idle": round(rss_mib(server.pid), 1)}
+                round_report["rss_mib"] = {"peak": round(sampler.peak, 1), "after_idle": round(rss_mib(server.pid), 1),
+                                           "after_idle_anon": round(rss_mib(server.pid, "RssAnon"), 1)}
             report["rounds"].append(round_report)
             print(json.dumps(round_report, indent=2), flush=True)
         print(json.dumps(report, indent=2))

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -18,10 +19,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, wait_for: str = "/healthz", timeout_s: float = 300) -> subprocess.Popen:
-    """The server process once `wait_for` answers 200 (/readyz also waits for the models and a non-empty index)."""
-    process = subprocess.Popen(CLI + ["serve", "--port", str(port), "--no-ui"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_server(env: dict, port: int, wait_for: str = "/healthz", timeout_s: float = 300,
+                 log: Path | None = None) -> subprocess.Popen:
+    """The server process once `wait_for` answers 200 (/readyz also waits for the models and a non-empty index);
+    its output goes to `log` when given."""
+    output = open(log, "w") if log else subprocess.DEVNULL
+    try:
+        process = subprocess.Popen(CLI + ["serve", "--port", str(port), "--no-ui"], env=env, stdout=output,
+                                   stderr=subprocess.STDOUT)
+    finally:
+        if log:
+            output.close()
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:

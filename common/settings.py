@@ -128,6 +128,10 @@ class ServiceSettings(BaseSettings):
     max_upload_mb: float = 50.0
     # Requests answered at once; more get 503 at once instead of queueing (HELPDESK_MAX_CONCURRENT).
     max_concurrent: int = 8
+    # How long an idle keep-alive connection stays open (HELPDESK_KEEP_ALIVE_S). Longer than the clients' and
+    # proxies' own idle timeouts (httpx 5 s, nginx 75 s), so the server never closes a connection that a client is
+    # just reusing: that race surfaced as connection errors under load with uvicorn's 5 s default.
+    keep_alive_s: float = 90.0
 
     def keys(self, kind: str) -> list[str]:
         return [k.strip() for k in getattr(self, f"{kind}_keys").split(",") if k.strip()]

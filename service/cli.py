@@ -290,7 +290,7 @@ def serve(
     except (StoreError, EmbedderError) as exc:
         _fail(str(exc))
     uvicorn.run(application, host=host or settings.service.host, port=port or settings.service.port,
-                log_level="info")
+                log_level="info", timeout_keep_alive=settings.service.keep_alive_s)
 
 
 @feedback_app.command("export")
