@@ -177,7 +177,8 @@ def route_figures(results: dict[str, list], elapsed: float) -> dict:
     figures = {}
     for route, rows in sorted(results.items()):
         ok = [ms for status, ms in rows if status == 200]
-        overloaded = sum(status == 503 for status, _ in rows)
+        refused = [ms for status, ms in rows if status == 503]
+        overloaded = len(refused)
         kinds: dict[str, int] = {}
         for status, _ in rows:
             if status not in (200, 503):
@@ -188,6 +189,7 @@ def route_figures(results: dict[str, list], elapsed: float) -> dict:
             "p50_ms": round(percentile(ok, 0.5), 1) if ok else None,
             "p95_ms": round(percentile(ok, 0.95), 1) if ok else None,
             "p99_ms": round(percentile(ok, 0.99), 1) if ok else None,
+            "overloaded_p95_ms": round(percentile(refused, 0.95), 1) if refused else None,
         }
     return figures
 
