@@ -71,13 +71,10 @@ def seeds(builders) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("kind", ["pdf", "docx", "html", "md"])
-def test_mutated_files_fail_only_with_named_errors(seeds, kind):
-    @FUZZ
-    @given(data=mutated(seeds[kind]))
-    def run(data):
-        check(f"fuzz.{kind}", data)
-
-    run()
+@FUZZ
+@given(data=st.data())
+def test_mutated_files_fail_only_with_named_errors(seeds, kind, data):
+    check(f"fuzz.{kind}", data.draw(mutated(seeds[kind]), label="file"))
 
 
 @FUZZ
