@@ -134,12 +134,13 @@ def upload_trial(seed: int, workdir: Path, base_corpus: Path) -> str | None:
         server.terminate()
         server.wait()
     state = collection_state(data_dir)
+    leftovers = [p.name for p in (data_dir / "uploads").glob(".*")]  # staged or backup files a crash left
     status = response.json().get("status")
     print(f"  upload seed {seed}: server killed {delay:.1f} s into the upload "
           f"({'mid-upload' if status != 'unchanged' else 'upload had finished'}), half documents visible {len(half)}, "
-          f"re-upload {response.status_code} {status}, chunks {state[0]}")
-    if half or response.status_code != 201 or state[0] != state[2]:
-        return f"seed {seed}: half={half}, re-upload {response.status_code}"
+          f"re-upload {response.status_code} {status}, chunks {state[0]}, leftovers {len(leftovers)}")
+    if half or leftovers or response.status_code != 201 or state[0] != state[2]:
+        return f"seed {seed}: half={half}, leftovers={leftovers}, re-upload {response.status_code}"
     return None
 
 

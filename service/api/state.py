@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from common.language import detect_language
 from common.runtime import Runtime
+from common.schema import STATE_READY
 from common.settings import Settings
 from common.store import StoreError
 from qa.helpdesk import Helpdesk
+from service import uploads
 from service.api.metrics import Metrics
 from service.feedback import FeedbackStore
 
@@ -54,10 +58,16 @@ class AppState:
         try:
             self.runtime.embedder.embed_queries(["warm-up"])
             self.runtime.store.collection_info()
+            uploads.recover(self.uploads_dir, self._indexed)  # after a crash in the middle of an upload
         except (StoreError, sqlite3.Error, OSError) as exc:
             # Start anyway (store down, data dir read-only): /healthz answers, /readyz and the routes say 503
             # until the store is back; both are opened again on the next request.
             log.warning("not ready at start: %s", exc)
+
+    def _indexed(self, path: Path) -> bool:
+        """Whether the index holds this file's current content, ready for search."""
+        doc_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self.runtime.store.count({"doc_hash": doc_hash, "state": STATE_READY}) > 0
 
     def close(self) -> None:
         if "helpdesk" in self.__dict__:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import mimetypes
 import re
 from pathlib import Path
@@ -12,9 +10,9 @@ from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.responses import FileResponse
 
 from common.schema import STATE_READY
-from common.store import InsufficientSpaceError, StoreError, ensure_free_space
 from ingest.loaders import READERS, is_supported
 from ingest.pipeline import Ingestor
+from service import uploads
 from service.api.auth import require_admin, require_api_key
 from service.api.deps import core
 from service.api.state import AppState
@@ -52,28 +50,6 @@ def safe_filename(name: str | None) -> str:
     return cleaned
 
 
-def _stage(staged: Path, data: bytes, min_free_mb: float) -> None:
-    """Write the upload beside its final name; a full or read-only disk is a named error, not a 500."""
-    try:
-        ensure_free_space(staged.parent, min_free_mb)
-        staged.parent.mkdir(parents=True, exist_ok=True)
-        staged.write_bytes(data)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            staged.unlink(missing_ok=True)
-        if exc.errno == errno.ENOSPC:
-            raise InsufficientSpaceError(f"no space left to store the upload under {staged.parent}") from exc
-        raise StoreError(f"cannot store the upload under {staged.parent}: {exc.strerror}") from exc
-
-
-def _put_back(target: Path, backup: Path | None) -> None:
-    """A failed upload leaves the index unchanged; leave the uploads folder the same way."""
-    if backup is None:
-        target.unlink(missing_ok=True)
-    else:
-        backup.replace(target)
-
-
 @router.post("", status_code=201, dependencies=[Depends(require_admin)])
 def upload_document(file: UploadFile = File(...), state: AppState = Depends(core)) -> dict:
     """Ingest one file through the same pipeline as `helpdesk ingest`; its type is checked by its content."""
@@ -87,25 +63,20 @@ def upload_document(file: UploadFile = File(...), state: AppState = Depends(core
     if not data:
         raise HTTPException(422, detail=f"{name}: the file is empty")
     target = state.uploads_dir / name
-    staged = state.uploads_dir / f".{name}.part"
-    backup = state.uploads_dir / f".{name}.previous"
     with state.ingest_lock:
-        _stage(staged, data, state.settings.ingest.min_free_mb)
-        had_previous = target.exists()
-        if had_previous:
-            target.replace(backup)  # renames need no free space, so putting it back cannot fail for lack of it
-        staged.replace(target)
+        uploads.stage(target, data, state.settings.ingest.min_free_mb)
+        had_previous = uploads.swap_in(target)
         try:
             summary = Ingestor(state.settings, state.runtime.store, state.runtime.embedder).ingest([target])
         except Exception:
-            _put_back(target, backup if had_previous else None)  # e.g. the disk filled: 507, old version kept
+            uploads.put_back(target, had_previous)  # e.g. the disk filled: 507, the old version stays served
             raise
         if summary.failed:
             failure = summary.failed[0]
-            _put_back(target, backup if had_previous else None)
+            uploads.put_back(target, had_previous)
             state.metrics.ingested.labels("failed").inc()
             raise HTTPException(422, detail={"code": failure.code, "message": failure.message, "file": name})
-        backup.unlink(missing_ok=True)
+        uploads.keep(target)
     status = "new" if summary.new else "updated" if summary.updated else "unchanged"
     state.metrics.ingested.labels(status).inc()
     documents = [d for d in _documents(state).values() if Path(d["source"]).resolve() == target.resolve()]
