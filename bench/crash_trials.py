@@ -8,6 +8,7 @@ Run: python -m bench.crash_trials --ingest-trials 10 --upload-trials 5
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import signal
@@ -100,7 +101,19 @@ def long_document(path: Path, seed: int) -> Path:
     return path
 
 
+def files_match_index(data_dir: Path) -> bool:
+    """Every uploaded file's content is what the index holds ready for it (citations link to what they quote)."""
+    runtime = Runtime(Settings(data_dir=data_dir))
+    try:
+        return all(runtime.store.count({"doc_hash": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                        "state": STATE_READY}) > 0
+                   for path in (data_dir / "uploads").glob("[!.]*"))
+    finally:
+        runtime.close()
+
+
 def upload_trial(seed: int, workdir: Path, base_corpus: Path) -> str | None:
+    """Odd seeds replace an earlier upload of the same name, so the kill can land between the old and new version."""
     rng = random.Random(seed)
     document = long_document(workdir / f"long-upload-{seed}.md", seed)
     data_dir = _data_dir(workdir, f"upload-{seed}")
@@ -108,13 +121,17 @@ def upload_trial(seed: int, workdir: Path, base_corpus: Path) -> str | None:
            "HELPDESK_EMBED_BATCH_SIZE": "4"}
     subprocess.run(CLI + ["ingest", str(base_corpus)], env=env, capture_output=True, check=True)
     port = free_port()
-    server = start_server(env, port)
+    url = f"http://127.0.0.1:{port}/v1/documents"
     headers = {"Authorization": "Bearer trial-key"}
+    server = start_server(env, port)
+    replacing = seed % 2 == 1
+    if replacing:
+        first = "---\ntitle: Long upload\nlanguage: en\n---\n\n# First version\n\nThe first version of the scheme.\n"
+        httpx.post(url, headers=headers, timeout=120, files={"file": (document.name, first.encode())}).raise_for_status()
 
     def upload() -> None:
         try:
-            httpx.post(f"http://127.0.0.1:{port}/v1/documents", headers=headers, timeout=120,
-                       files={"file": (document.name, document.read_bytes())})
+            httpx.post(url, headers=headers, timeout=120, files={"file": (document.name, document.read_bytes())})
         except httpx.HTTPError:
             pass  # the server is killed under it
 
@@ -126,21 +143,25 @@ def upload_trial(seed: int, workdir: Path, base_corpus: Path) -> str | None:
     server.wait()
     thread.join()
     half = half_documents(data_dir)
+    server = start_server(env, port)  # settles the uploads folder as it starts
+    server.terminate()
+    server.wait()
+    settled = files_match_index(data_dir)
     server = start_server(env, port)
     try:
-        response = httpx.post(f"http://127.0.0.1:{port}/v1/documents", headers=headers, timeout=300,
-                              files={"file": (document.name, document.read_bytes())})
+        response = httpx.post(url, headers=headers, timeout=300, files={"file": (document.name, document.read_bytes())})
     finally:
         server.terminate()
         server.wait()
     state = collection_state(data_dir)
     leftovers = [p.name for p in (data_dir / "uploads").glob(".*")]  # staged or backup files a crash left
     status = response.json().get("status")
-    print(f"  upload seed {seed}: server killed {delay:.1f} s into the upload "
+    print(f"  upload seed {seed}: server killed {delay:.1f} s into {'a replacing' if replacing else 'an'} upload "
           f"({'mid-upload' if status != 'unchanged' else 'upload had finished'}), half documents visible {len(half)}, "
-          f"re-upload {response.status_code} {status}, chunks {state[0]}, leftovers {len(leftovers)}")
-    if half or leftovers or response.status_code != 201 or state[0] != state[2]:
-        return f"seed {seed}: half={half}, leftovers={leftovers}, re-upload {response.status_code}"
+          f"files match the index after restart {settled}, re-upload {response.status_code} {status}, "
+          f"chunks {state[0]}, leftovers {len(leftovers)}")
+    if half or not settled or leftovers or response.status_code != 201 or state[0] != state[2]:
+        return f"seed {seed}: half={half}, settled={settled}, leftovers={leftovers}, re-upload {response.status_code}"
     return None
 
 

@@ -47,3 +47,12 @@ def test_a_replacement_that_landed_is_kept(make_settings):
     crashed_mid_upload(settings, indexed=NEW)
     assert settle(settings) == ["note.md"]
     assert (settings.data_dir / "uploads" / "note.md").read_text(encoding="utf-8") == NEW
+
+
+def test_a_first_upload_that_never_landed_is_removed(make_settings):
+    settings = make_settings()
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True)
+    (folder / "note.md").write_text(NEW, encoding="utf-8")  # swapped in, never indexed
+    (folder / ".note.md.new").touch()
+    assert settle(settings) == []
