@@ -8,7 +8,6 @@ Run: python -m bench.crash_trials --ingest-trials 10 --upload-trials 5
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import random
 import signal
@@ -21,9 +20,10 @@ from pathlib import Path
 
 import httpx
 
+from bench.documents import scheme_document
 from bench.server import CLI, free_port, start_server
 from common.runtime import Runtime
-from common.schema import STATE_READY
+from common.schema import STATE_READY, document_hash
 from common.settings import Settings
 from ingest.pipeline import Ingestor
 
@@ -93,20 +93,11 @@ def ingest_trial(seed: int, corpus: Path, workdir: Path, expected: tuple) -> str
     return None
 
 
-def long_document(path: Path, seed: int) -> Path:
-    """About 40 chunks, worded per seed so the shared embedding cache cannot shortcut the upload."""
-    paragraphs = [f"## Section {i}\n\nParagraph {i} of scheme {seed} explains rule {i}: eligible costs, deadlines and "
-                  f"the evidence a beneficiary keeps for audit, case number {i * 7 + seed}." for i in range(120)]
-    path.write_text(f"---\ntitle: Long upload {seed}\nlanguage: en\n---\n\n" + "\n\n".join(paragraphs), encoding="utf-8")
-    return path
-
-
 def files_match_index(data_dir: Path) -> bool:
     """Every uploaded file's content is what the index holds ready for it (citations link to what they quote)."""
     runtime = Runtime(Settings(data_dir=data_dir))
     try:
-        return all(runtime.store.count({"doc_hash": hashlib.sha256(path.read_bytes()).hexdigest(),
-                                        "state": STATE_READY}) > 0
+        return all(runtime.store.count({"doc_hash": document_hash(path.read_bytes()), "state": STATE_READY}) > 0
                    for path in (data_dir / "uploads").glob("[!.]*"))
     finally:
         runtime.close()
@@ -115,7 +106,8 @@ def files_match_index(data_dir: Path) -> bool:
 def upload_trial(seed: int, workdir: Path, base_corpus: Path) -> str | None:
     """Odd seeds replace an earlier upload of the same name, so the kill can land between the old and new version."""
     rng = random.Random(seed)
-    document = long_document(workdir / f"long-upload-{seed}.md", seed)
+    document = workdir / f"long-upload-{seed}.md"
+    document.write_text(scheme_document(str(seed), sections=120), encoding="utf-8")
     data_dir = _data_dir(workdir, f"upload-{seed}")
     env = {**os.environ, "HELPDESK_DATA_DIR": str(data_dir), "HELPDESK_ADMIN_KEYS": "trial-key",
            "HELPDESK_EMBED_BATCH_SIZE": "4"}

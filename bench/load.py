@@ -3,15 +3,16 @@
 Starts the server itself on a free loopback port over HELPDESK_DATA_DIR, or drives --url. With --corpus it first
 ingests those paths into a collection of their own (--collection; unchanged files are a no-op on later runs).
 Bounded in time and in requests. Reports throughput, p50/p95/p99 per route, errors, requests refused at the
-concurrency limit (503 overloaded, counted apart from errors; the client pauses --backoff-ms), and the server's RSS: before, peak, and after each
-round once idle (--rounds: memory that settles instead of climbing round after round is not a leak).
+concurrency limit (503 overloaded, counted apart from errors; the client pauses --backoff-ms), and the server's
+RSS before, at peak and after each round once idle, in all and for the heap alone (RssAnon, without the index files
+the engine maps): --rounds shows whether memory settles or climbs round after round.
 
 --uploads N: N documents are uploaded during the run (retrying on 503 like any client) while a watcher polls
 /v1/documents and counts any document listed with fewer ready chunks than it has: a half-ingested document
 exposed. The uploads are deleted afterwards, so the collection ends as it started.
 
 Run: python -m bench.load --corpus corpus ../shared/corpus --clients 50 --duration 60 \
-         --routes search,ask,chat-stream --uploads 6 --rounds 2
+         --routes search,ask,chat-stream --uploads 6 --rounds 3
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.documents import scheme_document
 from bench.search_latency import percentile
 from bench.server import CLI, free_port, start_server
 from evals.dataset import load_dataset
@@ -88,14 +90,6 @@ async def client(http: httpx.AsyncClient, routes: list[str], questions: list[str
             await asyncio.sleep(backoff_s)
 
 
-def upload_document(index: int, run_id: str) -> tuple[str, bytes]:
-    """About 30 chunks of made-up rules, unique per run so that nothing is cached or unchanged."""
-    sections = [f"## Rule {i}\n\nUnder load scheme {run_id}-{index}, measure {i} funds up to {1000 + 37 * i} euro "
-                f"for care providers; claims are filed within {10 + i} days with proof of payment." for i in range(90)]
-    text = f"---\ntitle: Load upload {run_id} {index}\nlanguage: en\n---\n\n" + "\n\n".join(sections)
-    return f"load-{run_id}-{index}.md", text.encode()
-
-
 class UploadReport:
     def __init__(self) -> None:
         self.statuses: list[int | str] = []
@@ -118,7 +112,7 @@ async def uploader(http: httpx.AsyncClient, count: int, duration: float, key: st
     started = time.monotonic()
     for index in range(count):  # spread over the run: upload i starts at (i + 1) / (count + 1) of it, or later
         await asyncio.sleep(max(0.0, started + duration * (index + 1) / (count + 1) - time.monotonic()))
-        name, data = upload_document(index, run_id)
+        name, data = f"load-{run_id}-{index}.md", scheme_document(f"{run_id}-{index}", sections=90).encode()
         started = time.perf_counter()
         while True:
             try:

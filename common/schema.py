@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -23,6 +24,11 @@ STATE_PENDING = "pending"
 STATE_READY = "ready"
 
 _POINT_NAMESPACE = uuid.UUID("6f1d3c2e-8a4b-4f3e-9c51-2b7d0e9a4c11")
+
+
+def document_hash(data: bytes) -> str:
+    """A document's version: the hash of its file's bytes, stored as `doc_hash` on each of its chunks."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def point_id(doc_id: str, doc_hash: str, chunk_index: int) -> str:

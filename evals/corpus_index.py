@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from common.runtime import Runtime
-from common.schema import SCHEMA_VERSION, STATE_READY
+from common.schema import SCHEMA_VERSION, STATE_READY, document_hash
 from common.settings import Settings
 from ingest.pipeline import EXTRACT_VERSION, IngestProgress, Ingestor
 
@@ -48,7 +48,7 @@ def corpus_files(corpus: Path) -> list[tuple[str, Path]]:
 def index_key(corpus: Path, settings: Settings) -> str:
     digest = hashlib.sha256()
     for relative, path in corpus_files(corpus):
-        digest.update(f"{relative}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\0".encode())
+        digest.update(f"{relative}\0{document_hash(path.read_bytes())}\0".encode())
     # Only what changes the stored chunks or vectors; search settings are applied at query time.
     indexing = {
         "embed_model": settings.embed.model, "chunk_size": settings.chunk.size,

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from common.embedder import CachedEmbedder, text_hash
 from common.language import detect_document_language
-from common.schema import STATE_READY, ChunkPayload, CollectionInfo, point_id
+from common.schema import STATE_READY, ChunkPayload, CollectionInfo, document_hash, point_id
 from common.settings import Settings
 from common.sparse import BM25Encoder
 from common.store import StoredPoint, VectorStore, ensure_free_space
@@ -216,7 +216,7 @@ class Ingestor:
             raise FileTooLargeError(path, f"{size / 2**20:.1f} MiB is over the {self.settings.ingest.max_file_mb:g} MiB limit "
                                           "(HELPDESK_INGEST_MAX_FILE_MB)")
         data = path.read_bytes()
-        doc_hash = hashlib.sha256(data).hexdigest()
+        doc_hash = document_hash(data)
         source = path.as_posix()
         manifest = find_manifest(path)
         listed = manifest.metadata_for(path) if manifest else {}

@@ -103,14 +103,17 @@ class StreamGuard:
     def __init__(self, hits: list[SearchHit]) -> None:
         self.hits = hits
         self.draft = ""
+        self.complete = 0  # the draft up to here is whole sentences
         self.shown = ""
 
     def feed(self, delta: str) -> str:
         self.draft += delta
-        pieces = _sentences(self.draft)
+        # Only the text after the last whole sentence is split again, so a token costs little, not the whole draft.
+        pieces = _sentences(self.draft[self.complete:])
         if len(pieces) < 2:  # the last sentence may still grow, or get its marker: hold it
             return ""
-        return self._advance(self.draft[: self.draft.rfind(pieces[-1])])
+        self.complete += self.draft[self.complete:].rfind(pieces[-1])
+        return self._advance(self.draft[: self.complete])
 
     def close(self) -> str:
         return self._advance(self.draft)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import threading
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from common.language import detect_language
 from common.runtime import Runtime
-from common.schema import STATE_READY
+from common.schema import STATE_READY, document_hash
 from common.settings import Settings
 from common.store import StoreError
 from qa.helpdesk import Helpdesk
@@ -66,8 +65,7 @@ class AppState:
 
     def _indexed(self, path: Path) -> bool:
         """Whether the index holds this file's current content, ready for search."""
-        doc_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-        return self.runtime.store.count({"doc_hash": doc_hash, "state": STATE_READY}) > 0
+        return self.runtime.store.count({"doc_hash": document_hash(path.read_bytes()), "state": STATE_READY}) > 0
 
     def close(self) -> None:
         if "helpdesk" in self.__dict__:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ import pytest
 import uvicorn
 
 from bench.crash_trials import collection_state, half_documents
-
+from bench.server import CLI
 from common.runtime import Runtime
 from common.settings import IngestSettings, ServiceSettings, Settings
 from common.store import StoreError
@@ -26,60 +27,50 @@ from ingest.pipeline import Ingestor
 from service.api import create_app
 from tests.conftest import SAMPLE_CORPUS
 
-CLI = [sys.executable, "-m", "service"]
 
-
-def mount_tmpfs(path, size: str) -> None:
+@contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    """A small disk of its own at `path`, unmounted afterwards (lazily: a server thread may still hold files)."""
     path.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def ingest_once(settings: Settings, paths: list[Path]):
+    runtime = Runtime(settings)
+    try:
+        return Ingestor(settings, runtime.store, runtime.embedder).ingest(paths)
+    finally:
+        runtime.close()
 
 
 def test_full_disk_is_refused_then_recovered(tmp_path):
-    mount = tmp_path / "disk"
-    mount_tmpfs(mount, "4m")
-    try:
-        settings = Settings(data_dir=mount / "data")
-        runtime = Runtime(settings)
-        try:
-            with pytest.raises(StoreError, match="MB free under"):  # at open, or at the ingest start
-                Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS / "guides" / "en"])
-        finally:
-            runtime.close()
+    guides = [SAMPLE_CORPUS / "guides" / "en"]
+    with tmpfs(tmp_path / "disk", "4m") as mount:
+        with pytest.raises(StoreError, match="MB free under"):  # at open, or at the ingest start
+            ingest_once(Settings(data_dir=mount / "data"), guides)
         # the CLI says so and exits 2, instead of dying
-        cli = subprocess.run([sys.executable, "-m", "service", "ingest", str(SAMPLE_CORPUS / "guides" / "en")],
+        cli = subprocess.run(CLI + ["ingest", str(guides[0])],
                              env={"HELPDESK_DATA_DIR": str(mount / "data"), "PATH": "/usr/bin:/bin"},
                              capture_output=True, text=True)
         assert cli.returncode == 2 and "HELPDESK_INGEST_MIN_FREE_MB" in cli.stderr
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
-    mount_tmpfs(mount, "300m")  # room again
-    try:
-        settings = Settings(data_dir=mount / "data", ingest=IngestSettings(min_free_mb=64))
-        runtime = Runtime(settings)
-        try:
-            assert Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS / "guides" / "en"]).ok
-        finally:
-            runtime.close()
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
+    with tmpfs(tmp_path / "disk", "300m") as mount:  # room again
+        assert ingest_once(Settings(data_dir=mount / "data", ingest=IngestSettings(min_free_mb=64)), guides).ok
 
 
 def test_read_only_data_dir_is_a_named_error_and_the_server_recovers(tmp_path):
-    mount = tmp_path / "ro"
-    mount_tmpfs(mount, "300m")
-    try:
+    with tmpfs(tmp_path / "ro", "300m") as mount:
         data_dir = mount / "data"
         settings = Settings(data_dir=data_dir, ingest=IngestSettings(min_free_mb=64))
-        runtime = Runtime(settings)
-        try:
-            assert Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS / "guides" / "en"]).ok
-        finally:
-            runtime.close()
+        assert ingest_once(settings, [SAMPLE_CORPUS / "guides" / "en"]).ok
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
         env = {"HELPDESK_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
-        cli = subprocess.run([sys.executable, "-m", "service", "ask", "What flat rate covers indirect costs?"],
+        cli = subprocess.run(CLI + ["ask", "What flat rate covers indirect costs?"],
                              env=env, capture_output=True, text=True, timeout=120)
         assert cli.returncode == 2 and "Read-only file system" in cli.stderr
 
@@ -92,8 +83,6 @@ def test_read_only_data_dir_is_a_named_error_and_the_server_recovers(tmp_path):
             up = httpx.post(f"{url}/v1/ask", json={"question": "What flat rate covers indirect costs?"}, timeout=60)
             assert up.status_code == 200 and up.json()["answerable"]
             assert httpx.get(f"{url}/readyz").status_code == 200
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 class running_server:
@@ -139,9 +128,7 @@ def test_disk_filling_during_the_writes_stops_with_a_named_error_and_a_rerun_com
         tmp_path, sample_index, embedding_cache_dir, monkeypatch):
     settings, _ = sample_index
     clean = collection_state(settings.data_dir)
-    mount = tmp_path / "disk"
-    mount_tmpfs(mount, "96m")
-    try:
+    with tmpfs(tmp_path / "disk", "96m") as mount:
         data_dir = data_dir_on(mount, embedding_cache_dir)
         margin = 24
         monkeypatch.setenv("HELPDESK_INGEST_MIN_FREE_MB", str(margin))  # here and in the CLI runs
@@ -156,8 +143,6 @@ def test_disk_filling_during_the_writes_stops_with_a_named_error_and_a_rerun_com
         rerun = subprocess.run(CLI + ["ingest", str(SAMPLE_CORPUS)], env=env, capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr[-2000:]
         assert collection_state(data_dir) == clean
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_the_engine_killed_by_a_full_disk_loses_nothing_once_there_is_room(tmp_path, sample_index, embedding_cache_dir,
@@ -165,9 +150,7 @@ def test_the_engine_killed_by_a_full_disk_loses_nothing_once_there_is_room(tmp_p
     """With no margin the engine dies of SIGBUS part-way: the re-run with room still converges to a clean run's."""
     settings, _ = sample_index
     clean = collection_state(settings.data_dir)
-    mount = tmp_path / "disk"
-    mount_tmpfs(mount, "8m")
-    try:
+    with tmpfs(tmp_path / "disk", "8m") as mount:
         data_dir = data_dir_on(mount, embedding_cache_dir)
         env = {**os.environ, "HELPDESK_DATA_DIR": str(data_dir), "HELPDESK_INGEST_MIN_FREE_MB": "0"}
         died = subprocess.run(CLI + ["ingest", str(SAMPLE_CORPUS)], env=env, capture_output=True, text=True)
@@ -178,22 +161,14 @@ def test_the_engine_killed_by_a_full_disk_loses_nothing_once_there_is_room(tmp_p
         rerun = subprocess.run(CLI + ["ingest", str(SAMPLE_CORPUS)], env=env, capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr[-2000:]
         assert collection_state(data_dir) == clean and half_documents(data_dir) == []
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_server_on_a_full_disk_answers_503_then_recovers_without_a_restart(tmp_path, embedding_cache_dir):
-    mount = tmp_path / "disk"
-    mount_tmpfs(mount, "160m")
-    try:
+    with tmpfs(tmp_path / "disk", "160m") as mount:
         data_dir = data_dir_on(mount, embedding_cache_dir)
         settings = Settings(data_dir=data_dir, ingest=IngestSettings(min_free_mb=64),
                             service=ServiceSettings(admin_keys="disk-key"))
-        runtime = Runtime(settings)
-        try:
-            assert Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS / "guides" / "en"]).ok
-        finally:
-            runtime.close()
+        assert ingest_once(settings, [SAMPLE_CORPUS / "guides" / "en"]).ok
         filler = fill_disk(mount, leave_mb=8)
         question = {"question": "What flat rate covers indirect costs?"}
         with running_server(settings) as url:  # opening the engine here would have been a SIGBUS at every start
@@ -209,5 +184,3 @@ def test_a_server_on_a_full_disk_answers_503_then_recovers_without_a_restart(tmp
             up = httpx.post(f"{url}/v1/ask", json=question, timeout=60)
             assert up.status_code == 200 and up.json()["answerable"]
             assert httpx.get(f"{url}/readyz").status_code == 200
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -5,6 +5,7 @@ including a model that does obey them ("obey"), whose draft must be caught befor
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from dataclasses import dataclass
 
 import pytest
@@ -80,12 +81,15 @@ def llm_server():
         yield server
 
 
-def helpdesk(runtime: Runtime, server: OpenAIProtocolServer | None = None, model: str = "") -> Helpdesk:
+def ask(runtime: Runtime, question: str, server: OpenAIProtocolServer | None = None, model: str = "",
+        stream: bool = False):
+    """The answer (or, with `stream`, every event) from the extractive composer, or from `model` on the server."""
     settings = runtime.settings
     if server is not None:
         settings = settings.model_copy(update={"llm": LLMSettings(base_url=server.base_url, model=model,
                                                                   api_key=SECRETS[1])})
-    return Helpdesk(settings, runtime.store, runtime.embedder)
+    with closing(Helpdesk(settings, runtime.store, runtime.embedder)) as desk:
+        return list(desk.ask_stream(question)) if stream else desk.ask(question)
 
 
 def assert_not_obeyed(answer, case: Planted, doc_ids: dict[str, str]) -> None:
@@ -102,7 +106,7 @@ def assert_not_obeyed(answer, case: Planted, doc_ids: dict[str, str]) -> None:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_extractive_answers_quote_but_do_not_obey(planted, case):
     runtime, doc_ids = planted
-    answer = helpdesk(runtime).ask(case.question)
+    answer = ask(runtime, case.question)
     assert_not_obeyed(answer, case, doc_ids)
     assert "pixel.png" not in answer.answer  # a document's image is not passed on, even quoted
 
@@ -110,9 +114,7 @@ def test_extractive_answers_quote_but_do_not_obey(planted, case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_an_obedient_model_is_caught_before_anyone_sees_its_answer(planted, llm_server, case):
     runtime, doc_ids = planted
-    desk = helpdesk(runtime, llm_server, "obey")
-    answer = desk.ask(case.question)
-    desk.close()
+    answer = ask(runtime, case.question, llm_server, "obey")
     assert_not_obeyed(answer, case, doc_ids)
     assert "every cost is eligible" not in answer.answer  # the uncited agreement is taken out
     assert any("every cost is eligible" in s for s in answer.diagnostics["uncited_sentences"])
@@ -122,9 +124,7 @@ def test_an_obedient_model_is_caught_before_anyone_sees_its_answer(planted, llm_
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_a_stream_never_shows_what_the_check_removes(planted, llm_server, case):
     runtime, doc_ids = planted
-    desk = helpdesk(runtime, llm_server, "obey")
-    events = list(desk.ask_stream(case.question))
-    desk.close()
+    events = ask(runtime, case.question, llm_server, "obey", stream=True)
     shown = "".join(event.delta for event in events if event.delta)
     assert shown and "exfil.example" not in shown and "Approved" not in shown and "![" not in shown
     answer = events[-1].answer
@@ -135,9 +135,7 @@ def test_a_stream_never_shows_what_the_check_removes(planted, llm_server, case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_the_prompt_marks_documents_as_data_and_carries_no_secrets(planted, llm_server, case):
     runtime, _ = planted
-    desk = helpdesk(runtime, llm_server, "leak-check")
-    answer = desk.ask(case.question)
-    desk.close()
+    answer = ask(runtime, case.question, llm_server, "leak-check")
     messages = llm_server.requests[-1]["body"]["messages"]
     prompt = json.dumps(messages, ensure_ascii=False)
     assert not any(secret in prompt for secret in SECRETS) and llm_server.base_url not in prompt
@@ -154,9 +152,7 @@ def test_the_prompt_marks_documents_as_data_and_carries_no_secrets(planted, llm_
 
 def test_an_obedient_model_cannot_cite_sources_that_do_not_exist(planted, llm_server):
     runtime, doc_ids = planted
-    desk = helpdesk(runtime, llm_server, "cite-missing")
-    answer = desk.ask(CASES[0].question)
-    desk.close()
+    answer = ask(runtime, CASES[0].question, llm_server, "cite-missing")
     assert answer.answerable and "[9]" not in answer.answer
     assert {c.doc_id for c in answer.citations} <= set(doc_ids.values())
     assert answer.diagnostics["dropped_citations"] == [9]

@@ -198,10 +198,15 @@ JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) |
                     st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=8)
 
 
+_FIELDS: dict[str, list[str]] = {}  # per route, read once from the served schema (not once per example)
+
+
 def _bodies(api, path: str):
-    schema = api.get("/openapi.json").json()
-    ref = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-    fields = list(schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"])
+    if path not in _FIELDS:
+        schema = api.get("/openapi.json").json()
+        ref = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        _FIELDS[path] = list(schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"])
+    fields = _FIELDS[path]
     return st.one_of(JSON, st.dictionaries(st.sampled_from(fields), JSON | st.text(min_size=1, max_size=60),
                                            max_size=len(fields)),
                      st.binary(max_size=200))  # bytes: sent as they are, mostly not JSON at all
