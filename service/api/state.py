@@ -57,11 +57,15 @@ class AppState:
         try:
             self.runtime.embedder.embed_queries(["warm-up"])
             self.runtime.store.collection_info()
-            uploads.recover(self.uploads_dir, self._indexed)  # after a crash in the middle of an upload
         except (StoreError, sqlite3.Error, OSError) as exc:
             # Start anyway (store down, data dir read-only): /healthz answers, /readyz and the routes say 503
             # until the store is back; both are opened again on the next request.
             log.warning("not ready at start: %s", exc)
+            return
+        try:
+            uploads.recover(self.uploads_dir, self._indexed)  # after a crash in the middle of an upload
+        except (StoreError, OSError) as exc:
+            log.warning("could not settle an interrupted upload under %s: %s", self.uploads_dir, exc)
 
     def _indexed(self, path: Path) -> bool:
         """Whether the index holds this file's current content, ready for search."""
