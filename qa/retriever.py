@@ -15,6 +15,8 @@ from typing import Any
 
 from common.embedder import Embedder
 from common.language import detect_language
+from common.countries import canonical_country, question_countries
+from common.periods import PeriodError, known_periods, normalise_period, question_periods
 from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_READY, SearchHit
 from common.settings import Settings
 from common.sparse import BM25Encoder
@@ -35,12 +37,28 @@ def parse_filters(items: list[str] | dict[str, Any] | None) -> dict[str, Any]:
         if key not in FILTERABLE_FIELDS:
             raise FilterError(f"unknown filter {key!r}; use one of: {', '.join(FILTERABLE_FIELDS)}")
         values = value if isinstance(value, list) else [value]
-        values = [str(v).upper() if key == "country" else str(v).lower() if key == "language" else str(v)
-                  for v in values]
+        values = [_filter_value(key, v) for v in values]
         previous = conditions.get(key, [])
         merged = (previous if isinstance(previous, list) else [previous]) + values
         conditions[key] = merged[0] if len(merged) == 1 else merged
     return conditions
+
+
+def _filter_value(key: str, value: Any) -> str:
+    text = str(value).strip()
+    if key == "period":
+        try:
+            return normalise_period(text)
+        except PeriodError as exc:
+            raise FilterError(f"filter period: {exc}") from exc
+    if key == "country":
+        code = canonical_country(text)
+        if code is None:
+            raise FilterError(f"filter country: unknown country code {text!r}; use a two-letter code such as EE, FR, BG")
+        return code
+    if key == "language":
+        return text.lower()
+    return text
 
 
 def _split(item: str) -> tuple[str, str]:
@@ -103,7 +121,10 @@ class Retriever:
         fetch = k * 3  # room for near-duplicate collapsing
         lists = []
         if dense:
-            lists.append((_boost_language(self.store.search(dense, dense.limit), lang, cfg.language_boost), cfg.dense_weight))
+            ranked = _boost_language(self.store.search(dense, dense.limit), lang, cfg.language_boost)
+            ranked = prefer_context(ranked, question_periods(query), question_countries(query),
+                                    cfg.period_penalty, cfg.country_penalty)
+            lists.append((ranked, cfg.dense_weight))
         if sparse:
             lists.append((self.store.search(sparse, sparse.limit), cfg.sparse_weight))
         if len(lists) == 2:
@@ -121,6 +142,31 @@ def _boost_language(hits: list[Hit], language: str, boost: float) -> list[Hit]:
         return hits
     lifted = [Hit(h.id, h.score + boost, h.payload) if h.payload.get("language") == language else h for h in hits]
     return sorted(lifted, key=lambda h: -h.score)
+
+
+def prefer_context(hits: list[Hit], periods_asked: list[str], countries_asked: list[str],
+                   period_penalty: float, country_penalty: float) -> list[Hit]:
+    """Lower chunks of documents from another programming period than the one asked about (or, when the
+    question names none, an older period than the current one: their rules read alike but no longer apply),
+    and from another country than the one the question names. Documents of no known period or country keep
+    their score: an EU regulation applies everywhere."""
+    if not period_penalty and not country_penalty:
+        return hits
+    periods = known_periods()
+
+    def penalty(payload: dict[str, Any]) -> float:
+        lowered = 0.0
+        period = payload.get("period")
+        if period in periods.names and (
+                period not in periods_asked if periods_asked else periods.older_than_current(period)):
+            lowered += period_penalty
+        country = payload.get("country")
+        if countries_asked and country and country not in countries_asked:
+            lowered += country_penalty
+        return lowered
+
+    lowered = [Hit(h.id, h.score - penalty(h.payload), h.payload) for h in hits]
+    return sorted(lowered, key=lambda h: -h.score)
 
 
 def weighted_rrf(lists: list[tuple[list[Hit], float]], k: int) -> list[Hit]:
