@@ -18,7 +18,7 @@ SPARSE_VECTOR = "sparse"
 
 # Payload fields with a keyword index: the ones filters and status counts use.
 INDEXED_FIELDS: tuple[str, ...] = (
-    "language", "doc_id", "fund", "country", "doc_type", "period", "doc_hash", "build", "state",
+    "language", "doc_id", "fund", "country", "doc_type", "period", "doc_hash", "build", "state", "anchors",
 )
 # Filters a user may pass as `--filter key=value`.
 FILTERABLE_FIELDS: tuple[str, ...] = ("language", "doc_id", "fund", "country", "doc_type", "period")
@@ -68,6 +68,8 @@ class ChunkPayload(BaseModel):
     chunk_index: int
     chunk_count: int
     text: str
+    # Language-neutral keys (common/anchors.py) shared with questions in any language.
+    anchors: list[str] = Field(default_factory=list)
     state: str = STATE_PENDING
 
 

@@ -86,6 +86,9 @@ class RetrievalSettings(BaseSettings):
     # Subtracted from the dense similarity of chunks of another programming period than the question names, or
     # of an older one than the current period when it names none (qa/retriever.py: prefer_period).
     period_penalty: float = 0.02
+    # Added (times the IDF-weighted share of the question's fund/act/article/percentage anchors a chunk shares)
+    # to the dense similarity; 0 turns the language-neutral channel off (qa/retriever.py: _anchor_bonus).
+    anchor_weight: float = 0.04
     # Subtracted from chunks of documents from another country than the one the question names.
     country_penalty: float = 0.02
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from common.embedder import CachedEmbedder, text_hash
 from common.language import detect_document_language
+from common.anchors import chunk_anchors
 from common.countries import document_country
 from common.periods import document_period
 from common.schema import STATE_READY, ChunkPayload, CollectionInfo, document_hash, index_build, point_id
@@ -268,7 +269,8 @@ class Ingestor:
                 language=meta["language"], page_start=chunk.page_start, page_end=chunk.page_end,
                 section=chunk.section, fund=meta["fund"], country=meta.get("country"),
                 doc_type=meta.get("doc_type"), period=meta.get("period"), doc_hash=doc_hash,
-                build=build, chunk_hash=text_hash(chunk.text), chunk_index=index, chunk_count=len(chunks), text=chunk.text,
+                build=build, chunk_hash=text_hash(chunk.text),
+                anchors=chunk_anchors(meta["title"], chunk.section, chunk.body), chunk_index=index, chunk_count=len(chunks), text=chunk.text,
             )
             points.append(StoredPoint(point_id(doc_id, build, index), vector.tolist(), sparse_vector,
                                       payload.model_dump()))

@@ -9,10 +9,12 @@ here keeps the embedded engine and a server identical.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.anchors import question_anchors
 from common.embedder import Embedder
 from common.language import detect_language
 from common.countries import canonical_country, question_countries
@@ -121,7 +123,10 @@ class Retriever:
         fetch = k * 3  # room for near-duplicate collapsing
         lists = []
         if dense:
-            ranked = _boost_language(self.store.search(dense, dense.limit), lang, cfg.language_boost)
+            ranked = self.store.search(dense, dense.limit)
+            if cfg.anchor_weight:
+                ranked = self._anchor_bonus(ranked, dense, question_anchors(query), cfg.anchor_weight)
+            ranked = _boost_language(ranked, lang, cfg.language_boost)
             ranked = prefer_context(ranked, question_periods(query), question_countries(query),
                                     cfg.period_penalty, cfg.country_penalty)
             lists.append((ranked, cfg.dense_weight))
@@ -134,6 +139,24 @@ class Retriever:
         timings["search"] = (time.perf_counter() - t) * 1000
         results = _collapse([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits], k)
         return Retrieval(query, lang, results, timings, vector)
+
+
+    def _anchor_bonus(self, hits: list[Hit], dense: VectorQuery, anchors: set[str], weight: float) -> list[Hit]:
+        """Add `weight` x the IDF-weighted share of the question's anchors a chunk carries. Chunks that carry
+        them but rank below the dense list's cut are fetched too (the same dense query, filtered by anchor)."""
+        if not anchors:
+            return hits
+        keys = sorted(anchors)
+        pool = {h.id: h for h in hits}
+        for hit in self.store.search(VectorQuery(DENSE_VECTOR, dense=dense.dense, must={**dense.must, "anchors": keys},
+                                                 limit=dense.limit), dense.limit):
+            pool.setdefault(hit.id, hit)
+        total = max(self.store.count({"state": STATE_READY}), 1)
+        idf = {key: math.log(1 + total / (1 + self.store.count({"anchors": key, "state": STATE_READY}))) for key in keys}
+        whole = sum(idf.values()) or 1.0
+        scored = [Hit(h.id, h.score + weight * sum(idf[k] for k in keys if k in (h.payload.get("anchors") or ())) / whole,
+                      h.payload) for h in pool.values()]
+        return sorted(scored, key=lambda h: -h.score)
 
 
 def _boost_language(hits: list[Hit], language: str, boost: float) -> list[Hit]:

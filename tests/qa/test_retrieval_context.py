@@ -75,3 +75,30 @@ def test_unknown_period_or_country_filters_are_named_errors():
     with pytest.raises(FilterError, match="country"):
         parse_filters(["country=Atlantis"])
     assert parse_filters(["period=2021–27", "country=gr"]) == {"period": "2021-2027", "country": "EL"}
+
+
+@pytest.fixture(scope="module")
+def fund_retriever(tmp_path_factory, embedding_cache_dir):
+    from common.settings import Settings
+
+    folder = tmp_path_factory.mktemp("funds")
+    (folder / "feder.md").write_text("---\ntitle: Guide FEDER\nlanguage: fr\n---\n# Taux\n\nLe taux de "
+                                     "cofinancement du FEDER pour les régions moins développées est de 85 %.\n",
+                                     encoding="utf-8")
+    (folder / "fse.md").write_text("---\ntitle: Guide\nlanguage: fr\n---\n# Emploi\n\nLe FSE+ soutient "
+                                   "l'emploi des jeunes et l'inclusion sociale dans les régions.\n", encoding="utf-8")
+    data_dir = tmp_path_factory.mktemp("funds-data")
+    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
+    runtime = Runtime(Settings(data_dir=data_dir))
+    assert Ingestor(runtime.settings, runtime.store, runtime.embedder).ingest([folder]).ok
+    yield lambda weight: Retriever(
+        runtime.settings.model_copy(update={"search": runtime.settings.search.model_copy(update={"anchor_weight": weight})}),
+        runtime.store, runtime.embedder)
+    runtime.close()
+
+
+def test_a_shared_fund_name_lifts_a_passage_in_another_language(fund_retriever):
+    question = "Какъв е процентът на съфинансиране по ЕСФ+?"
+    first = lambda weight: fund_retriever(weight).search(question, k=2).hits[0].source.rsplit("/", 1)[-1]
+    assert first(0.0) == "feder.md"  # control: by meaning alone the co-financing passage wins
+    assert first(0.5) == "fse.md"    # the ESF+ anchor (ЕСФ+ = FSE+) decides once it weighs enough
