@@ -155,15 +155,16 @@ class OnnxE5Embedder:
         self._lock = threading.Lock()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, PASSAGE_PREFIX)
+        return self.embed(texts, PASSAGE_PREFIX)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, QUERY_PREFIX)
+        return self.embed(texts, QUERY_PREFIX)
 
     def token_ids(self, texts: Sequence[str], prefix: str = PASSAGE_PREFIX) -> list[list[int]]:
         return self._tokenizer.content_ids([prefix + t for t in texts])
 
-    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+    def embed(self, texts: Sequence[str], prefix: str = "") -> np.ndarray:
+        """Vectors of `prefix + text`; the e5 prefixes are what embed_passages and embed_queries add."""
         out = np.zeros((len(texts), self.dim), dtype=np.float64)
         if not texts:
             return out.astype(np.float32)
@@ -197,11 +198,21 @@ class OnnxE5Embedder:
         return self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
 
 
+_LOADED: dict[tuple[Path, int, int], OnnxE5Embedder] = {}
+_LOADING = threading.Lock()
+
+
 def load_onnx_embedder(cache: Path, threads: int = 0, batch: int = 8,
                        progress: Callable[[str], None] = _stderr_line) -> OnnxE5Embedder:
+    """The engine for the model built under `cache`; one per process (a session is thread-safe and costs
+    seconds to load, and every runtime of a process embeds with the same model)."""
     folder = ensure_model(cache, progress=progress)
+    key = (folder, threads, batch)
     try:
-        return OnnxE5Embedder(folder, threads=threads, batch=batch)
+        with _LOADING:
+            if key not in _LOADED:
+                _LOADED[key] = OnnxE5Embedder(folder, threads=threads, batch=batch)
+            return _LOADED[key]
     except ModelBuildError:
         raise
     except Exception as exc:  # a corrupted cache file: name it so it can be deleted
