@@ -91,6 +91,7 @@ def ensure_model(cache: Path, source: Path | None = None,
         scratch = Path(tempfile.mkdtemp(prefix=".build-", dir=cache))
         try:
             _build_into(source, scratch)
+            scratch.chmod(0o755)  # mkdtemp's folder is private; the model is not (an image builds it as root)
             if target.exists():  # a stale incomplete folder from an older layout
                 shutil.rmtree(target)
             os.replace(scratch, target)
