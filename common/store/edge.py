@@ -15,7 +15,6 @@ from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SPARSE_VECTOR, Collectio
 from common.store.base import (
     Conditions,
     EmbeddingMismatchError,
-    same_embedding_space,
     Hit,
     InsufficientSpaceError,
     StoredPoint,
@@ -78,7 +77,7 @@ class EdgeStore:
         with self._lock:
             existing = self.collection_info()
             if existing is not None:
-                if not same_embedding_space(existing.embed_model, info.embed_model) or existing.dim != info.dim:
+                if (existing.embed_model, existing.dim) != (info.embed_model, info.dim):
                     raise EmbeddingMismatchError(existing, info.embed_model, info.dim)
                 return
             shard_dir = self.path / SHARD_DIR

@@ -11,7 +11,6 @@ from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SPARSE_VECTOR, Collectio
 from common.store.base import (
     Conditions,
     EmbeddingMismatchError,
-    same_embedding_space,
     Hit,
     StoredPoint,
     StoreError,
@@ -68,7 +67,7 @@ class ServerStore:
     def ensure_collection(self, info: CollectionInfo) -> None:
         existing = self.collection_info()
         if existing is not None:
-            if not same_embedding_space(existing.embed_model, info.embed_model) or existing.dim != info.dim:
+            if (existing.embed_model, existing.dim) != (info.embed_model, info.dim):
                 raise EmbeddingMismatchError(existing, info.embed_model, info.dim)
             return
         if not self._call("collection check", self._client.collection_exists, self.collection):
