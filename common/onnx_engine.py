@@ -78,7 +78,11 @@ def ensure_model(cache: Path, source: Path | None = None,
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelBuildError(f"cannot create the model cache {cache}: {exc}") from exc
-    with open(cache / ".build.lock", "w") as lock:
+    try:
+        lock = open(cache / ".build.lock", "w")
+    except OSError as exc:
+        raise ModelBuildError(f"cannot write to the model cache {cache}: {exc}") from exc
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits for the first build instead of repeating it
         if _complete(target):
             return target
