@@ -27,6 +27,7 @@ from ingest.loaders import load_document
 from ingest.manifest import find_manifest
 from ingest.pipeline import discover
 from tests.conftest import ROOT, SAMPLE_CORPUS, SHARED_CORPUS, needs_shared
+from tests.evals import independent_facts
 
 DATASETS = ROOT / "evals" / "datasets"
 FILES = ("sample.jsonl", "shared.jsonl")
@@ -251,6 +252,22 @@ def test_sample_corpus_is_chunked_from_the_manifest_only(sample_documents):
 
 def test_sample_evidence_occurs_in_sample_chunks(datasets, sample_documents):
     check_evidence(datasets["sample.jsonl"], sample_documents)
+
+
+def test_fact_matcher_agrees_with_an_independent_checker(datasets, sample_documents):
+    """evals.matching against tests/evals/independent_facts.py on every fact alternative of the sample set, in its
+    question and in every chunk of its evidence documents."""
+    disagreements = []
+    for row in datasets["sample.jsonl"]:
+        needles = [normalize(snippet) for snippet in row["evidence"]]
+        texts = [row["question"], *(text for doc in sample_documents for chunk, text in zip(doc.chunks, doc.texts)
+                                    if any(needle in chunk for needle in needles))]
+        for fact in row["facts"]:
+            for alternative in _alternatives(fact):
+                for text in texts:
+                    if contains_any_fact(text, [alternative]) != independent_facts.found(text, alternative):
+                        disagreements.append((row["id"], alternative, text[:80]))
+    assert not disagreements
 
 
 @needs_shared()
