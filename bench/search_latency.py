@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from pathlib import Path
 
 from common.runtime import Runtime
 from common.settings import Settings
-from evals.search_modes import QUESTIONS
+from evals.dataset import load_dataset
 from qa.retriever import Retriever
 
 
@@ -24,6 +25,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--modes", default="dense,sparse,hybrid")
     args = parser.parse_args()
+    # The sample set's questions: many languages and lengths, as users ask.
+    questions = [q.question for q in load_dataset(Path(__file__).resolve().parents[1] / "evals/datasets/sample.jsonl")]
     runtime = Runtime(Settings())
     retriever = Retriever(runtime.settings, runtime.store, runtime.embedder)
     print(f"engine {runtime.store.engine}, {runtime.store.count({})} chunks, {args.n} queries per mode")
@@ -31,7 +34,7 @@ def main() -> None:
     for mode in args.modes.split(","):
         totals, embeds, searches = [], [], []
         for i in range(args.n):
-            question = QUESTIONS[i % len(QUESTIONS)][0]
+            question = questions[i % len(questions)]
             result = retriever.search(question, k=5, mode=mode)
             t = result.timings_ms
             totals.append(sum(t.values()))

@@ -95,16 +95,16 @@ class RetrievalSettings(BaseSettings):
     model_config = _group("HELPDESK_SEARCH_")
 
     k: int = 5
-    # Dense measured best on the sample set (evals/search_modes.py): recall@5 0.83 vs 0.77 for hybrid at weight 0.1.
+    # Dense measured best on the sample set (`helpdesk eval compare`, README "Search").
     mode: str = Field("dense", description="dense | sparse | hybrid")
     prefetch: int = 50
     rrf_k: int = 60
     # Weight of the sparse (keyword) list in the fusion; it only ranks chunks in the question's language.
     sparse_weight: float = 0.1
     dense_weight: float = 1.0
-    # Added to the dense similarity of chunks in the question's language. Measured (evals/search_modes.py):
-    # same-language recall@5 is 1.00 without it, while 0.01 / 0.02 cut cross-lingual recall@5 from 0.69 to
-    # 0.62 / 0.50, so the embedder's own preference for the asker's language is left alone by default.
+    # Added to the dense similarity of chunks in the question's language. It was measured to cost cross-lingual
+    # recall, so the embedder's own preference for the asker's language is left alone by default; the
+    # `language-boost` preset of `helpdesk eval compare` re-measures it.
     language_boost: float = 0.0
     # Subtracted from the dense similarity of chunks of another programming period than the question names, or
     # of an older one than the current period when it names none (qa/retriever.py: prefer_period).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TypeVar, Union
@@ -66,3 +67,18 @@ def spread(items: list[T], limit: int | None) -> list[T]:
         return items
     step = len(items) / limit
     return [items[int(n * step)] for n in range(limit)]
+
+
+def fold_of(question_id: str, folds: int) -> int:
+    """A question's fold, from a hash of its id: the same whatever else is in the set, so adding questions moves
+    none of the others between folds."""
+    return int(hashlib.sha256(question_id.encode("utf-8")).hexdigest()[:8], 16) % folds
+
+
+# The refusal threshold is fitted on FIT_FOLD of two; HELD_OUT_FOLD is what reports and CI floors are measured on.
+FIT_FOLD, HELD_OUT_FOLD = 0, 1
+
+
+def held_out(questions: list[T], fold: int = HELD_OUT_FOLD, folds: int = 2) -> list[T]:
+    """The questions of one fold (by default the one no threshold was fitted on)."""
+    return [q for q in questions if fold_of(q.id, folds) == fold]

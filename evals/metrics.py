@@ -1,5 +1,9 @@
 """Retrieval and answer metrics, as pure functions over judged rankings and answers.
 
+Every rate is the mean of per-unit values in [0, 1] (one per question, or one per citation), so each comes with
+its count and a 95 % Wilson interval: two presets whose intervals overlap are not shown to differ. A new metric is
+one more `Metric` in ANSWER_METRICS (name, one-line definition, per-unit values).
+
 Ties: a ranking is judged in the order the retriever returned it. Hits with equal scores are not re-sorted and
 no average is taken over their possible orders, so a relevant chunk tied with an irrelevant one ranked above it
 counts at the lower rank. A metric with no question to judge (e.g. recall over a group of unanswerable
@@ -10,33 +14,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from evals.matching import contains_any
+from evals.matching import contains_any_fact
 from evals.records import QuestionRecord
 
-RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
-ANSWER_KEYS = ("fact_recall", "citation_precision", "cited_rate", "language_match", "refusal_accuracy")
 LATENCY_KEYS = ("search_p50", "search_p95", "ask_p50", "ask_p95")
+WILSON_Z = 1.96  # 95 %
+# The ranks recall is reported at, when the composer received at least that many passages (its own k is added).
+RECALL_RANKS = (1, 3, 5, 10)
 
-# One line each, for the report and the README.
-DEFINITIONS: dict[str, str] = {
-    "recall@k": "share of answerable questions with evidence whose top k contains a relevant chunk",
-    "mrr@10": "mean over those questions of 1/rank of the first relevant chunk in the top 10 (0 when none)",
-    "ndcg@10": "DCG of the top 10 with binary gains (1/log2(rank+1) per relevant chunk) over the ideal DCG, "
-               "the ideal being every relevant chunk of the index (at most 10) ranked first",
-    "fact_recall": "mean over answerable questions with facts of the share of facts found in the answer",
-    "citation_precision": "share of cited chunks that are relevant, pooled over questions with evidence",
-    "cited_rate": "share of answerable questions whose answer cites at least one source",
-    "language_match": "share of answers (refusals included) whose detected language is the question's",
-    "refusal_accuracy": "share of all questions where the system's answerable flag equals the gold one",
-    "relevant chunk": "its text, NFKC-normalised, casefolded and without whitespace, contains an evidence snippet "
-                      "normalised the same way",
-    "ties": "rankings are judged in the order returned; equal scores are not re-sorted",
-    "latency": "p50/p95 of wall-clock milliseconds per call (linear interpolation between ranks)",
-}
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    definition: str
+    # One value in [0, 1] per judged unit (question or citation); none when nothing can be judged.
+    values: Callable[[Sequence[QuestionRecord]], list[float]]
 
 
 def first_relevant_rank(relevance: Sequence[bool], k: int) -> int | None:
@@ -61,8 +58,8 @@ def ndcg_at_k(relevance: Sequence[bool], relevant_in_index: int, k: int = 10) ->
 
 
 def facts_found(answer: str, facts: Iterable[str | list[str]]) -> list[bool]:
-    """One flag per fact: the answer contains it (or one of its alternatives)."""
-    return [contains_any(answer, [fact] if isinstance(fact, str) else fact) for fact in facts]
+    """One flag per fact: the answer contains it (or one of its alternatives) on token boundaries."""
+    return [contains_any_fact(answer, [fact] if isinstance(fact, str) else fact) for fact in facts]
 
 
 def mean(values: Iterable[float]) -> float | None:
@@ -70,31 +67,117 @@ def mean(values: Iterable[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def wilson_interval(rate: float | None, n: int, z: float = WILSON_Z) -> tuple[float, float] | None:
+    """The Wilson score interval of a share `rate` of `n` units (for a mean of shares, an approximation)."""
+    if rate is None or n == 0:
+        return None
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if len(values) else None
 
 
-def retrieval_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]:
-    judged = [r for r in records if r.gold_answerable and r.has_evidence]
-    return {
-        "recall@1": mean(hit_at_k(r.relevance, 1) for r in judged),
-        "recall@5": mean(hit_at_k(r.relevance, 5) for r in judged),
-        "recall@10": mean(hit_at_k(r.relevance, 10) for r in judged),
-        "mrr@10": mean(reciprocal_rank(r.relevance, 10) for r in judged),
-        "ndcg@10": mean(ndcg_at_k(r.relevance, r.relevant_in_index, 10) for r in judged),
-    }
+# --- retrieval ----------------------------------------------------------------------------------------------------
+
+def _judged(records: Sequence[QuestionRecord]) -> list[QuestionRecord]:
+    return [r for r in records if r.gold_answerable and r.has_evidence]
+
+
+def recall_ranks(k: int) -> list[int]:
+    return sorted({rank for rank in RECALL_RANKS if rank <= k} | {k})
+
+
+def retrieval_metric_list(k: int, deep: bool = False) -> list[Metric]:
+    """recall@r for r up to k, MRR@k and nDCG@k over the passages the composer received (`hits`), or over the
+    separate deeper search (`deep_hits`, names prefixed "deep_")."""
+    prefix, where = ("deep_", "of the separate deeper search") if deep else ("", "of the passages the composer received")
+
+    def relevance(record: QuestionRecord) -> list[bool]:
+        return record.deep_relevance if deep else record.relevance
+
+    metrics = [Metric(f"{prefix}recall@{rank}", f"share of answerable questions with evidence whose top {rank} "
+                      f"{where} contains a relevant chunk",
+                      lambda rs, rank=rank: [hit_at_k(relevance(r), rank) for r in _judged(rs)])
+               for rank in recall_ranks(k)]
+    metrics.append(Metric(f"{prefix}mrr@{k}", f"mean of 1/rank of the first relevant chunk in the top {k} {where} "
+                          "(0 when none)", lambda rs: [reciprocal_rank(relevance(r), k) for r in _judged(rs)]))
+    metrics.append(Metric(f"{prefix}ndcg@{k}", f"DCG of the top {k} {where} with binary gains over the ideal DCG, "
+                          "the ideal being every relevant chunk of the index (at most k) ranked first",
+                          lambda rs: [ndcg_at_k(relevance(r), r.relevant_in_index, k) for r in _judged(rs)]))
+    return metrics
+
+
+# --- answers ------------------------------------------------------------------------------------------------------
+
+def _answered(records: Sequence[QuestionRecord]) -> list[QuestionRecord]:
+    return [r for r in records if r.answerable]
+
+
+ANSWER_METRICS: list[Metric] = [
+    Metric("fact_recall", "mean over answerable questions with facts of the share of facts found in the answer "
+           "(token-bounded, see 'fact found')",
+           lambda rs: [sum(r.facts_found) / len(r.facts_found) for r in rs if r.gold_answerable and r.facts_found]),
+    Metric("citation_precision", "share of cited chunks that are relevant, pooled over questions with evidence",
+           lambda rs: [float(c.relevant) for r in rs if r.has_evidence for c in r.citations]),
+    Metric("cited_rate", "share of answerable questions whose answer cites at least one source",
+           lambda rs: [float(bool(r.citations)) for r in rs if r.gold_answerable]),
+    Metric("language_match", "share of answered questions whose frame (the answer without the spans copied from "
+           "the passages) is detected in the question's gold language",
+           lambda rs: [float(r.answer_language == r.language) for r in _answered(rs)]),
+    Metric("content_language_match", "share of answered questions whose whole answer text, quotes included, is "
+           "detected in the question's gold language",
+           lambda rs: [float(r.content_language == r.language) for r in _answered(rs)]),
+    Metric("refusal_accuracy", "share of all questions where the system's answerable flag equals the gold one",
+           lambda rs: [float(r.answerable == r.gold_answerable) for r in rs]),
+]
+ANSWER_KEYS = tuple(metric.name for metric in ANSWER_METRICS)
+DETECTOR_METRIC = Metric(
+    "question_language_accuracy", "share of questions whose detected language is the hand-set gold one",
+    lambda rs: [float(r.question_language_detected == r.language) for r in rs if r.question_language_detected])
+
+# One line each, for the report and the README; the per-metric lines come from the Metric objects.
+NOTES: dict[str, str] = {
+    "relevant chunk": "its text, NFKC-normalised, casefolded and without whitespace, contains an evidence snippet "
+                      "normalised the same way",
+    "fact found": "the fact's tokens occur in order on token boundaries in the answer, both NFKC-normalised and "
+                  "casefolded, citation markers removed, whitespace between a word and a sign optional "
+                  "(\"85%\" = \"85 %\"; \"30\" is not found in \"2030\", \"[3]\" or \"1 300\")",
+    "frame": "the answer's words outside every run of 4 or more words copied from a passage the composer "
+             "received; an answer that is all copied text is judged whole",
+    "interval": "[low, high] is the 95 % Wilson interval of the rate over n units (questions, or citations); "
+                "for means of shares (fact recall, MRR, nDCG) an approximation. Rates whose intervals overlap "
+                "are not shown to differ",
+    "ties": "rankings are judged in the order returned; equal scores are not re-sorted",
+    "latency": "p50/p95 of wall-clock milliseconds per call (linear interpolation between ranks); search is the "
+               "retrieval inside ask (embedding, search and any rerank)",
+}
+
+
+def definitions(k: int, deep_k: int | None = None) -> dict[str, str]:
+    metrics = [*retrieval_metric_list(k), *(retrieval_metric_list(deep_k, deep=True) if deep_k else []),
+               *ANSWER_METRICS, DETECTOR_METRIC]
+    return {**{m.name: m.definition for m in metrics}, **NOTES}
+
+
+def _rates(metrics: Sequence[Metric], records: Sequence[QuestionRecord]) -> dict[str, dict[str, Any]]:
+    rates = {}
+    for metric in metrics:
+        values = metric.values(records)
+        rate = mean(values)
+        interval = wilson_interval(rate, len(values))
+        rates[metric.name] = {"value": rate, "n": len(values), "interval": list(interval) if interval else None}
+    return rates
+
+
+def retrieval_metrics(records: Sequence[QuestionRecord], k: int = 10) -> dict[str, float | None]:
+    return {name: rate["value"] for name, rate in _rates(retrieval_metric_list(k), records).items()}
 
 
 def answer_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]:
-    answerable = [r for r in records if r.gold_answerable]
-    cited = [c.relevant for r in records if r.has_evidence for c in r.citations]
-    return {
-        "fact_recall": mean(sum(r.facts_found) / len(r.facts_found) for r in answerable if r.facts_found),
-        "citation_precision": mean(cited),
-        "cited_rate": mean(float(bool(r.citations)) for r in answerable),
-        "language_match": mean(float(r.answer_language == r.language) for r in records),
-        "refusal_accuracy": mean(float(r.answerable == r.gold_answerable) for r in records),
-    }
+    return {name: rate["value"] for name, rate in _rates(ANSWER_METRICS, records).items()}
 
 
 def latency_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]:
@@ -106,9 +189,9 @@ def latency_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None
     }
 
 
-def quality_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]:
+def quality_metrics(records: Sequence[QuestionRecord], k: int = 10) -> dict[str, float | None]:
     """The retrieval and answer metrics in one flat mapping: the shape of a by-language or by-tag group."""
-    return {**retrieval_metrics(records), **answer_metrics(records)}
+    return {**retrieval_metrics(records, k), **answer_metrics(records)}
 
 
 def group_by(records: Sequence[QuestionRecord],
@@ -120,15 +203,24 @@ def group_by(records: Sequence[QuestionRecord],
     return dict(sorted(groups.items()))
 
 
-def summarise(records: Sequence[QuestionRecord], config: dict[str, Any]) -> dict[str, Any]:
-    """The run's figures in the `--json` shape."""
+def summarise(records: Sequence[QuestionRecord], config: dict[str, Any], k: int = 10,
+              deep_k: int | None = None) -> dict[str, Any]:
+    """The run's figures in the `--json` shape: values by section, and `rates` with n and interval for each."""
+    retrieval = _rates(retrieval_metric_list(k), records)
+    deep = _rates(retrieval_metric_list(deep_k, deep=True), records) if deep_k else {}
+    answer = _rates(ANSWER_METRICS, records)
+    detector = _rates([DETECTOR_METRIC], records)
     return {
         "n": len(records),
         "n_answerable": sum(r.gold_answerable for r in records),
-        "retrieval": retrieval_metrics(records),
-        "answer": answer_metrics(records),
+        "retrieval": {name: rate["value"] for name, rate in retrieval.items()},
+        **({"deep_retrieval": {name: rate["value"] for name, rate in deep.items()}} if deep_k else {}),
+        "answer": {name: rate["value"] for name, rate in answer.items()},
+        "language_id": {name: rate["value"] for name, rate in detector.items()},
+        "rates": {**retrieval, **deep, **answer, **detector},
         "latency_ms": latency_metrics(records),
-        "by_language": {lang: quality_metrics(group) for lang, group in group_by(records, lambda r: [r.language]).items()},
-        "by_tag": {tag: quality_metrics(group) for tag, group in group_by(records, lambda r: r.tags).items()},
+        "by_language": {lang: quality_metrics(group, k)
+                        for lang, group in group_by(records, lambda r: [r.language]).items()},
+        "by_tag": {tag: quality_metrics(group, k) for tag, group in group_by(records, lambda r: r.tags).items()},
         "config": config,
     }

@@ -27,15 +27,22 @@ class QuestionRecord(BaseModel):
     tags: list[str] = Field(default_factory=list)
     gold_answerable: bool
     has_evidence: bool
-    # Retrieval, in rank order as the retriever returned it.
+    # The language the detector finds for the question (the gold one is `language`, set by hand).
+    question_language_detected: str = ""
+    # The passages the composer received, in rank order as the retriever returned them.
     hits: list[RankedHit] = Field(default_factory=list)
+    # A separate, deeper search, only when asked for (`--deep-k`); judged apart from what was composed.
+    deep_hits: list[RankedHit] = Field(default_factory=list)
     # Chunks in the whole index that contain an evidence snippet: the ideal ranking for nDCG.
     relevant_in_index: int = 0
     # Answer.
     answer: str = ""
     answerable: bool = False
     composer: str = ""
-    answer_language: str = ""
+    # What the asker reads in their language: the answer without the spans copied from the passages.
+    frame: str = ""
+    answer_language: str = ""  # detected on the frame
+    content_language: str = ""  # detected on the whole answer
     citations: list[Citing] = Field(default_factory=list)
     # One flag per gold fact: found in the answer text.
     facts_found: list[bool] = Field(default_factory=list)
@@ -45,3 +52,7 @@ class QuestionRecord(BaseModel):
     @property
     def relevance(self) -> list[bool]:
         return [hit.relevant for hit in self.hits]
+
+    @property
+    def deep_relevance(self) -> list[bool]:
+        return [hit.relevant for hit in self.deep_hits]

@@ -9,16 +9,33 @@ from pathlib import Path
 from typing import Any
 
 from evals.charts import grouped_bars
-from evals.metrics import ANSWER_KEYS, DEFINITIONS, LATENCY_KEYS, RETRIEVAL_KEYS, group_by
+from evals.metrics import LATENCY_KEYS, definitions, group_by, wilson_interval
 from evals.records import QuestionRecord
 from evals.runner import RunResult
 
-QUALITY_KEYS = RETRIEVAL_KEYS + ANSWER_KEYS
-# The figures the per-group charts and the comparison chart show (all of them would be unreadable).
-GROUP_CHART_KEYS = ("recall@5", "fact_recall", "citation_precision", "language_match", "refusal_accuracy")
-COMPARE_CHART_KEYS = ("recall@1", "recall@5", "mrr@10", "ndcg@10", "fact_recall", "citation_precision",
+# The figures the per-group charts and the comparison chart show (all of them would be unreadable); recall@k and
+# friends are named by the run's k.
+GROUP_CHART_KEYS = ("recall@{k}", "fact_recall", "citation_precision", "language_match", "refusal_accuracy")
+COMPARE_CHART_KEYS = ("recall@1", "recall@{k}", "mrr@{k}", "ndcg@{k}", "fact_recall", "citation_precision",
                       "language_match", "refusal_accuracy")
 MISSES_SHOWN = 25
+
+
+def _keys(template: Sequence[str], summary: dict[str, Any]) -> list[str]:
+    return [key.format(k=summary["config"]["k"]) for key in template]
+
+
+def quality_keys(summary: dict[str, Any]) -> list[str]:
+    return [*summary["retrieval"], *summary.get("deep_retrieval", {}), *summary["answer"]]
+
+
+def rate_cell(summary: dict[str, Any], key: str) -> str:
+    """"0.812 [0.68, 0.90] n=40": the rate, its 95 % Wilson interval and what it was measured over."""
+    rate = summary.get("rates", {}).get(key)
+    if not rate or rate["value"] is None:
+        return _cell(None)
+    low, high = rate["interval"] or wilson_interval(rate["value"], rate["n"])
+    return f"{rate['value']:.3f} [{low:.2f}, {high:.2f}] n={rate['n']}"
 
 
 def write_json(path: Path, data: dict[str, Any]) -> Path:
@@ -38,12 +55,12 @@ def write_run_report(out: Path, result: RunResult, title: str) -> Path:
     write_json(out / "results.json", {**summary, "group_sizes": sizes})
     (out / "questions.jsonl").write_text(
         "".join(record.model_dump_json() + "\n" for record in records), encoding="utf-8")
-    overview = {**summary["retrieval"], **summary["answer"]}
+    overview = {**summary["retrieval"], **summary.get("deep_retrieval", {}), **summary["answer"]}
     grouped_bars(out / "metrics.png", f"{title}: overall", list(overview), {result.preset: list(overview.values())})
     for name in ("by_language", "by_tag"):
         groups = summary[name]
         grouped_bars(out / f"{name}.png", f"{title}: {name.replace('_', ' ')}", list(groups),
-                     {key: [groups[g][key] for g in groups] for key in GROUP_CHART_KEYS})
+                     {key: [groups[g][key] for g in groups] for key in _keys(GROUP_CHART_KEYS, summary)})
     report = out / "report.md"
     report.write_text(_run_markdown(summary, records, sizes, title), encoding="utf-8")
     return report
@@ -53,21 +70,29 @@ def write_comparison(out: Path, results: Sequence[RunResult], index: dict[str, A
     """Side-by-side table, chart and JSON of several presets run on one index; returns the Markdown's path."""
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "compare.json", {"index": index, "presets": {r.preset: r.summary for r in results}})
-    grouped_bars(out / "compare.png", f"{title}: presets compared", list(COMPARE_CHART_KEYS),
-                 {r.preset: [_flat(r.summary)[key] for key in COMPARE_CHART_KEYS] for r in results})
+    first = results[0].summary
+    chart_keys = _keys(COMPARE_CHART_KEYS, first)
+    grouped_bars(out / "compare.png", f"{title}: presets compared", chart_keys,
+                 {r.preset: [_flat(r.summary).get(key) for key in chart_keys] for r in results})
+    keys = quality_keys(first)
     lines = [f"# {title}: presets compared", "", _index_line(index), "",
-             _table(["preset", *QUALITY_KEYS, *LATENCY_KEYS],
-                    [[r.preset, *(_flat(r.summary)[k] for k in QUALITY_KEYS + LATENCY_KEYS)] for r in results]),
+             "Each cell: the rate, its 95 % Wilson interval, and n. Presets whose intervals overlap are not shown "
+             "to differ on that metric.", "",
+             _table(["metric", *(r.preset for r in results)],
+                    [[key, *(rate_cell(r.summary, key) for r in results)] for key in keys]), "",
+             "## Latency (ms)", "",
+             _table(["preset", *LATENCY_KEYS], [[r.preset, *(r.summary["latency_ms"][k] for k in LATENCY_KEYS)]
+                                                for r in results]),
              "", "![presets compared](compare.png)", "",
              "Per-preset reports: " + ", ".join(f"[{r.preset}]({r.preset}/report.md)" for r in results), "",
-             *_definitions()]
+             *_definitions(first)]
     report = out / "compare.md"
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return report
 
 
 def _flat(summary: dict[str, Any]) -> dict[str, Any]:
-    return {**summary["retrieval"], **summary["answer"], **summary["latency_ms"]}
+    return {**summary["retrieval"], **summary.get("deep_retrieval", {}), **summary["answer"], **summary["latency_ms"]}
 
 
 def _run_markdown(summary: dict[str, Any], records: Sequence[QuestionRecord], sizes: dict[str, dict[str, int]],
@@ -77,23 +102,28 @@ def _run_markdown(summary: dict[str, Any], records: Sequence[QuestionRecord], si
         f"# {title}", "",
         f"{summary['n']} questions ({summary['n_answerable']} answerable), preset `{config['preset']}`, "
         f"search mode `{config['search']['mode']}`, composer `{', '.join(config['composers_used']) or '-'}`, "
-        f"top {config['k']}.", "",
+        f"the composer received the top {config['k']} passages; those are the ones judged"
+        + (f"; deep_* figures come from a separate search of depth {config['deep_k']}" if config.get("deep_k") else "")
+        + ".", "",
         _index_line(config.get("index", {})), "",
         *_failures(config.get("index", {})),
         "## Overall", "",
-        _table(["metric", "value"], [[key, value] for key, value in {**summary["retrieval"], **summary["answer"]}.items()]),
+        _table(["metric", "value [95 % interval] n"], [[key, rate_cell(summary, key)] for key in quality_keys(summary)]),
+        "", _table(["language detector", "value [95 % interval] n"],
+                   [[key, rate_cell(summary, key)] for key in summary.get("language_id", {})]),
         "", "![overall](metrics.png)", "",
         "## Latency (ms)", "",
         _table(list(LATENCY_KEYS), [[summary["latency_ms"][key] for key in LATENCY_KEYS]]), "",
     ]
     for name in ("by_language", "by_tag"):
         groups = summary[name]
+        group_keys = [*summary["retrieval"], *summary["answer"]]
         lines += [f"## {name.replace('_', ' ').capitalize()}", "",
-                  _table([name.split("_")[1], "n", *QUALITY_KEYS],
-                         [[g, sizes[name][g], *(groups[g][key] for key in QUALITY_KEYS)] for g in groups]),
+                  _table([name.split("_")[1], "n", *group_keys],
+                         [[g, sizes[name][g], *(groups[g][key] for key in group_keys)] for g in groups]),
                   "", f"![{name}]({name}.png)", ""]
     lines += _misses(records, config["k"])
-    lines += _definitions()
+    lines += _definitions(summary)
     lines += ["", "## Configuration", "", "```json", json.dumps(config, ensure_ascii=False, indent=2), "```"]
     return "\n".join(lines) + "\n"
 
@@ -124,8 +154,10 @@ def _misses(records: Sequence[QuestionRecord], k: int) -> list[str]:
             _table(["id", "lang", "question", "top hit"], rows), *more, ""]
 
 
-def _definitions() -> list[str]:
-    return ["## Metric definitions", "", *(f"- **{name}**: {text}" for name, text in DEFINITIONS.items())]
+def _definitions(summary: dict[str, Any]) -> list[str]:
+    config = summary["config"]
+    return ["## Metric definitions", "",
+            *(f"- **{name}**: {text}" for name, text in definitions(config["k"], config.get("deep_k")).items())]
 
 
 def _cell(value: Any) -> str:

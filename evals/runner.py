@@ -1,5 +1,5 @@
-"""Runs evaluation questions through search and ask as a user would (language detected, not given), judging
-each ranking and answer against the question's evidence and facts, and summarises the run."""
+"""Runs evaluation questions through ask as a user would (language detected, not given), judging the passages the
+composer received and the answer against the question's evidence and facts, and summarises the run."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from typing import Any
 
 from common.language import detect_language
 from common.runtime import Runtime
-from common.schema import STATE_READY
+from common.schema import STATE_READY, SearchHit
 from common.store import VectorStore
 from evals.dataset import EvalQuestion
+from evals.frame import answer_frame
 from evals.matching import contains_any, normalize
 from evals.metrics import facts_found, summarise
 from evals.presets import apply_preset
 from evals.records import Citing, QuestionRecord, RankedHit
 from qa.helpdesk import Helpdesk
+from qa.retriever import Retrieval, Retriever
 
 
 @dataclass
@@ -37,38 +39,68 @@ def relevant_in_index(store: VectorStore, questions: Sequence[EvalQuestion]) -> 
     return counts
 
 
-def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, k: int, composer: str | None,
-                      relevant_count: int) -> QuestionRecord:
+class RecordingRetriever:
+    """The helpdesk's own retriever, keeping the last search it ran: the passages the composer received are the
+    ones judged, so retrieval and answer are measured on one search."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self.inner = retriever
+        self.last: Retrieval | None = None
+
+    def search(self, *args: Any, **kwargs: Any) -> Retrieval:
+        self.last = self.inner.search(*args, **kwargs)
+        return self.last
+
+
+def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: str | None, relevant_count: int,
+                      deep_k: int | None = None) -> QuestionRecord:
     def relevant(text: str) -> bool:
         return contains_any(text, question.evidence)
 
-    started = time.perf_counter()
-    retrieval = helpdesk.retriever.search(question.question, k=k)
-    search_ms = (time.perf_counter() - started) * 1000
+    def judged(hits: list[SearchHit]) -> list[RankedHit]:
+        return [RankedHit(rank=rank, doc_id=hit.doc_id, source=hit.source, language=hit.language, score=hit.score,
+                          relevant=relevant(hit.text)) for rank, hit in enumerate(hits, 1)]
+
+    recorder = helpdesk.retriever
+    if not isinstance(recorder, RecordingRetriever):
+        recorder = helpdesk.retriever = RecordingRetriever(helpdesk.retriever)
+    languages = tuple(helpdesk.settings.languages)
+    recorder.last = None
     started = time.perf_counter()
     answer = helpdesk.ask(question.question, composer=composer)
     ask_ms = (time.perf_counter() - started) * 1000
+    received = recorder.last.hits if recorder.last else []
+    deep = recorder.inner.search(question.question, k=deep_k, language=answer.language).hits if deep_k else []
+    frame = answer_frame(answer.answer, [hit.text for hit in received])
     return QuestionRecord(
         id=question.id, question=question.question, language=question.language, tags=question.tags,
+        question_language_detected=answer.language,
         gold_answerable=question.answerable, has_evidence=bool(question.evidence),
-        hits=[RankedHit(rank=rank, doc_id=hit.doc_id, source=hit.source, language=hit.language,
-                        score=hit.score, relevant=relevant(hit.text))
-              for rank, hit in enumerate(retrieval.hits, 1)],
-        relevant_in_index=relevant_count,
-        answer=answer.answer, answerable=answer.answerable, composer=answer.composer,
-        answer_language=detect_language(answer.answer, languages=tuple(helpdesk.settings.languages)),
+        hits=judged(received), deep_hits=judged(deep), relevant_in_index=relevant_count,
+        answer=answer.answer, answerable=answer.answerable, composer=answer.composer, frame=frame,
+        answer_language=detect_language(frame, languages=languages),
+        content_language=detect_language(answer.answer, languages=languages),
         citations=[Citing(n=c.n, doc_id=c.doc_id, relevant=relevant(c.text)) for c in answer.citations],
         facts_found=facts_found(answer.answer, question.facts),
-        search_ms=round(search_ms, 2), ask_ms=round(ask_ms, 2),
+        search_ms=round(answer.timings_ms.get("embed", 0.0) + answer.timings_ms.get("search", 0.0), 2),
+        ask_ms=round(ask_ms, 2),
     )
 
 
 def run_preset(
-    runtime: Runtime, questions: Sequence[EvalQuestion], preset: str, *, k: int = 10, composer: str | None = None,
-    context: dict[str, Any] | None = None, on_record: Callable[[QuestionRecord], None] | None = None,
+    runtime: Runtime, questions: Sequence[EvalQuestion], preset: str, *, k: int | None = None,
+    deep_k: int | None = None, composer: str | None = None, context: dict[str, Any] | None = None,
+    on_record: Callable[[QuestionRecord], None] | None = None,
 ) -> RunResult:
-    """Every question through one configuration over `runtime`'s index; `context` goes into the summary's config."""
+    """Every question through one configuration over `runtime`'s index; `context` goes into the summary's config.
+
+    `k` overrides the passages the composer receives (the preset's search.k otherwise); `deep_k` adds a separate
+    search that deep per question, reported apart as deep_recall@r.
+    """
     settings = apply_preset(runtime.settings, preset)
+    if k:
+        settings = settings.model_copy(update={"search": settings.search.model_copy(update={"k": k})})
+    k = settings.search.k
     relevant = relevant_in_index(runtime.store, questions)
     helpdesk = Helpdesk(settings, runtime.store, runtime.embedder)
     records = []
@@ -76,17 +108,18 @@ def run_preset(
         if questions:  # untimed: model and detector loading would otherwise land in the first latencies
             helpdesk.ask(questions[0].question, composer=composer)
         for question in questions:
-            record = evaluate_question(helpdesk, question, k=k, composer=composer, relevant_count=relevant[question.id])
+            record = evaluate_question(helpdesk, question, composer=composer, relevant_count=relevant[question.id],
+                                       deep_k=deep_k)
             records.append(record)
             if on_record:
                 on_record(record)
     finally:
         helpdesk.close()
     config = {
-        **(context or {}), "preset": preset, "k": k, "composer": composer or settings.answer.composer,
+        **(context or {}), "preset": preset, "k": k, "deep_k": deep_k, "composer": composer or settings.answer.composer,
         "composers_used": sorted({r.composer for r in records}), "embed_model": runtime.embedder.name,
         "chunk": settings.chunk.model_dump(), "search": settings.search.model_dump(),
         "answer": settings.answer.model_dump(), "llm_model": settings.llm.model,
         "collection": settings.store.collection,
     }
-    return RunResult(preset, summarise(records, config), records)
+    return RunResult(preset, summarise(records, config, k=k, deep_k=deep_k), records)

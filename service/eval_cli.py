@@ -41,9 +41,12 @@ eval_app = typer.Typer(
 
 CorpusOption = Annotated[Path, typer.Option("--corpus", help="Folder (or file) to ingest into an eval collection.")]
 PresetOption = Annotated[str, typer.Option("--preset", help="Named settings: configured, dense, sparse, hybrid, "
-                                                            "hybrid-w0.5, hybrid-w1, no-language-boost.")]
+                                                            "hybrid-w0.5, hybrid-w1, language-boost.")]
 ComposerOption = Annotated[Optional[str], typer.Option("--composer", help="extractive | llm (default from settings).")]
-KOption = Annotated[int, typer.Option("--k", min=1, help="Passages retrieved and judged per question.")]
+KOption = Annotated[Optional[int], typer.Option(
+    "--k", min=1, help="Passages the composer receives, and that are judged (default: HELPDESK_SEARCH_K).")]
+DeepKOption = Annotated[Optional[int], typer.Option(
+    "--deep-k", min=1, help="Also judge a separate search this deep per question (reported as deep_recall@r).")]
 OutOption = Annotated[Optional[Path], typer.Option("--out", help="Report folder (default: DATA_DIR/evals/reports/NAME).")]
 JsonOption = Annotated[Optional[Path], typer.Option("--json", help="Also write the figures to this JSON file.")]
 
@@ -54,7 +57,8 @@ def run(
     corpus: CorpusOption,
     preset: PresetOption = "configured",
     composer: ComposerOption = None,
-    k: KOption = 10,
+    k: KOption = None,
+    deep_k: DeepKOption = None,
     out: OutOption = None,
     json_file: JsonOption = None,
 ) -> None:
@@ -62,7 +66,7 @@ def run(
     from evals.dataset import load_dataset
 
     questions = _guarded(lambda: load_dataset(dataset))
-    _single_run(questions, corpus, str(dataset), dataset.stem, preset, composer, k, out, json_file)
+    _single_run(questions, corpus, str(dataset), dataset.stem, preset, composer, k, out, json_file, deep_k)
 
 
 @eval_app.command("compare")
@@ -71,7 +75,8 @@ def compare(
     corpus: CorpusOption,
     presets: Annotated[str, typer.Option("--presets", help="Comma-separated preset names.")] = "dense,sparse,hybrid",
     composer: ComposerOption = None,
-    k: KOption = 10,
+    k: KOption = None,
+    deep_k: DeepKOption = None,
     out: OutOption = None,
     json_file: JsonOption = None,
 ) -> None:
@@ -84,7 +89,7 @@ def compare(
 
     names = _guarded(lambda: parse_presets(presets))
     questions = _guarded(lambda: load_dataset(dataset))
-    index, results = _evaluate(questions, corpus, str(dataset), names, composer, k)
+    index, results = _evaluate(questions, corpus, str(dataset), names, composer, k, deep_k)
     folder = out or Settings().data_dir / "evals" / "reports" / f"{dataset.stem}-compare"
     for result in results:
         write_run_report(folder / result.preset, result, f"{dataset.stem} · {result.preset}")
@@ -105,7 +110,8 @@ def squad(
     language: Annotated[Optional[str], typer.Option("--language", help="Question language (default: detected).")] = None,
     preset: PresetOption = "configured",
     composer: ComposerOption = None,
-    k: KOption = 10,
+    k: KOption = None,
+    deep_k: DeepKOption = None,
     out: OutOption = None,
     json_file: JsonOption = None,
 ) -> None:
@@ -115,18 +121,19 @@ def squad(
 
     imported = _guarded(lambda: import_squad(questions_file, contexts, Settings(), limit=limit, language=language))
     _single_run(imported.questions, imported.corpus, str(imported.dataset), imported.dataset.stem, preset,
-                composer, k, out, json_file)
+                composer, k, out, json_file, deep_k)
 
 
 def _single_run(questions: list[EvalQuestion], corpus: Path, dataset: str, name: str, preset: str,
-                composer: str | None, k: int, out: Path | None, json_file: Path | None) -> None:
+                composer: str | None, k: int | None, out: Path | None, json_file: Path | None,
+                deep_k: int | None = None) -> None:
     from common.settings import Settings
     from evals.presets import check_preset
     from evals.report import write_json, write_run_report
     from service.cli import console
 
     _guarded(lambda: check_preset(preset))
-    _, (result,) = _evaluate(questions, corpus, dataset, [preset], composer, k)
+    _, (result,) = _evaluate(questions, corpus, dataset, [preset], composer, k, deep_k)
     folder = out or Settings().data_dir / "evals" / "reports" / f"{name}-{preset}"
     report = write_run_report(folder, result, f"{name} · {preset}")
     if json_file:
@@ -136,7 +143,7 @@ def _single_run(questions: list[EvalQuestion], corpus: Path, dataset: str, name:
 
 
 def _evaluate(questions: list[EvalQuestion], corpus: Path, dataset: str, presets: list[str], composer: str | None,
-              k: int) -> tuple[dict[str, Any], list[RunResult]]:
+              k: int | None, deep_k: int | None = None) -> tuple[dict[str, Any], list[RunResult]]:
     """Opens (ingesting once if needed) the corpus's eval collection and runs every preset on it."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -162,7 +169,7 @@ def _evaluate(questions: list[EvalQuestion], corpus: Path, dataset: str, presets
             for preset in presets:
                 task = progress.add_task(f"{preset}: questions", total=len(questions))
                 results.append(_guarded(lambda: run_preset(
-                    index.runtime, questions, preset, k=k, composer=composer,
+                    index.runtime, questions, preset, k=k, deep_k=deep_k, composer=composer,
                     context={"dataset": dataset, "corpus": str(corpus), "index": info},
                     on_record=lambda _: progress.advance(task))))
     finally:
@@ -192,15 +199,17 @@ def _print_figures(results: list[RunResult]) -> None:
 
     from service.cli import console
 
+    from evals.report import quality_keys, rate_cell
+
     table = Table("metric", *(result.preset for result in results))
-    rows = [("n", lambda s: s["n"]),
-            *((key, lambda s, key=key: {**s["retrieval"], **s["answer"]}[key])
-              for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "fact_recall",
-                          "citation_precision", "cited_rate", "language_match", "refusal_accuracy")),
-            *((f"{key} ms", lambda s, key=key: s["latency_ms"][key]) for key in ("search_p50", "ask_p50"))]
-    for label, value in rows:
-        table.add_row(label, *(_figure(value(result.summary)) for result in results))
+    first = results[0].summary
+    table.add_row("n", *(str(result.summary["n"]) for result in results))
+    for key in [*quality_keys(first), *first.get("language_id", {})]:
+        table.add_row(key, *(rate_cell(result.summary, key) for result in results))
+    for key in ("search_p50", "ask_p50"):
+        table.add_row(f"{key} ms", *(_figure(result.summary["latency_ms"][key]) for result in results))
     console.print(table)
+    console.print("[dim]value [95 % Wilson interval] n; presets whose intervals overlap are not shown to differ[/dim]")
 
 
 def _figure(value: float | int | None) -> str:

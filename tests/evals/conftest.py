@@ -24,7 +24,7 @@ TINY_QUESTIONS = [
      "answerable": True, "evidence": ["rembourse 500 euros par ménage"], "facts": [["500 euros", "500 Euro"]],
      "tags": ["cross-lingual"]},
     {"id": "bees", "question": "How much do beekeepers receive per bee colony?", "language": "en",
-     "answerable": True, "evidence": ["40 Euro pro Bienenvolk"], "facts": ["40"], "tags": ["cross-lingual"]},
+     "answerable": True, "evidence": ["40 Euro pro Bienenvolk"], "facts": ["40 Euro"], "tags": ["cross-lingual"]},
     {"id": "submarine", "question": "Which agency funds deep-sea submarine research?", "language": "en",
      "answerable": False, "evidence": [], "facts": [], "tags": ["unanswerable"]},
 ]

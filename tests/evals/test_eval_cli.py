@@ -13,7 +13,8 @@ from tests.evals.conftest import write_squad
 
 HELPDESK = [sys.executable, "-m", "service"]
 PNG = b"\x89PNG\r\n\x1a\n"
-SUMMARY_KEYS = ["n", "n_answerable", "retrieval", "answer", "latency_ms", "by_language", "by_tag", "config"]
+SUMMARY_KEYS = ["n", "n_answerable", "retrieval", "answer", "language_id", "rates", "latency_ms", "by_language",
+                "by_tag", "config"]
 
 
 @pytest.fixture
@@ -36,7 +37,10 @@ def test_eval_dataset_writes_the_report_and_reuses_the_index(tiny_corpus, tiny_d
     assert figures["n"] == 4 and figures["n_answerable"] == 3
     assert list(figures["latency_ms"]) == ["search_p50", "search_p95", "ask_p50", "ask_p95"]
     assert set(figures["by_language"]) == {"en", "de"} and "unanswerable" in figures["by_tag"]
-    assert figures["retrieval"]["recall@10"] == 1.0
+    # Judged: the passages the composer received (HELPDESK_SEARCH_K, 5), not a separate deeper search.
+    assert list(figures["retrieval"]) == ["recall@1", "recall@3", "recall@5", "mrr@5", "ndcg@5"]
+    assert figures["retrieval"]["recall@5"] == 1.0 and figures["config"]["k"] == 5
+    assert figures["rates"]["recall@5"]["n"] == 3 and len(figures["rates"]["recall@5"]["interval"]) == 2
     assert figures["config"]["index"]["reused"] is False and figures["config"]["preset"] == "configured"
     assert "ingested in" in first.stderr and "report:" in first.stderr and "recall@5" in first.stderr
     out = tmp_path / "one"
@@ -47,8 +51,12 @@ def test_eval_dataset_writes_the_report_and_reuses_the_index(tiny_corpus, tiny_d
 
     # The explicit `run` form, another preset: the same collection, not ingested again.
     second = _eval(["run", tiny_dataset, "--corpus", tiny_corpus, "--preset", "hybrid", "--composer", "extractive",
-                    "--k", "2", "--out", tmp_path / "two", "--json", tmp_path / "two.json"], env)
-    again = json.loads((tmp_path / "two.json").read_text(encoding="utf-8"))["config"]
+                    "--k", "2", "--deep-k", "3", "--out", tmp_path / "two", "--json", tmp_path / "two.json"], env)
+    two = json.loads((tmp_path / "two.json").read_text(encoding="utf-8"))
+    again = two["config"]
+    # --k sets what the composer receives; --deep-k adds a separate search, reported apart.
+    assert list(two["retrieval"]) == ["recall@1", "recall@2", "mrr@2", "ndcg@2"] and again["search"]["k"] == 2
+    assert list(two["deep_retrieval"]) == ["deep_recall@1", "deep_recall@3", "deep_mrr@3", "deep_ndcg@3"]
     assert again["index"]["reused"] is True and "reused" in second.stderr
     assert again["index"]["collection"] == figures["config"]["index"]["collection"]
     assert again["search"]["mode"] == "hybrid" and again["k"] == 2 and again["composer"] == "extractive"
@@ -63,7 +71,7 @@ def test_eval_compare_runs_presets_side_by_side(tiny_corpus, tiny_dataset, env, 
     assert data["presets"]["sparse"]["config"]["search"]["mode"] == "sparse"
     folder = tmp_path / "cmp"
     assert (folder / "compare.png").read_bytes().startswith(PNG)
-    assert "| dense |" in (folder / "compare.md").read_text(encoding="utf-8")
+    assert "| metric | dense | sparse |" in (folder / "compare.md").read_text(encoding="utf-8")
     assert (folder / "dense" / "report.md").is_file() and (folder / "sparse" / "by_tag.png").is_file()
 
 

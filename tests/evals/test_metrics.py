@@ -6,9 +6,11 @@ import math
 
 import pytest
 
+from evals.frame import answer_frame
+from evals.matching import contains_fact
 from evals.metrics import (
-    answer_metrics, facts_found, first_relevant_rank, hit_at_k, latency_metrics, ndcg_at_k, percentile,
-    quality_metrics, reciprocal_rank, retrieval_metrics, summarise,
+    ANSWER_METRICS, answer_metrics, facts_found, first_relevant_rank, hit_at_k, latency_metrics, ndcg_at_k,
+    percentile, quality_metrics, reciprocal_rank, retrieval_metrics, summarise, wilson_interval,
 )
 from evals.records import Citing, QuestionRecord, RankedHit
 
@@ -23,12 +25,14 @@ def _hits(relevance: list[bool], scores: list[float] | None = None) -> list[Rank
 
 def _record(qid: str = "q", *, language: str = "en", tags: list[str] | None = None, gold: bool = True,
             evidence: bool = True, relevance: list[bool] = (), in_index: int = 1, answerable: bool = True,
-            answer_language: str = "en", cited: list[bool] = (), facts: list[bool] = (),
+            answer_language: str = "en", content_language: str | None = None, cited: list[bool] = (),
+            facts: list[bool] = (),
             search_ms: float = 10.0, ask_ms: float = 20.0) -> QuestionRecord:
     return QuestionRecord(
         id=qid, question="?", language=language, tags=tags or [], gold_answerable=gold, has_evidence=evidence,
         hits=_hits(list(relevance)), relevant_in_index=in_index, answer="a", answerable=answerable,
         composer="extractive", answer_language=answer_language,
+        content_language=answer_language if content_language is None else content_language,
         citations=[Citing(n=i, doc_id=f"d{i}", relevant=r) for i, r in enumerate(cited, 1)],
         facts_found=list(facts), search_ms=search_ms, ask_ms=ask_ms,
     )
@@ -87,9 +91,64 @@ def test_ties_are_judged_in_the_order_returned():
 
 def test_facts_match_normalised_text_and_alternatives():
     answer = "The rate is 85\u00a0% and the ceiling EUR 100 000 (Art. 63)."
-    assert facts_found(answer, ["85 %", ["100.000", "100000"], "Article 64"]) == [T, T, F]
+    assert facts_found(answer, ["85 %", ["100.000", "100 000"], "Article 64"]) == [T, T, F]
     assert facts_found(answer, []) == []
     assert facts_found("", ["85"]) == [F]
+
+
+@pytest.mark.parametrize(("text", "fact", "found"), [
+    ("up to 85 % of the costs", "85%", T),              # whitespace between a number and a sign is optional
+    ("up to 85% of the costs", "85 %", T),
+    ("up to 85\u202f% of the costs", "85 %", T),       # NFKC: narrow no-break space
+    ("by 2030 at the latest", "30", F),                # not inside a longer number
+    ("as the guide says [3].", "3", F),                # not a citation marker
+    ("see sources [1, 3] and [2]", "3", F),
+    ("EUR 1 300 per person", "30", F),
+    ("EUR 1 300 per person", "1 300", T),
+    ("the content of the call", "ten", F),             # not inside a word
+    ("in 2021-2027", "7", F),
+    ("in 2021–2027", "2021-2027", T),                  # dashes unified
+    ("RÉGIONS moins développées", "régions moins", T),  # casefolded
+    ("l’Union européenne", "l'union", T),              # apostrophes unified
+    ("Straße", "STRASSE", T),
+    ("within 30 days [2]", "30 days", T),
+    ("100000 euros", "100 000", F),                    # spaces in a fact separate numbers: give both forms
+])
+def test_facts_are_matched_on_token_boundaries(text, fact, found):
+    assert contains_fact(text, fact) is found
+
+
+def test_wilson_interval_matches_the_textbook_values():
+    low, high = wilson_interval(0.5, 40)
+    assert (round(low, 3), round(high, 3)) == (0.352, 0.648)
+    low, high = wilson_interval(1.0, 20)
+    assert high == 1.0 and round(low, 3) == 0.839
+    assert wilson_interval(None, 0) is None and wilson_interval(0.5, 0) is None
+    # Two presets 0.02 apart on 94 questions: the intervals overlap widely.
+    a, b = wilson_interval(0.85, 94), wilson_interval(0.87, 94)
+    assert a[1] > b[0]
+
+
+def test_the_frame_is_what_was_not_copied_from_the_passages():
+    passage = "Le taux de cofinancement ne dépasse pas 85 % pour les régions moins développées."
+    answer = ("Според документите:\n- “Le taux de cofinancement ne dépasse pas 85 % pour les régions moins "
+              "développées.” (fr) [1]\nИзточниците са на френски език.")
+    frame = answer_frame(answer, [passage])
+    assert "taux" not in frame and "според" in frame and "френски" in frame
+    # A translated passage is no copy: it stays in the frame.
+    translated = "Според документите ставката не надвишава 85 % за по-слабо развитите региони [1]."
+    assert "ставката" in answer_frame(translated, [passage])
+    # All copied: the whole text is judged.
+    assert answer_frame(passage, [passage]) == answer_frame(passage, [])
+
+
+def test_new_answer_metrics_slot_in_with_counts_and_intervals():
+    names = [metric.name for metric in ANSWER_METRICS]
+    assert len(set(names)) == len(names)
+    summary = summarise([_record("a", facts=[T, F])], {"k": 10}, k=10)
+    for name in names:
+        assert set(summary["rates"][name]) == {"value", "n", "interval"}
+    assert summary["rates"]["fact_recall"]["n"] == 1
 
 
 # --- aggregation ------------------------------------------------------------------------------------------------
@@ -104,8 +163,10 @@ def test_retrieval_metrics_count_answerable_questions_with_evidence_only():
     ]
     figures = retrieval_metrics(records)
     assert figures["recall@1"] == pytest.approx(1 / 3)
+    assert figures["recall@3"] == pytest.approx(1 / 3)
     assert figures["recall@5"] == pytest.approx(1 / 3)
     assert figures["recall@10"] == pytest.approx(2 / 3)
+    assert list(retrieval_metrics(records, k=5)) == ["recall@1", "recall@3", "recall@5", "mrr@5", "ndcg@5"]
     assert figures["mrr@10"] == pytest.approx((1 + 1 / 6 + 0) / 3)
     ndcg_b = (1 / math.log2(7)) / (1 + 1 / math.log2(3))
     assert figures["ndcg@10"] == pytest.approx((1 + ndcg_b + 0) / 3)
@@ -113,8 +174,9 @@ def test_retrieval_metrics_count_answerable_questions_with_evidence_only():
 
 def test_answer_metrics_with_refusals():
     records = [
-        # Answerable, answered, 1 of 2 facts, cites a relevant and an irrelevant chunk, in its own language.
-        _record("a", facts=[T, F], cited=[T, F]),
+        # Answerable, answered, 1 of 2 facts, cites a relevant and an irrelevant chunk, framed in its own language,
+        # quoting a source in another.
+        _record("a", facts=[T, F], cited=[T, F], content_language="fr"),
         # Answerable but refused: no facts found, no citation; the refusal is in the asker's language.
         _record("b", answerable=False, facts=[F], cited=[], language="bg", answer_language="bg"),
         # Answerable, no facts given: left out of fact_recall; answered in English to a German question.
@@ -128,7 +190,8 @@ def test_answer_metrics_with_refusals():
     assert figures["fact_recall"] == pytest.approx((0.5 + 0.0) / 2)
     assert figures["citation_precision"] == pytest.approx(2 / 3)  # pooled: a's 2 citations and c's 1
     assert figures["cited_rate"] == pytest.approx(2 / 3)          # a and c of the answerable a, b, c
-    assert figures["language_match"] == pytest.approx(4 / 5)      # all but c
+    assert figures["language_match"] == pytest.approx(2 / 3)      # of the answered a, c, e: all but c
+    assert figures["content_language_match"] == pytest.approx(1 / 3)  # only e: a quotes French, c is English
     assert figures["refusal_accuracy"] == pytest.approx(3 / 5)    # a, c, d
 
 
@@ -137,7 +200,7 @@ def test_metrics_with_nothing_to_judge_are_none_not_zero():
     figures = quality_metrics(unanswerable)
     assert all(figures[key] is None for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10",
                                                 "fact_recall", "citation_precision", "cited_rate"))
-    assert figures["refusal_accuracy"] == 1.0 and figures["language_match"] == 1.0
+    assert figures["refusal_accuracy"] == 1.0 and figures["language_match"] is None  # refusals are not judged
     assert quality_metrics([]) == dict.fromkeys(figures)
 
 
@@ -156,12 +219,12 @@ def test_summary_has_exactly_the_documented_shape_and_groups():
         _record("c", language="fr", tags=["unanswerable"], gold=False, evidence=False, answerable=False),
     ]
     summary = summarise(records, {"preset": "dense"})
-    assert list(summary) == ["n", "n_answerable", "retrieval", "answer", "latency_ms", "by_language", "by_tag",
-                             "config"]
+    assert list(summary) == ["n", "n_answerable", "retrieval", "answer", "language_id", "rates", "latency_ms",
+                             "by_language", "by_tag", "config"]
     assert summary["n"] == 3 and summary["n_answerable"] == 2 and summary["config"] == {"preset": "dense"}
-    assert list(summary["retrieval"]) == ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
+    assert list(summary["retrieval"]) == ["recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
     assert list(summary["answer"]) == ["fact_recall", "citation_precision", "cited_rate", "language_match",
-                                       "refusal_accuracy"]
+                                       "content_language_match", "refusal_accuracy"]
     assert list(summary["latency_ms"]) == ["search_p50", "search_p95", "ask_p50", "ask_p95"]
     assert set(summary["by_language"]) == {"bg", "fr"}
     assert set(summary["by_tag"]) == {"cross-lingual", "co-financing", "unanswerable"}

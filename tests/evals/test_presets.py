@@ -10,14 +10,24 @@ from evals.presets import PRESETS, PresetError, apply_preset, parse_presets
 
 
 def test_presets_override_the_search_settings(tmp_path):
-    base = Settings(data_dir=tmp_path, search=RetrievalSettings(mode="dense", language_boost=0.02))
+    base = Settings(data_dir=tmp_path, search=RetrievalSettings(mode="dense", language_boost=0.05))
     assert apply_preset(base, "sparse").search.mode == "sparse"
     weighted = apply_preset(base, "hybrid-w0.5").search
     assert (weighted.mode, weighted.sparse_weight) == ("hybrid", 0.5)
-    unboosted = apply_preset(base, "no-language-boost")
-    assert unboosted.search.language_boost == 0.0 and unboosted.search.mode == base.search.mode
+    boosted = apply_preset(base, "language-boost")
+    assert boosted.search.language_boost == 0.02 and boosted.search.mode == base.search.mode
     assert apply_preset(base, "configured") == base
-    assert (base.search.mode, base.search.language_boost) == ("dense", 0.02)  # the original is not changed
+    assert (base.search.mode, base.search.language_boost) == ("dense", 0.05)  # the original is not changed
+
+
+def test_every_preset_does_something_of_its_own_with_the_defaults(tmp_path):
+    """A preset that repeats another one's settings (or the defaults' with nothing named) is a comparison with
+    itself: "no-language-boost" once set the boost to the default 0 and measured nothing."""
+    base = Settings(data_dir=tmp_path)
+    named = {name: apply_preset(base, name) for name in PRESETS if name != "configured"}
+    same = [(a, b) for a in named for b in named if a < b and named[a] == named[b]]
+    assert not same, f"presets with identical settings over the defaults: {same}"
+    assert all(PRESETS[name] for name in named), "only 'configured' may override nothing"
 
 
 def test_no_preset_changes_the_index(tiny_corpus, tmp_path):

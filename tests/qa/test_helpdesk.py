@@ -5,19 +5,23 @@ from __future__ import annotations
 import pytest
 
 from common.language import detect_language
+from evals.matching import contains_any_fact
 from qa.helpdesk import Helpdesk, QuestionError
 from qa.templates import phrase
 
-# (question, language, guide it must cite, a fact the answer must quote)
+# (question, language, guide it must cite, a fact the answer must quote: a string or alternatives, matched on token
+# boundaries, never a word of the question itself or a word any answer on the topic would use)
 ANSWERABLE = [
     ("Какъв е максималният процент на съфинансиране за по-слабо развитите региони?", "bg", "co-financing-rates", "85 %"),
     ("What flat rate can be used to cover indirect costs?", "en", "simplified-cost-options", "7 %"),
-    ("Jusqu'à quelle date les dépenses sont-elles éligibles ?", "fr", "eligibility-period", "2029"),
+    ("Jusqu'à quelle date les dépenses sont-elles éligibles ?", "fr", "eligibility-period",
+     ["31 décembre 2029", "31 december 2029", "31. detsembril 2029"]),
     ("Wie viele Stunden gelten als Jahresarbeitszeit für den Stundensatz?", "de", "simplified-cost-options", "1 720"),
-    ("Welke horizontale beginselen gelden voor projecten?", "nl", "horizontal-principles", "beginselen"),
+    ("Welke horizontale beginselen gelden voor projecten?", "nl", "horizontal-principles", "per geslacht"),
     ("Kui kaua peab investeering pärast lõppmakset säilima?", "et", "eligibility-period", "viie aasta"),
     ("Какая доля ESF+ должна идти на социальную интеграцию?", "ru", "esf-plus-specifics", "25 %"),
-    ("Ποιος μπορεί να υποβάλει αίτηση για χρηματοδότηση από το ΕΚΤ+;", "el", "who-can-apply", "πρόσκληση"),
+    ("Ποιος μπορεί να υποβάλει αίτηση για χρηματοδότηση από το ΕΚΤ+;", "el", "who-can-apply",
+     "ορίζεται στο πρόγραμμα και σε κάθε πρόσκληση"),
 ]
 OUT_OF_SCOPE = [
     ("What is the capital of France?", "en"),
@@ -42,7 +46,8 @@ def test_answers_cite_the_right_guide_in_the_askers_language(helpdesk, question,
     answer = helpdesk.ask(question)
     assert answer.language == lang and answer.answerable and answer.composer == "extractive"
     assert answer.answer.startswith(phrase("lead", lang)) and answer.answer.endswith(phrase("contact", lang))
-    assert fact in answer.answer
+    assert contains_any_fact(answer.answer, [fact] if isinstance(fact, str) else fact)
+    assert not contains_any_fact(question, [fact] if isinstance(fact, str) else fact)  # the question gives nothing away
     cited = {c.n: c for c in answer.citations}
     assert sorted(cited) == list(range(1, len(cited) + 1))
     assert any(guide in c.source for c in cited.values()), [c.source for c in cited.values()]
