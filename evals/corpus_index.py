@@ -87,6 +87,11 @@ def open_corpus_index(corpus: Path, settings: Settings, progress: IngestProgress
         "ingest_seconds": round(summary.seconds["total"], 2),
         "failed": [f"{f.path}: [{f.code}] {f.message}" for f in summary.failed],
     }
+    if summary.failed or not built["chunks"]:
+        # Not complete: the next run ingests again (unchanged files are skipped, failed ones retried) rather than
+        # reusing an index that lacks them.
+        marker.unlink(missing_ok=True)
+        return CorpusIndex(runtime, key, reused=False, built=built)
     marker.parent.mkdir(parents=True, exist_ok=True)
     partial = marker.with_suffix(".tmp")
     partial.write_text(json.dumps({"key": key, "built": built}, ensure_ascii=False, indent=2), encoding="utf-8")

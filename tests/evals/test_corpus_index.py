@@ -65,3 +65,13 @@ def test_a_missing_marker_means_an_unfinished_ingest(tiny_corpus, make_settings)
     again = _open(tiny_corpus, settings)
     # Ingested again (the pipeline finds every document unchanged, so nothing is embedded).
     assert not again.reused and again.built["embedded"] == 0 and again.built["chunks"] == 3
+
+
+def test_an_ingest_with_failed_files_is_not_marked_complete(tiny_corpus, make_settings):
+    settings = make_settings()
+    (tiny_corpus / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
+    partial = _open(tiny_corpus, settings)
+    assert partial.built["failed"] and not partial.reused
+    marker = settings.data_dir / "evals" / "index" / f"{collection_name(partial.key)}.json"
+    assert not marker.exists()
+    assert not _open(tiny_corpus, settings).reused  # tried again, never served as a finished index
