@@ -22,13 +22,15 @@ __all__ = [
 ]
 
 
-def open_store(settings: Settings) -> VectorStore:
+def open_store(settings: Settings, background_index: bool = False) -> VectorStore:
+    """`background_index`: the embedded store builds its index in the background after writes land (a server)."""
     s = settings.store
     if s.url or s.local_path:
         from common.store.server import ServerStore
 
         return ServerStore(s.collection, url=s.url, api_key=s.api_key, local_path=s.local_path, timeout_s=s.timeout_s,
-                           shard_number=s.shard_number, replication_factor=s.replication_factor)
+                           shard_number=s.shard_number, replication_factor=s.replication_factor, index=settings.index)
     from common.store.edge import EdgeStore
 
-    return EdgeStore(settings.store_dir, s.collection, settings.ingest.min_free_mb)
+    return EdgeStore(settings.store_dir, s.collection, settings.ingest.min_free_mb, index=settings.index,
+                     background_index=background_index)
