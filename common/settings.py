@@ -66,8 +66,9 @@ class IndexSettings(BaseSettings):
     min_chunks: int = 20_000
     # Seconds without writes before a background build starts, so that an ingest of many files builds once.
     build_delay_s: float = 5.0
-    # Threads the build uses (0: all cores); it runs at a lower CPU priority than the serving process.
+    # Threads the build uses (0: all cores), and its niceness: by default it yields the cores to the serving process.
     build_threads: int = 0
+    build_nice: int = 10
 
 
 class EmbedSettings(BaseSettings):

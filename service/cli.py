@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,7 +17,7 @@ from rich.table import Table
 from common.runtime import Runtime
 from common.schema import STATE_READY
 from common.settings import Settings
-from common.store import StoreError
+from common.store import StoreError, index_now
 from common.embedder import EmbedderError
 from service.eval_cli import eval_app
 
@@ -75,6 +75,9 @@ def ingest(
                       console=console, transient=True, disable=as_json) as progress:
             summary = Ingestor(runtime.settings, runtime.store, runtime.embedder,
                                RichIngestProgress(progress)).ingest(paths, prune=prune)
+        # A server builds it in the background; here nobody waits on answers. Nothing to do unless writes wait.
+        with console.status("building the search index", spinner="dots") if not as_json else nullcontext():
+            index_now(runtime.store)
     except (StoreError, EmbedderError) as exc:
         _fail(str(exc))
     finally:

@@ -18,7 +18,7 @@ from common.store.base import (
 
 __all__ = [
     "Conditions", "EmbeddingMismatchError", "InsufficientSpaceError", "ensure_free_space", "Hit", "StoredPoint", "StoreError", "VectorQuery",
-    "VectorStore", "check_compatible", "open_store",
+    "VectorStore", "check_compatible", "index_now", "open_store",
 ]
 
 
@@ -34,3 +34,10 @@ def open_store(settings: Settings, background_index: bool = False) -> VectorStor
 
     return EdgeStore(settings.store_dir, s.collection, settings.ingest.min_free_mb, index=settings.index,
                      background_index=background_index)
+
+
+def index_now(store: VectorStore) -> bool:
+    """After an ingest in a one-shot command: build the embedded store's index now if it is due (a server does it
+    in the background, and a Qdrant server indexes on its own). True when an index was built."""
+    build = getattr(store, "build_index_if_due", None)
+    return bool(build and build())

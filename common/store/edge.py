@@ -74,11 +74,11 @@ def edge_config(dim: int, index: IndexSettings) -> qe.EdgeConfig:
 
 def _build_in_child(shard_dir: str, dim: int, index_json: str) -> None:
     """Entry point of the build process: open the copy with the index config and build the index."""
+    index = IndexSettings.model_validate_json(index_json)
     try:
-        os.nice(10)  # the serving process keeps priority on the cores
+        os.nice(index.build_nice)  # the serving process keeps priority on the cores
     except OSError:
         pass
-    index = IndexSettings.model_validate_json(index_json)
     shard = qe.EdgeShard.load(shard_dir, edge_config(dim, index))
     shard.optimize()
     shard.flush()
@@ -307,6 +307,7 @@ class EdgeStore:
         return {
             "pending": self._pending, "building": self._build_lock.locked(),
             "points": info.points_count if info else 0, "segments": info.segments_count if info else 0,
+            "indexed_vectors": info.indexed_vectors_count if info else 0,
             "last_error": self.last_build_error,
         }
 
@@ -331,11 +332,19 @@ class EdgeStore:
             try:
                 self.build_index()
             except StoreError as exc:
+                if self._closing.is_set():
+                    return
                 self.last_build_error = str(exc)
                 log.error("index build failed (answers go on from the exactly searched shard): %s", exc)
                 with self._write_gate:
                     self._worker = None
                 return
+
+    def build_index_if_due(self) -> bool:
+        """Build now if writes wait for an index and the collection is large enough to need one."""
+        if not self._pending or self.count({}) < self.index.min_chunks:
+            return False
+        return self.build_index()
 
     def build_index(self) -> bool:
         """Build the HNSW index now (in a child process) and swap it in; False when there was nothing to do."""
@@ -372,6 +381,8 @@ class EdgeStore:
             [sys.executable, "-c", code, str(target), str(dim), self.index.model_dump_json()],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
+        if self._closing.is_set():
+            self._child.terminate()
         _, err = self._child.communicate()
         returncode, self._child = self._child.returncode, None
         if self._closing.is_set():
