@@ -47,8 +47,8 @@ class IndexSettings(BaseSettings):
 
     hnsw_m: int = Field(16, description="Links per node in the HNSW graph (more: better recall, more memory).")
     hnsw_ef_construct: int = Field(100, description="Candidates considered while building the graph.")
-    # Candidates considered per search; more raises recall and costs time. Filtered searches need the most: with a
-    # language filter (one chunk in eight) recall@10 against exact search was 0.96 at 128 and 0.99 at 256.
+    # More raises recall and costs time. Searches under a selective filter (one language) need the most: their
+    # recall against exact search fell short at half this (README, "Scale").
     hnsw_ef: int = Field(256, description="Candidates considered per search.")
     # Segments (and filtered subsets) below this many KB of vectors are scanned instead of walked by the graph.
     full_scan_threshold_kb: int = 10_000
