@@ -9,7 +9,6 @@ import time
 import uuid
 
 import numpy as np
-import pytest
 import qdrant_edge as qe
 
 from common.schema import DENSE_VECTOR, SPARSE_VECTOR, CollectionInfo
@@ -83,7 +82,7 @@ def test_indexed_search_agrees_with_exact_search(tmp_path):
 
 
 def test_answers_and_writes_go_on_while_the_index_builds(tmp_path):
-    store, vectors = _store(tmp_path)
+    store, vectors = _store(tmp_path, n=2000)
     builder = threading.Thread(target=store.build_index)
     builder.start()
     _wait_for_child(store)
@@ -112,7 +111,7 @@ def test_answers_and_writes_go_on_while_the_index_builds(tmp_path):
 
 
 def test_a_server_builds_the_index_in_the_background_after_writes_land(tmp_path):
-    store, vectors = _store(tmp_path, n=1500, background_index=True)
+    store, vectors = _store(tmp_path, n=1000, background_index=True)
     deadline = time.monotonic() + 120
     while store.index_state()["pending"] or store.index_state()["building"]:
         assert time.monotonic() < deadline, f"no background build landed: {store.index_state()}"
@@ -124,7 +123,7 @@ def test_a_server_builds_the_index_in_the_background_after_writes_land(tmp_path)
 
 
 def test_closing_during_a_build_keeps_the_live_shard(tmp_path):
-    store, vectors = _store(tmp_path)
+    store, vectors = _store(tmp_path, n=1000)
     live = (tmp_path / "c" / LIVE_FILE).read_text()
     outcome: list[BaseException] = []
 
