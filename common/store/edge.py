@@ -9,7 +9,6 @@ point leaves either the old or the new shard live, both complete.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
