@@ -156,9 +156,10 @@ def serve(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     plain_ms, plain = timed(ready)
     by_language = lambda i: {**ready, "language": languages[picks[i]]}  # noqa: E731
     filtered_ms, filtered = timed(by_language)
+    # Before the exact searches, which read every original vector and would count them as resident.
+    rss, peak = rss_mb()
     _, plain_exact = timed(ready, exact=True)
     _, filtered_exact = timed(by_language, exact=True)
-    rss, peak = rss_mb()
     store.close()
 
     def recall(found: list[list[str]], truth: list[list[str]]) -> float:
