@@ -13,10 +13,12 @@ from common.store import VectorStore, open_store
 @dataclass
 class Runtime:
     settings: Settings
+    # A server builds the embedded store's index in the background after uploads; a one-shot command does not.
+    background_index: bool = False
 
     @cached_property
     def store(self) -> VectorStore:
-        return open_store(self.settings)
+        return open_store(self.settings, background_index=self.background_index)
 
     @cached_property
     def embedder(self) -> CachedEmbedder:

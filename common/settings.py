@@ -36,6 +36,42 @@ class StoreSettings(BaseSettings):
     replication_factor: int | None = None
 
 
+class IndexSettings(BaseSettings):
+    """The vector index both engines build: HNSW over int8 scalar-quantised vectors, rescored with the originals.
+
+    Defaults measured with `python -m bench.scale` (README, "Scale"): recall@10 against exact search stays at or
+    above 0.98 with these while search time stops growing with the collection.
+    """
+
+    model_config = _group("HELPDESK_INDEX_")
+
+    hnsw_m: int = Field(16, description="Links per node in the HNSW graph (more: better recall, more memory).")
+    hnsw_ef_construct: int = Field(100, description="Candidates considered while building the graph.")
+    # More raises recall and costs time. Searches under a selective filter (one language) need the most: their
+    # recall against exact search fell short at half this (README, "Scale").
+    hnsw_ef: int = Field(256, description="Candidates considered per search.")
+    # Segments (and filtered subsets) below this many KB of vectors are scanned instead of walked by the graph.
+    full_scan_threshold_kb: int = 10_000
+    # Segments above this many KB of vectors get an HNSW graph when the index is built.
+    indexing_threshold_kb: int = 10_000
+    quantization: str = Field("int8", description="int8 | none: int8 scalar quantisation of the dense vectors.")
+    quantile: float = 0.99
+    # Quantised scores pick oversampling x limit candidates, which the original vectors then rescore.
+    rescore: bool = True
+    oversampling: float = 2.0
+    # Original vectors and payloads are memory-mapped from disk; the quantised vectors and the graph stay in RAM.
+    vectors_on_disk: bool = True
+    payload_on_disk: bool = True
+    # Embedded engine only: the index is built in a child process after writes land (never blocking answers)
+    # once the collection holds this many chunks; a smaller one is scanned in a few milliseconds.
+    min_chunks: int = 20_000
+    # Seconds without writes before a background build starts, so that an ingest of many files builds once.
+    build_delay_s: float = 5.0
+    # Threads the build uses (0: all cores), and its niceness: by default it yields the cores to the serving process.
+    build_threads: int = 0
+    build_nice: int = 10
+
+
 class EmbedSettings(BaseSettings):
     model_config = _group("HELPDESK_EMBED_")
 
@@ -176,6 +212,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     languages: tuple[str, ...] = SERVED_LANGUAGES
     store: StoreSettings = Field(default_factory=StoreSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     chunk: ChunkSettings = Field(default_factory=ChunkSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,7 +17,7 @@ from rich.table import Table
 from common.runtime import Runtime
 from common.schema import STATE_READY
 from common.settings import Settings
-from common.store import StoreError
+from common.store import StoreError, index_now
 from common.embedder import EmbedderError
 from service.eval_cli import eval_app
 
@@ -75,6 +75,9 @@ def ingest(
                       console=console, transient=True, disable=as_json) as progress:
             summary = Ingestor(runtime.settings, runtime.store, runtime.embedder,
                                RichIngestProgress(progress)).ingest(paths, prune=prune)
+        # A server builds it in the background; here nobody waits on answers. Nothing to do unless writes wait.
+        with console.status("building the search index", spinner="dots") if not as_json else nullcontext():
+            index_now(runtime.store)
     except (StoreError, EmbedderError) as exc:
         _fail(str(exc))
     finally:
@@ -328,6 +331,8 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             chunks[payload["language"]] = chunks.get(payload["language"], 0) + 1
             documents.setdefault(payload["language"], set()).add(payload["doc_id"])
         pending = store.count({"state": "pending"})
+        index_state = getattr(store, "index_state", None)  # the embedded store's; a server indexes on its own
+        index = index_state() if index_state else None
     except StoreError as exc:
         _fail(str(exc))
     finally:
@@ -341,6 +346,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         "documents": sum(len(v) for v in documents.values()),
         "chunks": sum(chunks.values()),
         "pending_chunks": pending,
+        "index": index,
         "by_language": {lang: {"documents": len(documents[lang]), "chunks": chunks[lang]} for lang in sorted(chunks)},
     }
     if as_json:
@@ -348,6 +354,9 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     for key in ("collection", "engine", "data_dir", "embed_model", "dim", "documents", "chunks", "pending_chunks"):
         print(f"{key:>15}: {report[key]}")
+    if index is not None:
+        print(f"{'index':>15}: {'build pending' if index['pending'] else 'built or not needed'}"
+              f"{', building' if index['building'] else ''} ({index['segments']} segments)")
     table = Table("language", "documents", "chunks")
     for lang, row in report["by_language"].items():
         table.add_row(lang, str(row["documents"]), str(row["chunks"]))

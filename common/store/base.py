@@ -74,6 +74,8 @@ class VectorQuery:
     sparse: tuple[list[int], list[float]] | None = None
     must: Conditions = field(default_factory=dict)
     limit: int = 50
+    # Exact (full-scan, unquantised) search: the reference the approximate index is measured against.
+    exact: bool = False
 
 
 @dataclass

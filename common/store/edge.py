@@ -1,10 +1,22 @@
-"""Embedded store: Qdrant's own engine in-process through qdrant-edge, persisted under the data dir."""
+"""Embedded store: Qdrant's own engine in-process through qdrant-edge, persisted under the data dir.
+
+The shard is searched exactly until its HNSW index (over int8-quantised vectors) is built. qdrant-edge builds it
+in `optimize()`, which holds the GIL for the whole build, so it runs in a child process on a copy of the shard:
+answers go on from the live shard meanwhile, writes that land during the build are replayed onto the copy, and the
+copy replaces the live shard under the lock, named by a pointer file that is replaced atomically. A crash at any
+point leaves either the old or the new shard live, both complete.
+"""
 
 from __future__ import annotations
 
-import json
+import logging
 import os
+import shutil
+import subprocess
+import sys
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +24,7 @@ from typing import Any
 import qdrant_edge as qe
 
 from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SPARSE_VECTOR, CollectionInfo
+from common.settings import IndexSettings
 from common.store.base import (
     Conditions,
     EmbeddingMismatchError,
@@ -23,8 +36,52 @@ from common.store.base import (
     ensure_free_space,
 )
 
+log = logging.getLogger(__name__)
+
 INFO_FILE = "collection.json"
+# The shard directory of collections made before index builds; still opened (and upgraded) when no pointer exists.
 SHARD_DIR = "shard"
+# Names the live shard directory; replaced atomically when a build lands.
+LIVE_FILE = "live_shard"
+# Present while writes have landed that no index build has covered yet (survives a restart).
+PENDING_FILE = "index_pending"
+BUILD_PREFIX = "shard-"
+
+
+class IndexBuildError(StoreError):
+    """The background index build failed; answers go on from the live (exactly searched) shard."""
+
+
+def edge_config(dim: int, index: IndexSettings) -> qe.EdgeConfig:
+    quantization = None
+    if index.quantization == "int8":
+        quantization = qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, quantile=index.quantile, always_ram=True)
+    elif index.quantization != "none":
+        raise StoreError(f"unknown HELPDESK_INDEX_QUANTIZATION {index.quantization!r}: use int8 or none")
+    return qe.EdgeConfig(
+        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine, on_disk=index.vectors_on_disk)},
+        sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        on_disk_payload=index.payload_on_disk,
+        hnsw_config=qe.HnswIndexConfig(
+            m=index.hnsw_m, ef_construct=index.hnsw_ef_construct, full_scan_threshold=index.full_scan_threshold_kb,
+            max_indexing_threads=index.build_threads,
+        ),
+        quantization_config=quantization,
+        optimizers=qe.EdgeOptimizersConfig(indexing_threshold=index.indexing_threshold_kb),
+    )
+
+
+def _build_in_child(shard_dir: str, dim: int, index_json: str) -> None:
+    """Entry point of the build process: open the copy with the index config and build the index."""
+    index = IndexSettings.model_validate_json(index_json)
+    try:
+        os.nice(index.build_nice)  # the serving process keeps priority on the cores
+    except OSError:
+        pass
+    shard = qe.EdgeShard.load(shard_dir, edge_config(dim, index))
+    shard.optimize()
+    shard.flush()
+    shard.close()
 
 
 def _condition(key: str, value: Any) -> qe.FieldCondition:
@@ -45,20 +102,39 @@ def _filter(must: Conditions | None, must_not: Conditions | None = None) -> qe.F
 class EdgeStore:
     engine = "qdrant-edge (embedded)"
 
-    def __init__(self, root: Path, collection: str, min_free_mb: float = 0.0) -> None:
+    def __init__(self, root: Path, collection: str, min_free_mb: float = 0.0, index: IndexSettings | None = None,
+                 background_index: bool = False) -> None:
         self.path = Path(root) / collection
+        self.index = index or IndexSettings()
+        self._background = background_index
         self._shard: qe.EdgeShard | None = None
+        # Every call into the shard holds `_lock`; writes (and an index build's copy and swap) hold `_write_gate`
+        # first, so a build can copy the files and swap shards while answers go on.
         self._lock = threading.RLock()
+        self._write_gate = threading.RLock()
+        self._build_lock = threading.Lock()
+        self._replay: list[qe.UpdateOperation] | None = None  # writes to replay onto the shard being built
+        self._pending = (self.path / PENDING_FILE).exists()
+        self._last_write = 0.0
+        self._closing = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._child: subprocess.Popen | None = None
+        self.last_build_error: str | None = None
         try:
             # Opening writes to the write-ahead log; on a full disk that is a SIGBUS, and a server that is restarted
             # after one would die again at every start. Unavailable (503) until there is room is the better state.
             ensure_free_space(self.path, min_free_mb)
         except InsufficientSpaceError as exc:
             raise StoreError(f"cannot open the embedded index: {exc}") from exc
-        shard_dir = self.path / SHARD_DIR
+        self._live_dir = self._read_live_dir()
+        shard_dir = self._live_dir
         if shard_dir.exists() and any(shard_dir.iterdir()):
+            info = self.collection_info_file()
             try:
-                self._shard = qe.EdgeShard.load(str(shard_dir))
+                # With the collection's config, an older shard is upgraded in place: the index settings are written
+                # to it now and its segments get the index at the next build.
+                config = edge_config(info.dim, self.index) if info else None
+                self._shard = qe.EdgeShard.load(str(shard_dir), config)
             except Exception as exc:
                 if "WouldBlock" in str(exc):
                     raise StoreError(
@@ -66,29 +142,55 @@ class EdgeStore:
                         "stop it, or point HELPDESK_QDRANT_URL at a Qdrant server to share one index"
                     ) from exc
                 raise StoreError(f"cannot open the embedded Qdrant shard at {shard_dir}: {exc}") from exc
+            self._remove_stale_shards()
+            if info is not None and not (self.path / LIVE_FILE).exists() and not self._pending:
+                self._mark_pending()  # a collection from before index builds: it has never been indexed
+            if self._background and self._pending:
+                self._schedule()
 
-    def collection_info(self) -> CollectionInfo | None:
+    # -- layout -------------------------------------------------------------------------------------------------
+
+    def _read_live_dir(self) -> Path:
+        live = self.path / LIVE_FILE
+        if live.exists():
+            return self.path / live.read_text(encoding="utf-8").strip()
+        return self.path / SHARD_DIR
+
+    def _remove_stale_shards(self) -> None:
+        """Shard copies a crash left behind: a build that never landed, or the shard a landed build replaced."""
+        for entry in self.path.iterdir():
+            if entry.is_dir() and (entry.name == SHARD_DIR or entry.name.startswith(BUILD_PREFIX)) \
+                    and entry != self._live_dir:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def _mark_pending(self) -> None:
+        if not self._pending:
+            (self.path / PENDING_FILE).touch()
+            self._pending = True
+
+    def collection_info_file(self) -> CollectionInfo | None:
         info_path = self.path / INFO_FILE
-        if self._shard is None or not info_path.exists():
+        if not info_path.exists():
             return None
         return CollectionInfo.model_validate_json(info_path.read_text(encoding="utf-8"))
 
+    def collection_info(self) -> CollectionInfo | None:
+        if self._shard is None:
+            return None
+        return self.collection_info_file()
+
     def ensure_collection(self, info: CollectionInfo) -> None:
-        with self._lock:
+        with self._write_gate, self._lock:
             existing = self.collection_info()
             if existing is not None:
                 if (existing.embed_model, existing.dim) != (info.embed_model, info.dim):
                     raise EmbeddingMismatchError(existing, info.embed_model, info.dim)
                 return
-            shard_dir = self.path / SHARD_DIR
+            shard_dir = self._live_dir
             try:
                 shard_dir.mkdir(parents=True, exist_ok=True)
                 if self._shard is None:
-                    config = qe.EdgeConfig(
-                        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=info.dim, distance=qe.Distance.Cosine)},
-                        sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-                    )
-                    self._shard = qe.EdgeShard.create(str(shard_dir), config)
+                    self._shard = qe.EdgeShard.create(str(shard_dir), edge_config(info.dim, self.index))
                 for name in INDEXED_FIELDS:
                     self._shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
                 self._shard.flush()
@@ -96,36 +198,49 @@ class EdgeStore:
                 tmp = self.path / (INFO_FILE + ".tmp")
                 tmp.write_text(info.model_dump_json(), encoding="utf-8")
                 os.replace(tmp, self.path / INFO_FILE)
+                self._write_live_file(shard_dir.name)
             except OSError as exc:
                 raise StoreError(f"cannot create the embedded Qdrant shard under {self.path}: {exc}") from exc
+
+    def _write_live_file(self, name: str) -> None:
+        tmp = self.path / (LIVE_FILE + ".tmp")
+        tmp.write_text(name, encoding="utf-8")
+        os.replace(tmp, self.path / LIVE_FILE)
 
     def _require(self) -> qe.EdgeShard:
         if self._shard is None:
             raise StoreError("the collection does not exist yet: run `helpdesk ingest PATH` first")
         return self._shard
 
+    def _write(self, operation: qe.UpdateOperation) -> None:
+        with self._write_gate, self._lock:
+            self._require().update(operation)
+            if self._replay is not None:
+                self._replay.append(operation)
+            self._last_write = time.monotonic()
+            self._mark_pending()
+
+    # -- writes and reads ---------------------------------------------------------------------------------------
+
     def upsert(self, points: list[StoredPoint]) -> None:
         if not points:
             return
-        with self._lock:
-            self._require().update(qe.UpdateOperation.upsert_points([
-                qe.Point(
-                    id=p.id,
-                    vector={DENSE_VECTOR: p.dense, SPARSE_VECTOR: qe.SparseVector(*p.sparse)},
-                    payload=p.payload,
-                )
-                for p in points
-            ]))
+        self._write(qe.UpdateOperation.upsert_points([
+            qe.Point(
+                id=p.id,
+                vector={DENSE_VECTOR: p.dense, SPARSE_VECTOR: qe.SparseVector(*p.sparse)},
+                payload=p.payload,
+            )
+            for p in points
+        ]))
 
     def set_payload(self, must: Conditions, values: dict[str, Any]) -> None:
-        with self._lock:
-            self._require().update(qe.UpdateOperation.set_payload_by_filter(_filter(must), values))
+        self._write(qe.UpdateOperation.set_payload_by_filter(_filter(must), values))
 
     def delete(self, must: Conditions, must_not: Conditions | None = None) -> None:
         if self._shard is None:
             return
-        with self._lock:
-            self._shard.update(qe.UpdateOperation.delete_points_by_filter(_filter(must, must_not)))
+        self._write(qe.UpdateOperation.delete_points_by_filter(_filter(must, must_not)))
 
     def scroll(self, must: Conditions, fields: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         if self._shard is None:
@@ -133,7 +248,7 @@ class EdgeStore:
         offset = None
         while True:
             with self._lock:
-                records, offset = self._shard.scroll(qe.ScrollRequest(
+                records, offset = self._require().scroll(qe.ScrollRequest(
                     offset=offset, limit=512, filter=_filter(must),
                     with_payload=qe.PayloadSelector.Include(fields), with_vector=False,
                 ))
@@ -160,8 +275,17 @@ class EdgeStore:
         vector = q.dense if q.dense is not None else qe.SparseVector(*q.sparse)
         return qe.Query.Nearest(vector, using=q.using)
 
+    def _params(self, q: VectorQuery) -> qe.SearchParams:
+        if q.exact or q.dense is None:
+            return qe.SearchParams(exact=q.exact)
+        quantization = None
+        if self.index.quantization != "none":
+            quantization = qe.QuantizationSearchParams(rescore=self.index.rescore, oversampling=self.index.oversampling)
+        return qe.SearchParams(hnsw_ef=self.index.hnsw_ef, quantization=quantization)
+
     def search(self, query: VectorQuery, limit: int) -> list[Hit]:
-        request = qe.QueryRequest(limit=limit, query=self._query(query), filter=_filter(query.must), with_payload=True)
+        request = qe.QueryRequest(limit=limit, query=self._query(query), filter=_filter(query.must), with_payload=True,
+                                  params=self._params(query))
         with self._lock:
             points = self._require().query(request)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
@@ -170,10 +294,133 @@ class EdgeStore:
         if self._shard is not None:
             with self._lock:
                 self._shard.flush()
+            if self._background and self._pending:
+                self._schedule()
+
+    # -- the index ----------------------------------------------------------------------------------------------
+
+    def index_state(self) -> dict[str, Any]:
+        """For status pages: whether writes are waiting for an index build, and whether one is running."""
+        with self._lock:
+            info = self._shard.info() if self._shard is not None else None
+        return {
+            "pending": self._pending, "building": self._build_lock.locked(),
+            "points": info.points_count if info else 0, "segments": info.segments_count if info else 0,
+            "indexed_vectors": info.indexed_vectors_count if info else 0,
+            "last_error": self.last_build_error,
+        }
+
+    def _schedule(self) -> None:
+        """Start the background builder unless it runs; it waits for writes to pause before building."""
+        with self._write_gate:
+            if self._worker is not None and self._worker.is_alive():
+                return
+            self._worker = threading.Thread(target=self._build_when_quiet, name="edge-index-build", daemon=True)
+            self._worker.start()
+
+    def _build_when_quiet(self) -> None:
+        while not self._closing.is_set():
+            quiet = time.monotonic() - self._last_write
+            if quiet < self.index.build_delay_s:
+                self._closing.wait(self.index.build_delay_s - quiet)
+                continue
+            with self._write_gate:
+                if not self._pending or self.count({}) < self.index.min_chunks:
+                    self._worker = None
+                    return
+            try:
+                self.build_index()
+            except StoreError as exc:
+                if self._closing.is_set():
+                    return
+                self.last_build_error = str(exc)
+                log.error("index build failed (answers go on from the exactly searched shard): %s", exc)
+                with self._write_gate:
+                    self._worker = None
+                return
+
+    def build_index_if_due(self) -> bool:
+        """Build now if writes wait for an index and the collection is large enough to need one."""
+        if not self._pending or self.count({}) < self.index.min_chunks:
+            return False
+        return self.build_index()
+
+    def build_index(self) -> bool:
+        """Build the HNSW index now (in a child process) and swap it in; False when there was nothing to do."""
+        with self._build_lock:
+            with self._write_gate:
+                if self._shard is None or self._closing.is_set():
+                    return False
+                info = self.collection_info()
+                if info is None:
+                    return False
+                with self._lock:
+                    self._shard.flush()
+                target = self.path / f"{BUILD_PREFIX}{uuid.uuid4().hex[:12]}"
+                try:
+                    # Reads go on meanwhile: they do not change the files; writes wait at the gate.
+                    shutil.copytree(self._live_dir, target)
+                except OSError as exc:
+                    shutil.rmtree(target, ignore_errors=True)
+                    raise IndexBuildError(f"cannot copy the shard for an index build to {target}: {exc}") from exc
+                self._replay = []
+            try:
+                self._run_child(target, info.dim)
+                return self._swap_in(target)
+            except BaseException:
+                with self._write_gate:
+                    self._replay = None
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+
+    def _run_child(self, target: Path, dim: int) -> None:
+        code = "import sys; from common.store.edge import _build_in_child; _build_in_child(*sys.argv[1:2], int(sys.argv[2]), sys.argv[3])"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self._child = subprocess.Popen(
+            [sys.executable, "-c", code, str(target), str(dim), self.index.model_dump_json()],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        if self._closing.is_set():
+            self._child.terminate()
+        _, err = self._child.communicate()
+        returncode, self._child = self._child.returncode, None
+        if self._closing.is_set():
+            raise IndexBuildError("the store was closed during the index build")
+        if returncode != 0:
+            raise IndexBuildError(f"the index build process exited with {returncode}: {err.strip()[-2000:]}")
+
+    def _swap_in(self, target: Path) -> bool:
+        info = self.collection_info()
+        with self._write_gate:
+            built = qe.EdgeShard.load(str(target), edge_config(info.dim, self.index))
+            replayed = self._replay or []
+            for operation in replayed:
+                built.update(operation)
+            built.flush()
+            self._replay = None
+            # The pointer names the new shard from here on: a crash now reopens it, complete.
+            self._write_live_file(target.name)
+            with self._lock:
+                old, old_dir = self._shard, self._live_dir
+                self._shard, self._live_dir = built, target
+            if not replayed:
+                (self.path / PENDING_FILE).unlink(missing_ok=True)
+                self._pending = False
+        old.close()
+        shutil.rmtree(old_dir, ignore_errors=True)
+        self.last_build_error = None
+        return True
 
     def close(self) -> None:
-        if self._shard is not None:
-            with self._lock:
+        self._closing.set()
+        child = self._child
+        if child is not None:
+            child.terminate()
+        worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join()
+        with self._build_lock, self._write_gate, self._lock:
+            if self._shard is not None:
                 self._shard.flush()
                 self._shard.close()
                 self._shard = None

@@ -8,6 +8,7 @@ from typing import Any
 from qdrant_client import QdrantClient, models
 
 from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SPARSE_VECTOR, CollectionInfo
+from common.settings import IndexSettings
 from common.store.base import (
     Conditions,
     EmbeddingMismatchError,
@@ -33,13 +34,30 @@ def _filter(must: Conditions | None, must_not: Conditions | None = None) -> mode
     )
 
 
+def index_config(index: IndexSettings) -> dict[str, Any]:
+    """The collection's HNSW, quantisation and storage settings, the same as the embedded store's."""
+    quantization = None
+    if index.quantization == "int8":
+        quantization = models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
+            type=models.ScalarType.INT8, quantile=index.quantile, always_ram=True))
+    elif index.quantization != "none":
+        raise StoreError(f"unknown HELPDESK_INDEX_QUANTIZATION {index.quantization!r}: use int8 or none")
+    return {
+        "hnsw_config": models.HnswConfigDiff(m=index.hnsw_m, ef_construct=index.hnsw_ef_construct,
+                                             full_scan_threshold=index.full_scan_threshold_kb),
+        "quantization_config": quantization,
+        "optimizers_config": models.OptimizersConfigDiff(indexing_threshold=index.indexing_threshold_kb),
+    }
+
+
 class ServerStore:
     def __init__(
         self, collection: str, url: str | None = None, api_key: str | None = None,
         local_path: str | None = None, timeout_s: float = 30.0, shard_number: int | None = None,
-        replication_factor: int | None = None,
+        replication_factor: int | None = None, index: IndexSettings | None = None,
     ) -> None:
         self.collection = collection
+        self.index = index or IndexSettings()
         # Only a distributed (cluster) server uses these; None leaves Qdrant's defaults.
         self._layout = {"shard_number": shard_number, "replication_factor": replication_factor}
         self._remote = bool(url)
@@ -69,12 +87,16 @@ class ServerStore:
         if existing is not None:
             if (existing.embed_model, existing.dim) != (info.embed_model, info.dim):
                 raise EmbeddingMismatchError(existing, info.embed_model, info.dim)
+            self._upgrade_index()
             return
         if not self._call("collection check", self._client.collection_exists, self.collection):
             self._call(
                 "create collection", self._client.create_collection, self.collection,
-                vectors_config={DENSE_VECTOR: models.VectorParams(size=info.dim, distance=models.Distance.COSINE)},
+                vectors_config={DENSE_VECTOR: models.VectorParams(
+                    size=info.dim, distance=models.Distance.COSINE, on_disk=self.index.vectors_on_disk)},
                 sparse_vectors_config={SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                on_disk_payload=self.index.payload_on_disk,
+                **index_config(self.index),
                 **{k: v for k, v in self._layout.items() if v is not None and self._remote},
             )
             # Local mode ignores payload indexes (and warns); a server needs them for fast filters.
@@ -83,6 +105,24 @@ class ServerStore:
                            models.PayloadSchemaType.KEYWORD)
         # Metadata last: a collection without it is an unfinished creation and is completed on the next run.
         self._call("set metadata", self._client.update_collection, self.collection, metadata=info.model_dump())
+
+    def _upgrade_index(self) -> None:
+        """Give a collection made with other (or no) index settings the configured ones; a server rebuilds the
+        index in the background and keeps answering meanwhile."""
+        if not self._remote:
+            return  # local mode searches exactly and keeps no index settings
+        config = self._call("collection info", self._client.get_collection, self.collection).config
+        wanted = index_config(self.index)
+        hnsw, scalar = config.hnsw_config, getattr(config.quantization_config, "scalar", None)
+        current = (hnsw.m, hnsw.ef_construct, hnsw.full_scan_threshold, config.optimizer_config.indexing_threshold,
+                   (scalar.type, scalar.quantile) if scalar else None)
+        target_scalar = getattr(wanted["quantization_config"], "scalar", None)
+        target = (self.index.hnsw_m, self.index.hnsw_ef_construct, self.index.full_scan_threshold_kb,
+                  self.index.indexing_threshold_kb, (target_scalar.type, target_scalar.quantile) if target_scalar else None)
+        if current != target:
+            self._call("update index settings", self._client.update_collection, self.collection,
+                       hnsw_config=wanted["hnsw_config"], optimizers_config=wanted["optimizers_config"],
+                       quantization_config=wanted["quantization_config"] or models.Disabled.DISABLED)
 
     def upsert(self, points: list[StoredPoint]) -> None:
         if not points:
@@ -141,10 +181,20 @@ class ServerStore:
             return q.dense
         return models.SparseVector(indices=q.sparse[0], values=q.sparse[1])
 
+    def _params(self, q: VectorQuery) -> models.SearchParams | None:
+        if not self._remote:
+            return None  # local mode always searches exactly
+        if q.exact or q.dense is None:
+            return models.SearchParams(exact=q.exact)
+        quantization = None
+        if self.index.quantization != "none":
+            quantization = models.QuantizationSearchParams(rescore=self.index.rescore, oversampling=self.index.oversampling)
+        return models.SearchParams(hnsw_ef=self.index.hnsw_ef, quantization=quantization)
+
     def search(self, query: VectorQuery, limit: int) -> list[Hit]:
         response = self._call(
             "query", self._client.query_points, self.collection, query=self._query(query), using=query.using,
-            query_filter=_filter(query.must), limit=limit, with_payload=True,
+            query_filter=_filter(query.must), limit=limit, with_payload=True, search_params=self._params(query),
         )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
 

@@ -32,7 +32,7 @@ class AppState:
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.runtime = Runtime(self.settings)
+        self.runtime = Runtime(self.settings, background_index=True)
 
     @cached_property
     def helpdesk(self) -> Helpdesk:

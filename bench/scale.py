@@ -1,0 +1,212 @@
+"""Scale of the embedded store: N chunks built from real chunk vectors plus noise, indexed, then searched.
+
+    python -m bench.scale --chunks 100000 [--json]
+
+The real vectors come from the sample corpus, ingested once through the project's pipeline into its own collection
+under the data dir (the embedding cache makes later runs free of model calls). Each synthetic chunk is a real chunk's
+vector plus Gaussian noise, renormalised, with that chunk's payload (text, language, ...). The collection is written
+through `EdgeStore` and indexed with its own `build_index()` while a thread keeps searching (the answers' latency
+during the build is reported too). Search is then measured in a fresh process that only opens the built collection,
+so that its RSS is the serving footprint and not the loader's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from common.schema import DENSE_VECTOR, STATE_READY, CollectionInfo
+from common.settings import Settings
+from common.store.base import StoredPoint, VectorQuery
+from common.store.edge import EdgeStore
+
+SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+COLLECTION = "scale"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def rss_mb() -> tuple[float, float]:
+    """Resident and peak resident set size of this process, MB."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def source_chunks(settings: Settings) -> list[tuple[np.ndarray, tuple[list[int], list[float]], dict]]:
+    """The sample corpus's chunks with their dense and sparse vectors: ingested once into a collection of their own
+    and kept as a file, so that later runs (and the serving process) load no model."""
+    import qdrant_edge as qe
+
+    from common.runtime import Runtime
+    from ingest.pipeline import Ingestor
+
+    source = settings.model_copy(update={"data_dir": settings.data_dir / "bench" / "scale-source"})
+    kept = source.data_dir / f"chunks-{settings.embed.model.replace('/', '_')}.json"
+    if not kept.exists():
+        runtime = Runtime(source)
+        try:
+            Ingestor(source, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS])
+            rows, offset = [], None
+            while True:
+                records, offset = runtime.store._require().scroll(qe.ScrollRequest(  # type: ignore[attr-defined]
+                    offset=offset, limit=512, with_payload=True, with_vector=True))
+                for r in records:
+                    sparse = r.vector["sparse"]
+                    rows.append({"dense": list(r.vector[DENSE_VECTOR]), "sparse": [list(sparse.indices), list(sparse.values)],
+                                 "payload": dict(r.payload)})
+                if offset is None:
+                    break
+        finally:
+            runtime.close()
+        kept.write_text(json.dumps(rows), encoding="utf-8")
+    rows = json.loads(kept.read_text(encoding="utf-8"))
+    return [(np.asarray(r["dense"], dtype=np.float32), (r["sparse"][0], r["sparse"][1]), r["payload"]) for r in rows]
+
+
+def noisy(base: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
+    vectors = base + rng.normal(0.0, noise, base.shape).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
+    chunks = source_chunks(settings)
+    base = np.stack([c[0] for c in chunks])
+    rng = np.random.default_rng(args.seed)
+    shutil.rmtree(target, ignore_errors=True)
+    store = EdgeStore(target, COLLECTION, index=settings.index)
+    store.ensure_collection(CollectionInfo(embed_model="scale-bench", dim=base.shape[1]))
+    started = time.perf_counter()
+    for start in range(0, args.chunks, args.batch):
+        ids = np.arange(start, min(args.chunks, start + args.batch))
+        picks = rng.integers(0, len(chunks), len(ids))
+        vectors = noisy(base[picks], args.noise, rng)
+        store.upsert([
+            StoredPoint(str(uuid.UUID(int=int(i))), vector.tolist(), chunks[p][1],
+                        {**chunks[p][2], "doc_id": f"{chunks[p][2]['doc_id']}-{i // 500}", "state": STATE_READY})
+            for i, p, vector in zip(ids, picks, vectors)
+        ])
+    store.flush()
+    load_s = time.perf_counter() - started
+
+    # Answers keep coming while the index builds: measure them.
+    during: list[float] = []
+    done = threading.Event()
+
+    def keep_searching() -> None:
+        probe = noisy(base[:20], args.noise, np.random.default_rng(1))
+        i = 0
+        while not done.is_set():
+            t = time.perf_counter()
+            store.search(VectorQuery(DENSE_VECTOR, dense=probe[i % 20].tolist(), must={"state": STATE_READY}), 10)
+            during.append((time.perf_counter() - t) * 1000)
+            i += 1
+            time.sleep(0.05)
+
+    searcher = threading.Thread(target=keep_searching)
+    searcher.start()
+    started = time.perf_counter()
+    store.build_index()
+    index_s = time.perf_counter() - started
+    done.set()
+    searcher.join()
+    store.close()
+    return {"load_s": round(load_s, 1), "index_s": round(index_s, 1),
+            "searches_during_build": len(during),
+            "during_build_p95_ms": round(percentile(during, 0.95), 1) if during else None,
+            "during_build_max_ms": round(max(during), 1) if during else None}
+
+
+def serve(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
+    """Open the built collection in this (fresh) process and measure search."""
+    chunks = source_chunks(settings)
+    base = np.stack([c[0] for c in chunks])
+    languages = [c[2]["language"] for c in chunks]
+    store = EdgeStore(target, COLLECTION, index=settings.index)
+    rng = np.random.default_rng(args.seed + 1)
+    picks = rng.integers(0, len(chunks), args.queries)
+    queries = noisy(base[picks], args.noise, rng)
+    ready = {"state": STATE_READY}
+
+    def timed(must: dict, exact: bool = False) -> tuple[list[float], list[list[str]]]:
+        times, results = [], []
+        for vector in queries:
+            query = VectorQuery(DENSE_VECTOR, dense=vector.tolist(), must=must(len(times)) if callable(must) else must,
+                                exact=exact)
+            t = time.perf_counter()
+            hits = store.search(query, 10)
+            times.append((time.perf_counter() - t) * 1000)
+            results.append([h.id for h in hits])
+        return times, results
+
+    timed(ready)  # warm the page cache the way a serving process is warm
+    plain_ms, plain = timed(ready)
+    by_language = lambda i: {**ready, "language": languages[picks[i]]}  # noqa: E731
+    filtered_ms, filtered = timed(by_language)
+    # Before the exact searches, which read every original vector and would count them as resident.
+    rss, peak = rss_mb()
+    _, plain_exact = timed(ready, exact=True)
+    _, filtered_exact = timed(by_language, exact=True)
+    store.close()
+
+    def recall(found: list[list[str]], truth: list[list[str]]) -> float:
+        return statistics.mean(len(set(f) & set(t)) / max(1, len(t)) for f, t in zip(found, truth))
+
+    return {"rss_mb": round(rss), "rss_peak_mb": round(peak),
+            "search_p50_ms": round(statistics.median(plain_ms), 2), "search_p95_ms": round(percentile(plain_ms, 0.95), 2),
+            "filtered_p50_ms": round(statistics.median(filtered_ms), 2),
+            "filtered_p95_ms": round(percentile(filtered_ms, 0.95), 2),
+            "recall_at_10_vs_exact": round(recall(plain, plain_exact), 4),
+            "filtered_recall_at_10_vs_exact": round(recall(filtered, filtered_exact), 4)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chunks", type=int, required=True)
+    parser.add_argument("--json", action="store_true", help="Print one JSON object only.")
+    parser.add_argument("--noise", type=float, default=0.03, help="Standard deviation of the noise per dimension.")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dir", type=Path, help="Where to build (default: the data dir's bench/scale-N).")
+    parser.add_argument("--keep", action="store_true", help="Keep the built collection.")
+    parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    settings = Settings()
+    target = args.dir or settings.data_dir / "bench" / f"scale-{args.chunks}"
+    if args.serve_only:
+        print(json.dumps(serve(args, settings, target)))
+        return
+    figures = {"chunks": args.chunks, **build(args, settings, target)}
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--serve-only", "--dir", str(target), *sys.argv[1:]],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+    )
+    if child.returncode != 0:
+        raise SystemExit(f"the serving process failed: {child.stderr[-3000:]}")
+    figures.update(json.loads(child.stdout.strip().splitlines()[-1]))
+    figures["noise"] = args.noise
+    if not args.keep:
+        shutil.rmtree(target, ignore_errors=True)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:<32}{value}")
+
+
+if __name__ == "__main__":
+    main()
