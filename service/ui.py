@@ -7,7 +7,6 @@ titles, sections) is HTML-escaped before rendering, so a document cannot inject 
 from __future__ import annotations
 
 import html
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +20,13 @@ from qa.retriever import parse_filters
 from service.api.state import AppState
 
 AUTO = "auto"
+_SAVE_DRAFT_JS = """(text) => {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text || ""], {type: "text/plain;charset=utf-8"}));
+  link.download = "reply-draft.txt";
+  link.click();
+  URL.revokeObjectURL(link.href);
+}"""
 
 
 def _escape(text: str) -> str:
@@ -99,24 +105,25 @@ def build_ui(state: AppState) -> gr.Blocks:
             chatbot.like(rate, [answers], None)
 
         with gr.Tab("Draft a reply"):
+            gr.Markdown("Drafts are never stored on the server: the inquiry and the draft live only in this page.",
+                        elem_id="draft-notice")
             inquiry = gr.Textbox(label="Incoming inquiry", lines=8, elem_id="inquiry")
             sender = gr.Textbox(label="Sender name (optional)")
             draft_language = gr.Dropdown(languages, value=AUTO, label="Reply language")
             make = gr.Button("Draft reply", variant="primary")
             draft_box = gr.Textbox(label="Draft (editable)", lines=16, interactive=True, elem_id="draft",
                                    buttons=["copy"])
-            download = gr.File(label="Download")
+            download = gr.Button("Download as .txt", elem_id="draft-download")
 
             def make_draft(text, name, lang):
                 if not (text or "").strip():
-                    return "", None
+                    return ""
                 answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang)
-                body = draft_reply(answer, name)
-                out = Path(tempfile.mkdtemp()) / "reply-draft.txt"
-                out.write_text(body, encoding="utf-8")
-                return body, str(out)
+                return draft_reply(answer, name)
 
-            make.click(make_draft, [inquiry, sender, draft_language], [draft_box, download])
+            make.click(make_draft, [inquiry, sender, draft_language], [draft_box])
+            # The file is made in the browser from the edited text, so no copy of the draft is written server-side.
+            download.click(None, [draft_box], None, js=_SAVE_DRAFT_JS)
 
         with gr.Tab("Documents"):
             admin_key = gr.Textbox(label="Admin key", type="password")

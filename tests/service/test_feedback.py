@@ -83,6 +83,18 @@ def test_rows_past_the_retention_are_not_returned_and_are_purged_for_good(tmp_pa
     assert b"Zuidstad childcare" not in path.read_bytes()  # secure_delete: not left in a free page
 
 
+def test_without_secure_delete_an_erased_row_could_be_read_back(tmp_path):
+    """Why the store turns secure_delete on (some SQLite builds have it off): the byte check above then fails."""
+    with sqlite3.connect(tmp_path / "plain.sqlite") as db:
+        db.execute("PRAGMA secure_delete = OFF")
+        db.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY, question TEXT)")
+        db.executemany("INSERT INTO feedback (question) VALUES (?)", [("About the Zuidstad childcare scheme?",), ("q",)])
+    with sqlite3.connect(tmp_path / "plain.sqlite") as db:
+        db.execute("PRAGMA secure_delete = OFF")
+        db.execute("DELETE FROM feedback WHERE id = 1")
+    assert b"Zuidstad childcare" in (tmp_path / "plain.sqlite").read_bytes()
+
+
 def test_retention_zero_keeps_rows_until_erased_by_hand(tmp_path):
     path = tmp_path / FEEDBACK_FILE
     store = FeedbackStore(path, FeedbackSettings(retention_days=0))
