@@ -34,10 +34,11 @@ _IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1
 _NUMBER_RUN = re.compile(r"(?<![\w+])(?:\+ ?)?\(?\d[\d()./\- \u00a0]*\d\)?(?!\w)")
 _DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?!\d)")
 # Digits of an ID must not continue a longer number (2021/1060, 1.234.567, 12-34).
-_NUMBER_BEFORE = re.compile(r"(?:\d[.,/\-]?|[\w+])$")
-_NUMBER_AFTER = re.compile(r"^(?:[.,/\-]?\d|\w)")
+_NUMBER_BEFORE = re.compile(r"\d[.,/\-]$")
+_NUMBER_AFTER = re.compile(r"^[.,/\-]\d")
 _CUE_WINDOW = 32  # characters before a number in which a cue word counts
 _SIGNATURE_LINE_MAX = 80  # signature lines are short: a name, a role, an organisation, an address
+_SIGNATURE_LINE_WORDS = 10
 _SIGNATURE_LINES_MAX = 7
 
 
@@ -201,6 +202,7 @@ class NationalId:
     check: Callable[[str], bool]
     shapes: tuple[re.Pattern, ...]
     cues: tuple[str, ...]
+    cue_pattern: re.Pattern | None  # None: the number needs no cue word
     example: str
 
 
@@ -213,8 +215,9 @@ class RedactionData:
     cue_pattern: re.Pattern
 
 
-def _alternatives(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+def _words(words) -> re.Pattern:
+    alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def parse_data(raw: dict[str, Any]) -> RedactionData:
@@ -228,16 +231,15 @@ def parse_data(raw: dict[str, Any]) -> RedactionData:
             ids.append(NationalId(
                 country=entry["country"], name=entry["name"], check=CHECKS[entry["check"]],
                 shapes=tuple(re.compile(rf"(?<![\w+])({shape})(?!\w)") for shape in entry["shapes"]),
-                cues=tuple(entry.get("cues", ())), example=entry["example"],
+                cues=tuple(entry.get("cues", ())), cue_pattern=_words(entry["cues"]) if entry.get("cues") else None,
+                example=entry["example"],
             ))
     except (KeyError, TypeError, AttributeError, re.error) as exc:
         raise RedactionDataError(f"{DATA_FILE.name}: {exc!r}") from exc
-    all_closings = [w for words in closings.values() for w in words]
     # A closing opens a line (after optional indentation) or follows a sentence on the same line.
-    closing_pattern = re.compile(rf"(?:^|(?<=\n)|(?<=[.!?…])[ \t]+)[ \t]*(?:{_alternatives(all_closings)})(?![\w])",
-                                 re.IGNORECASE)
-    cue_pattern = re.compile(rf"(?<!\w)(?:{_alternatives(w for ws in cues.values() for w in ws)})(?!\w)",
-                             re.IGNORECASE)
+    any_closing = _words(w for words in closings.values() for w in words).pattern
+    closing_pattern = re.compile(rf"(?:^|(?<=\n)|(?<=[.!?…])[ \t]+)[ \t]*{any_closing}", re.IGNORECASE)
+    cue_pattern = _words(w for words in cues.values() for w in words)
     return RedactionData(closings, cues, tuple(ids), closing_pattern, cue_pattern)
 
 
@@ -269,11 +271,8 @@ def _redact_ibans(text: str) -> str:
     return _IBAN.sub(replace, text)
 
 
-def _cue_before(text: str, start: int, cue_pattern: re.Pattern | None = None, words: tuple[str, ...] = ()) -> bool:
-    window = text[max(0, start - _CUE_WINDOW):start]
-    if words:
-        return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", window, re.IGNORECASE) for w in words)
-    return bool(cue_pattern and cue_pattern.search(window))
+def _cue_before(text: str, start: int, cue_pattern: re.Pattern) -> bool:
+    return bool(cue_pattern.search(text[max(0, start - _CUE_WINDOW):start]))
 
 
 def _redact_national_ids(text: str, data: RedactionData) -> str:
@@ -287,7 +286,7 @@ def _redact_national_ids(text: str, data: RedactionData) -> str:
                 compact = re.sub(r"[\s./\-]", "", match.group(1))
                 if not nid.check(compact):
                     continue
-                if nid.cues and not _cue_before(text, start, words=nid.cues):
+                if nid.cue_pattern and not _cue_before(text, start, nid.cue_pattern):
                     continue
                 spans.append((start, end))
     return _replace_spans(text, spans, NATIONAL_ID)
@@ -345,7 +344,7 @@ def _redact_signatures(text: str, data: RedactionData) -> str:
         line_end = text.find("\n", match.end())
         line_end = len(text) if line_end < 0 else line_end
         rest = text[match.end():line_end].lstrip(" \t,.!:;-–—")
-        if len(rest) > _SIGNATURE_LINE_MAX or "?" in rest or len(rest.split()) > 10:
+        if len(rest) > _SIGNATURE_LINE_MAX or "?" in rest or len(rest.split()) > _SIGNATURE_LINE_WORDS:
             continue  # a sentence that merely starts with the words ("Regards to the eligibility of ...")
         end, lines, position = line_end, 0, line_end
         blank_allowed = True
@@ -359,8 +358,8 @@ def _redact_signatures(text: str, data: RedactionData) -> str:
                 blank_allowed = False  # one blank line between the closing and the name
                 position = next_end
                 continue
-            if len(line) > _SIGNATURE_LINE_MAX:
-                break
+            if len(line) > _SIGNATURE_LINE_MAX or "?" in line or len(line.split()) > _SIGNATURE_LINE_WORDS:
+                break  # a question or a sentence, not a name, role or address
             end, position, lines = next_end, next_end, lines + 1
             blank_allowed = False
         text = text[:start] + SIGNATURE + text[end:]

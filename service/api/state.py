@@ -47,7 +47,6 @@ class AppState:
         try:
             purged = self.feedback.purge_expired()
         except (sqlite3.Error, OSError) as exc:
-            self.__dict__.pop("feedback", None)  # opened again on the next use
             log.warning("could not purge expired feedback: %s", exc)
             return 0
         if purged:

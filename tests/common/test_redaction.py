@@ -176,6 +176,11 @@ def test_signature_on_the_same_line_and_with_contact_details():
     assert redact(text) == f"{SIGNATURE}\n\nΥ.Γ. Ποια είναι η προθεσμία;"
 
 
+def test_a_question_after_a_closing_is_not_part_of_the_signature():
+    text = "Many thanks for the quick answer.\nIs VAT eligible too?\nAnna"
+    assert redact(text) == f"{SIGNATURE}\nIs VAT eligible too?\nAnna"
+
+
 def test_the_text_before_a_closing_is_kept_and_long_lines_after_it_are_not_taken():
     text = ("Vielen Dank.\nMit freundlichen Grüßen\nAnna Schmidt\n"
             + "Diese Zeile ist lang genug, um kein Teil einer Signatur zu sein, denn sie ist ein ganzer Absatz mit Inhalt.")
