@@ -25,7 +25,6 @@ class FeedbackStore:
     def __init__(self, path: Path, settings: FeedbackSettings | None = None) -> None:
         self.settings = settings or FeedbackSettings()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock, self._db:
@@ -56,8 +55,9 @@ class FeedbackStore:
             )
             return int(cursor.lastrowid)
 
-    def _cutoff(self, days: float | None = None) -> float | None:
-        days = self.settings.retention_days if days is None else days
+    def _cutoff(self) -> float | None:
+        """Rows written before this moment are past the retention; None when rows are kept without limit."""
+        days = self.settings.retention_days
         return time.time() - days * DAY_S if days else None
 
     def rows(self) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ _SAVE_DRAFT_JS = """(text) => {
   link.href = URL.createObjectURL(new Blob([text || ""], {type: "text/plain;charset=utf-8"}));
   link.download = "reply-draft.txt";
   link.click();
-  URL.revokeObjectURL(link.href);
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }"""
 
 
