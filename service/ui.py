@@ -60,7 +60,8 @@ def _filters(fund: str, country: str, doc_type: str) -> dict:
 
 def build_ui(state: AppState) -> gr.Blocks:
     languages = [AUTO, *SERVED_LANGUAGES]
-    with gr.Blocks(title="Funding Helpdesk") as ui:
+    # delete_cache: Gradio's copies of files uploaded in the Documents tab go once older than an hour.
+    with gr.Blocks(title="Funding Helpdesk", delete_cache=(3600, 3600)) as ui:
         gr.Markdown("## Funding Helpdesk\nAsk about ESF+ and ERDF rules in your language; every answer cites its sources.")
         with gr.Tab("Chat"):
             chatbot = gr.Chatbot(label="Helpdesk", height=480, sanitize_html=True, elem_id="chat",
