@@ -36,7 +36,11 @@ _DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?!\d)")
 # Digits of an ID must not continue a longer number (2021/1060, 1.234.567, 12-34).
 _NUMBER_BEFORE = re.compile(r"\d[.,/\-]$")
 _NUMBER_AFTER = re.compile(r"^[.,/\-]\d")
-_CUE_WINDOW = 32  # characters before a number in which a cue word counts
+# Every ID shape holds at least nine digits (or a Corsican 2A/2B); a text without such a run has none to check.
+_LONG_NUMBER = re.compile(r"\d(?:[ ./\-]?[\dAB]){8}")
+_CUE_WINDOW = 32
+_CUE_PUNCTUATION = str.maketrans("", "", ".-")  # characters before a number in which a cue word counts
+_PHONE_MIN_DIGITS = 6
 _SIGNATURE_LINE_MAX = 80  # signature lines are short: a name, a role, an organisation, an address
 _SIGNATURE_LINE_WORDS = 10
 _SIGNATURE_LINES_MAX = 7
@@ -202,7 +206,7 @@ class NationalId:
     check: Callable[[str], bool]
     shapes: tuple[re.Pattern, ...]
     cues: tuple[str, ...]
-    cue_pattern: re.Pattern | None  # None: the number needs no cue word
+    cue_words: frozenset[str]  # empty: the number needs no cue word
     example: str
 
 
@@ -212,7 +216,12 @@ class RedactionData:
     phone_cues: dict[str, tuple[str, ...]]
     national_ids: tuple[NationalId, ...]
     closing_pattern: re.Pattern
-    cue_pattern: re.Pattern
+    phone_cue_words: frozenset[str]
+
+
+def _normal_word(word: str) -> str:
+    """'Α.Φ.Μ.' -> 'αφμ', 'sofi-nummer' -> 'sofinummer', 'Tel' -> 'tel': how cue words are compared."""
+    return word.translate(_CUE_PUNCTUATION).casefold()
 
 
 def _words(words) -> re.Pattern:
@@ -231,7 +240,7 @@ def parse_data(raw: dict[str, Any]) -> RedactionData:
             ids.append(NationalId(
                 country=entry["country"], name=entry["name"], check=CHECKS[entry["check"]],
                 shapes=tuple(re.compile(rf"(?<![\w+])({shape})(?!\w)") for shape in entry["shapes"]),
-                cues=tuple(entry.get("cues", ())), cue_pattern=_words(entry["cues"]) if entry.get("cues") else None,
+                cues=tuple(entry.get("cues", ())), cue_words=frozenset(map(_normal_word, entry.get("cues", ()))),
                 example=entry["example"],
             ))
     except (KeyError, TypeError, AttributeError, re.error) as exc:
@@ -239,8 +248,8 @@ def parse_data(raw: dict[str, Any]) -> RedactionData:
     # A closing opens a line (after optional indentation) or follows a sentence on the same line.
     any_closing = _words(w for words in closings.values() for w in words).pattern
     closing_pattern = re.compile(rf"(?:^|(?<=\n)|(?<=[.!?…])[ \t]+)[ \t]*{any_closing}", re.IGNORECASE)
-    cue_pattern = _words(w for words in cues.values() for w in words)
-    return RedactionData(closings, cues, tuple(ids), closing_pattern, cue_pattern)
+    phone_cue_words = frozenset(_normal_word(w) for words in cues.values() for w in words)
+    return RedactionData(closings, cues, tuple(ids), closing_pattern, phone_cue_words)
 
 
 @lru_cache(maxsize=1)
@@ -271,11 +280,18 @@ def _redact_ibans(text: str) -> str:
     return _IBAN.sub(replace, text)
 
 
-def _cue_before(text: str, start: int, cue_pattern: re.Pattern) -> bool:
-    return bool(cue_pattern.search(text[max(0, start - _CUE_WINDOW):start]))
+def _cue_before(text: str, start: int, cue_words: frozenset[str]) -> bool:
+    """Whether one of `cue_words` stands in the few characters before `start`."""
+    window_start = max(0, start - _CUE_WINDOW)
+    tokens = re.findall(r"[\w.\-]+", text[window_start:start])
+    if tokens and window_start > 0 and text[window_start - 1].isalnum():
+        tokens = tokens[1:]  # the tail of a word cut by the window ("ho|tel") is no cue
+    return any(_normal_word(token) in cue_words for token in tokens)
 
 
 def _redact_national_ids(text: str, data: RedactionData) -> str:
+    if not _LONG_NUMBER.search(text):
+        return text
     spans: list[tuple[int, int]] = []
     for nid in data.national_ids:
         for shape in nid.shapes:
@@ -286,7 +302,7 @@ def _redact_national_ids(text: str, data: RedactionData) -> str:
                 compact = re.sub(r"[\s./\-]", "", match.group(1))
                 if not nid.check(compact):
                     continue
-                if nid.cue_pattern and not _cue_before(text, start, nid.cue_pattern):
+                if nid.cue_words and not _cue_before(text, start, nid.cue_words):
                     continue
                 spans.append((start, end))
     return _replace_spans(text, spans, NATIONAL_ID)
@@ -317,7 +333,7 @@ def _is_phone(run: str, cued: bool) -> bool:
     if _looks_like_date(run):
         return False
     if cued:
-        return 6 <= len(digits) <= 15
+        return _PHONE_MIN_DIGITS <= len(digits) <= 15
     if digits.startswith("00"):
         return 10 <= len(digits) <= 15
     if digits.startswith("0"):
@@ -332,7 +348,9 @@ def _redact_phones(text: str, data: RedactionData) -> str:
         run = match.group().rstrip(" \u00a0-./(")
         if run.count("(") < run.count(")"):
             run = run.rstrip(")")
-        if _is_phone(run, _cue_before(text, match.start(), data.cue_pattern)):
+        if sum(ch.isdigit() for ch in run) < _PHONE_MIN_DIGITS:
+            continue  # article, page, percentage, year: too short to be a phone number, cue or not
+        if _is_phone(run, _cue_before(text, match.start(), data.phone_cue_words)):
             spans.append((match.start(), match.start() + len(run)))
     return _replace_spans(text, spans, PHONE)
 

@@ -34,6 +34,9 @@ def test_every_served_language_has_closings_and_phone_cues():
     assert set(DATA.closings) == set(SERVED_LANGUAGES)
     assert set(DATA.phone_cues) == set(SERVED_LANGUAGES)
     assert all(DATA.closings[lang] and DATA.phone_cues[lang] for lang in SERVED_LANGUAGES)
+    # Cue words are compared word by word: each must be a single word.
+    cues = [c for words in DATA.phone_cues.values() for c in words] + [c for n in DATA.national_ids for c in n.cues]
+    assert all(re.fullmatch(r"[\w.\-]+", cue) for cue in cues)
 
 
 def test_the_closings_our_own_drafts_write_are_known():
