@@ -122,3 +122,4 @@ def test_draft_is_made_and_downloaded_without_a_copy_on_the_server(browser, ui_u
     WebDriverWait(browser, 30).until(lambda _: saved.is_file() and saved.stat().st_size > 0)
     assert saved.read_text(encoding="utf-8") == draft_box.get_attribute("value")
     assert server_copies() == before  # the file was made in the browser
+    browser.get("about:blank")  # close the page's event stream, so the server can stop at once
