@@ -38,8 +38,8 @@ _NUMBER_BEFORE = re.compile(r"\d[.,/\-]$")
 _NUMBER_AFTER = re.compile(r"^[.,/\-]\d")
 # Every ID shape holds at least nine digits (or a Corsican 2A/2B); a text without such a run has none to check.
 _LONG_NUMBER = re.compile(r"\d(?:[ ./\-]?[\dAB]){8}")
-_CUE_WINDOW = 32
-_CUE_PUNCTUATION = str.maketrans("", "", ".-")  # characters before a number in which a cue word counts
+_CUE_WINDOW = 32  # characters before a number in which a cue word counts
+_CUE_PUNCTUATION = str.maketrans("", "", ".-")  # ignored when comparing cue words ("Α.Φ.Μ.", "sofi-nummer")
 _PHONE_MIN_DIGITS = 6
 _SIGNATURE_LINE_MAX = 80  # signature lines are short: a name, a role, an organisation, an address
 _SIGNATURE_LINE_WORDS = 10
@@ -224,9 +224,10 @@ def _normal_word(word: str) -> str:
     return word.translate(_CUE_PUNCTUATION).casefold()
 
 
-def _words(words) -> re.Pattern:
+def _any_word_of(words) -> str:
+    """A regular expression for any of `words` as whole words, the longest tried first."""
     alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    return rf"(?<!\w)(?:{alternatives})(?!\w)"
 
 
 def parse_data(raw: dict[str, Any]) -> RedactionData:
@@ -246,7 +247,7 @@ def parse_data(raw: dict[str, Any]) -> RedactionData:
     except (KeyError, TypeError, AttributeError, re.error) as exc:
         raise RedactionDataError(f"{DATA_FILE.name}: {exc!r}") from exc
     # A closing opens a line (after optional indentation) or follows a sentence on the same line.
-    any_closing = _words(w for words in closings.values() for w in words).pattern
+    any_closing = _any_word_of(w for words in closings.values() for w in words)
     closing_pattern = re.compile(rf"(?:^|(?<=\n)|(?<=[.!?…])[ \t]+)[ \t]*{any_closing}", re.IGNORECASE)
     phone_cue_words = frozenset(_normal_word(w) for words in cues.values() for w in words)
     return RedactionData(closings, cues, tuple(ids), closing_pattern, phone_cue_words)
