@@ -206,6 +206,18 @@ class ServiceSettings(BaseSettings):
         return [k.strip() for k in getattr(self, f"{kind}_keys").split(",") if k.strip()]
 
 
+class FeedbackSettings(BaseSettings):
+    model_config = _group("HELPDESK_FEEDBACK_")
+
+    # Feedback rows older than this are deleted at start and then every purge_interval_s while serving; 0 keeps
+    # them until deleted by hand (`helpdesk feedback purge`, DELETE /v1/feedback/{id}).
+    retention_days: float = Field(180, ge=0, description="HELPDESK_FEEDBACK_RETENTION_DAYS")
+    # E-mail addresses, phone numbers, IBANs, national IDs and signature blocks become placeholders before a row
+    # is written or exported (common/redaction.py); false for deployments that want the raw text.
+    redact: bool = Field(True, description="HELPDESK_FEEDBACK_REDACT")
+    purge_interval_s: float = Field(86400, gt=0, description="HELPDESK_FEEDBACK_PURGE_INTERVAL_S")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore")
 
@@ -220,6 +232,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
     @property
     def cache_dir(self) -> Path:

@@ -1,4 +1,4 @@
-"""`helpdesk` command line: ingest, search, ask, chat, serve, status, feedback export, corpus download."""
+"""`helpdesk` command line: ingest, search, ask, chat, serve, status, feedback export/purge, corpus download."""
 
 from __future__ import annotations
 
@@ -282,9 +282,16 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="Interface to bind (default HELPDESK_HOST, 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default HELPDESK_PORT, 8000).")] = None,
     ui: Annotated[bool, typer.Option(help="Mount the Gradio chat UI at /.")] = True,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error; applies to every library's logger.")] = "info",
 ) -> None:
     """The HTTP API (/docs), the OpenAI-compatible endpoint and the chat UI on one port."""
+    import logging
+
     import uvicorn
+
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        _fail(f"--log-level {log_level!r}: use debug, info, warning or error")
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
 
     from service.api import create_app
 
@@ -298,24 +305,49 @@ def serve(
     # on 2 cores at the same throughput (bench/load.py).
     sys.setswitchinterval(0.001)
     uvicorn.run(application, host=host or settings.service.host, port=port or settings.service.port,
-                log_level="info", timeout_keep_alive=settings.service.keep_alive_s)
+                log_level=log_level.lower(), timeout_keep_alive=settings.service.keep_alive_s)
 
 
 @feedback_app.command("export")
 def feedback_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write (the evals dataset format).")] = Path("feedback.jsonl"),
 ) -> None:
-    """Write the stored answer feedback as eval questions for evaluators to curate."""
+    """Write the kept answer feedback (past-retention rows are purged first; redacted) as eval questions."""
     from service.feedback import FeedbackStore, to_eval_questions
 
-    settings = Settings()
-    store = FeedbackStore(settings.data_dir / "feedback.sqlite")
+    store = FeedbackStore.open(Settings())
     try:
+        store.purge_expired()
         questions = to_eval_questions(store.rows())
     finally:
         store.close()
     out.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions), encoding="utf-8")
     console.print(f"wrote {len(questions)} questions to {out}")
+
+
+@feedback_app.command("purge")
+def feedback_purge(
+    older_than_days: Annotated[Optional[float], typer.Option("--older-than-days", min=0, help="Delete rows older than this (default: HELPDESK_FEEDBACK_RETENTION_DAYS).")] = None,
+    ids: Annotated[Optional[list[int]], typer.Option("--id", help="Delete this row (the id POST /v1/feedback returned); repeatable.")] = None,
+) -> None:
+    """Erase feedback: rows past the retention (the default), rows older than N days, or given rows."""
+    from service.feedback import FeedbackStore
+
+    settings = Settings()
+    store = FeedbackStore.open(settings)
+    try:
+        if ids:
+            missing = [i for i in ids if not store.delete(i)]
+            deleted = len(ids) - len(missing)
+        elif older_than_days is not None:
+            missing, deleted = [], store.purge_older_than(older_than_days)
+        else:
+            missing, deleted = [], store.purge_expired()
+    finally:
+        store.close()
+    console.print(f"deleted {deleted} feedback rows")
+    if missing:
+        _fail(f"no feedback with id {', '.join(map(str, missing))}", code=1)
 
 
 @app.command()

@@ -7,7 +7,6 @@ titles, sections) is HTML-escaped before rendering, so a document cannot inject 
 from __future__ import annotations
 
 import html
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +20,13 @@ from qa.retriever import parse_filters
 from service.api.state import AppState
 
 AUTO = "auto"
+_SAVE_DRAFT_JS = """(text) => {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text || ""], {type: "text/plain;charset=utf-8"}));
+  link.download = "reply-draft.txt";
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}"""
 
 
 def _escape(text: str) -> str:
@@ -54,7 +60,8 @@ def _filters(fund: str, country: str, doc_type: str) -> dict:
 
 def build_ui(state: AppState) -> gr.Blocks:
     languages = [AUTO, *SERVED_LANGUAGES]
-    with gr.Blocks(title="Funding Helpdesk") as ui:
+    # delete_cache: Gradio's copies of files uploaded in the Documents tab go once older than an hour.
+    with gr.Blocks(title="Funding Helpdesk", delete_cache=(3600, 3600)) as ui:
         gr.Markdown("## Funding Helpdesk\nAsk about ESF+ and ERDF rules in your language; every answer cites its sources.")
         with gr.Tab("Chat"):
             chatbot = gr.Chatbot(label="Helpdesk", height=480, sanitize_html=True, elem_id="chat",
@@ -99,24 +106,25 @@ def build_ui(state: AppState) -> gr.Blocks:
             chatbot.like(rate, [answers], None)
 
         with gr.Tab("Draft a reply"):
+            gr.Markdown("Drafts are never stored on the server: the inquiry and the draft live only in this page.",
+                        elem_id="draft-notice")
             inquiry = gr.Textbox(label="Incoming inquiry", lines=8, elem_id="inquiry")
             sender = gr.Textbox(label="Sender name (optional)")
             draft_language = gr.Dropdown(languages, value=AUTO, label="Reply language")
             make = gr.Button("Draft reply", variant="primary")
             draft_box = gr.Textbox(label="Draft (editable)", lines=16, interactive=True, elem_id="draft",
                                    buttons=["copy"])
-            download = gr.File(label="Download")
+            download = gr.Button("Download as .txt", elem_id="draft-download")
 
             def make_draft(text, name, lang):
                 if not (text or "").strip():
-                    return "", None
+                    return ""
                 answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang)
-                body = draft_reply(answer, name)
-                out = Path(tempfile.mkdtemp()) / "reply-draft.txt"
-                out.write_text(body, encoding="utf-8")
-                return body, str(out)
+                return draft_reply(answer, name)
 
-            make.click(make_draft, [inquiry, sender, draft_language], [draft_box, download])
+            make.click(make_draft, [inquiry, sender, draft_language], [draft_box])
+            # The file is made in the browser from the edited text, so no copy of the draft is written server-side.
+            download.click(None, [draft_box], None, js=_SAVE_DRAFT_JS)
 
         with gr.Tab("Documents"):
             admin_key = gr.Textbox(label="Admin key", type="password")

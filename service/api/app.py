@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+import asyncio
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,13 +42,25 @@ def _unavailable(status: int, code: str):
     return handler
 
 
+async def _purge_feedback_daily(state: AppState) -> None:
+    """Feedback past HELPDESK_FEEDBACK_RETENTION_DAYS goes every HELPDESK_FEEDBACK_PURGE_INTERVAL_S while serving."""
+    while True:
+        await asyncio.sleep(state.settings.feedback.purge_interval_s)
+        await asyncio.to_thread(state.purge_expired_feedback)
+
+
 def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
     state = AppState(settings or Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         state.warm_up()
+        state.purge_expired_feedback()
+        purging = asyncio.create_task(_purge_feedback_daily(state))
         yield
+        purging.cancel()
+        with suppress(asyncio.CancelledError):
+            await purging
         state.close()
 
     app = FastAPI(title="Funding Helpdesk", version="0.1.0", lifespan=lifespan,

@@ -40,7 +40,18 @@ class AppState:
 
     @cached_property
     def feedback(self) -> FeedbackStore:
-        return FeedbackStore(self.settings.data_dir / "feedback.sqlite")
+        return FeedbackStore.open(self.settings)
+
+    def purge_expired_feedback(self) -> int:
+        """Delete feedback past its retention; a store that cannot be opened is logged, never fatal."""
+        try:
+            purged = self.feedback.purge_expired()
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not purge expired feedback: %s", exc)
+            return 0
+        if purged:
+            log.info("purged %d feedback rows past the %g-day retention", purged, self.settings.feedback.retention_days)
+        return purged
 
     @property
     def uploads_dir(self):

@@ -173,6 +173,28 @@ def test_feedback_is_stored_and_exported_as_eval_questions(api):
     assert exported[-1]["evidence"] and "feedback" in exported[-1]["tags"]
 
 
+def test_feedback_is_stored_redacted_and_erased_by_id_with_an_admin_key(api):
+    created = api.post("/v1/feedback", json={"rating": "down", "question": "Who pays? Write to ana.ionescu@primaria.ro",
+                                            "answer": "No answer.", "comment": "tel. 0721 123 456"})
+    feedback_id = created.json()["id"]
+    from service.feedback import FeedbackStore
+
+    store = FeedbackStore(api.data_dir / "feedback.sqlite")
+    try:
+        row = next(r for r in store.rows() if r["id"] == feedback_id)
+        assert row["question"] == "Who pays? Write to [email]" and row["comment"] == "tel. [phone]"
+        assert api.delete(f"/v1/feedback/{feedback_id}").status_code == 401
+        assert api.delete(f"/v1/feedback/{feedback_id}", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert any(r["id"] == feedback_id for r in store.rows())
+        assert api.delete(f"/v1/feedback/{feedback_id}", headers=ADMIN).json() == {"deleted": feedback_id}
+        assert not any(r["id"] == feedback_id for r in store.rows())
+    finally:
+        store.close()
+    again = api.delete(f"/v1/feedback/{feedback_id}", headers=ADMIN)
+    assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
+    assert api.delete("/v1/feedback/latest", headers=ADMIN).status_code == 422
+
+
 def test_metrics_count_routes_and_outcomes(api):
     api.post("/v1/ask", json={"question": "Quelle est la capitale de la France ?"})
     text = api.get("/metrics").text

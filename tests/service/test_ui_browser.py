@@ -98,3 +98,28 @@ def test_document_markup_renders_as_text(browser, ui_url):
     chat = ask(browser, ui_url, "How much is the swimming allowance in the planted notice per child?", "555 euro")
     assert "<script>alert('x')</script>" in chat and "<b>bold</b>" in chat
     assert not browser.find_elements(By.CSS_SELECTOR, "#chat script, #chat img[src='x'], #chat b")
+
+
+def test_draft_is_made_and_downloaded_without_a_copy_on_the_server(browser, ui_url, tmp_path):
+    import tempfile
+
+    inquiry = "Какъв е максималният процент на съфинансиране за по-слабо развитите региони? Мила Иванова от Русе"
+    server_copies = lambda: {p for root in (Path(tempfile.gettempdir()), Path(tempfile.gettempdir()) / "gradio")
+                             for p in root.glob("*/reply-draft.txt")}
+    before = server_copies()
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    browser.get(ui_url)
+    WebDriverWait(browser, 60).until(EC.element_to_be_clickable(
+        (By.XPATH, "//button[@role='tab'][contains(., 'Draft a reply')]"))).click()
+    notice = WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#draft-notice")))
+    assert "never stored on the server" in notice.text
+    browser.find_element(By.CSS_SELECTOR, "#inquiry textarea").send_keys(inquiry)
+    browser.find_element(By.XPATH, "//button[normalize-space()='Draft reply']").click()
+    draft_box = browser.find_element(By.CSS_SELECTOR, "#draft textarea")
+    WebDriverWait(browser, 120).until(lambda _: "85 %" in (draft_box.get_attribute("value") or ""))
+    browser.find_element(By.CSS_SELECTOR, "#draft-download").click()
+    saved = tmp_path / "reply-draft.txt"
+    WebDriverWait(browser, 30).until(lambda _: saved.is_file() and saved.stat().st_size > 0)
+    assert saved.read_text(encoding="utf-8") == draft_box.get_attribute("value")
+    assert server_copies() == before  # the file was made in the browser
+    browser.get("about:blank")  # close the page's event stream, so the server can stop at once
