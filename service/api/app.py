@@ -20,6 +20,7 @@ from service.api.budget import BodySizeLimit, InputTooLarge
 from service.api.metrics import ConcurrencyLimit, MetricsMiddleware
 from service.api.public import plain_message
 from service.api.ratelimit import RateLimit
+from service.api.ratelimit import check_settings as check_rate_limits
 from service.api.routes import answers, documents, feedback, health, openai_compat
 from service.api.security import SecurityHeaders
 from service.api.state import AppState
@@ -61,6 +62,7 @@ def _unavailable(status: int, code: str, settings: Settings):
 
 def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
     state = AppState(settings or Settings())
+    check_rate_limits(state.settings.service)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -34,6 +34,12 @@ def _parse(value: str, name: str):
         raise RateLimitSettingError(f"{name}={value!r} is not a rate like '120/minute': {exc}") from exc
 
 
+def check_settings(settings: ServiceSettings) -> None:
+    """Raise RateLimitSettingError now (at start) rather than on the first request."""
+    _parse(settings.rate_limit_per_key, "HELPDESK_RATE_LIMIT_PER_KEY")
+    _parse(settings.rate_limit_per_client, "HELPDESK_RATE_LIMIT_PER_CLIENT")
+
+
 class RateLimit:
     def __init__(self, app, settings: ServiceSettings, metrics=None) -> None:
         self.app = app

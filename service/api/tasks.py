@@ -20,7 +20,7 @@ DATA = Path(__file__).with_name("data") / "task_prompts.yaml"
 TITLE_WORDS = 6
 TITLE_CHARS = 60
 _HISTORY = re.compile(r"<chat_history>(.*?)</chat_history>", re.DOTALL | re.IGNORECASE)
-_SPEAKER = re.compile(r"^\s*(USER|ASSISTANT)\s*:\s*", re.IGNORECASE | re.MULTILINE)
+_SPEAKER = re.compile(r"^\s*(USER|ASSISTANT|AI)\s*:\s*", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,12 @@ def recognise(prompt: str) -> Task | None:
 
 
 def conversation_user_turns(prompt: str, earlier_user_turns: list[str]) -> list[str]:
-    """The user's turns the task is about: from the prompt's <chat_history> block, else the request's own turns."""
+    """The user's turns the task is about: quoted in the prompt (Open WebUI's <chat_history> block, LibreChat's
+    'User:' lines), else the request's own earlier turns."""
     block = _HISTORY.search(prompt)
-    if not block:
-        return earlier_user_turns
     turns, speaker = [], None
-    for part in _SPEAKER.split(block.group(1)):
-        if part.upper() in ("USER", "ASSISTANT"):
+    for part in _SPEAKER.split(block.group(1) if block else prompt):
+        if part.upper() in ("USER", "ASSISTANT", "AI"):
             speaker = part.upper()
         elif speaker == "USER" and part.strip():
             turns.append(part.strip())
@@ -91,7 +90,7 @@ def local_answer(task: Task, prompt: str, earlier_user_turns: list[str]) -> str:
         return "💬"
     else:
         value = ""
-    wants_json = task.json_key is not None and (f'"{task.json_key}"' in prompt or isinstance(value, list))
+    wants_json = task.json_key is not None and "json" in prompt.casefold()
     if wants_json:
         return json.dumps({task.json_key: value}, ensure_ascii=False)
     return value if isinstance(value, str) else ", ".join(value)

@@ -20,6 +20,8 @@ def approximate_tokens(text: str) -> int:
 
 def token_counter(embedder) -> TokenCounter:
     """A function text -> number of tokens, from whatever tokenizer the embedder exposes."""
+    while getattr(embedder, "inner", None) is not None and not callable(getattr(embedder, "count_tokens", None)):
+        embedder = embedder.inner  # the cache (and lanes) around the model
     own = getattr(embedder, "count_tokens", None)
     if callable(own):
         return own
