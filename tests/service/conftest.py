@@ -69,7 +69,7 @@ def api(tmp_path_factory, embedding_cache_dir):
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a loaded machine takes minutes to load the app
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.1)
     port = server.servers[0].sockets[0].getsockname()[1]
