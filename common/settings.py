@@ -186,6 +186,19 @@ class AnswerSettings(BaseSettings):
     rerank: str = Field("none", description="none | llm")
 
 
+class InputSettings(BaseSettings):
+    """One input budget for every route and the UI; past it a request is refused (413) naming the field."""
+
+    model_config = _group("HELPDESK_INPUT_")
+
+    max_question_chars: int = Field(4000, description="a question, a search query, a chat's last user message")
+    max_history_turns: int = Field(40, description="earlier turns sent with a question (ask history, chat messages)")
+    max_history_chars: int = Field(24000, description="characters of those earlier turns together")
+    max_inquiry_chars: int = Field(8000, description="an inquiry sent to /v1/draft")
+    # Any JSON body: refused before it is parsed. Uploads have their own limit (HELPDESK_MAX_UPLOAD_MB).
+    max_body_kb: int = 1024
+
+
 class ServiceSettings(BaseSettings):
     model_config = _group("HELPDESK_")
 
@@ -201,6 +214,13 @@ class ServiceSettings(BaseSettings):
     # proxies' own idle timeouts (httpx 5 s, nginx 75 s), so the server never closes a connection that a client is
     # just reusing: that race surfaced as connection errors under load with uvicorn's 5 s default.
     keep_alive_s: float = 90.0
+    # Requests to /v1/ per API key and per client address, as `limits` strings ("120/minute", "10/second;500/hour");
+    # empty = no limit. Past it: 429 with Retry-After.
+    rate_limit_per_key: str = Field("600/minute", description="HELPDESK_RATE_LIMIT_PER_KEY")
+    rate_limit_per_client: str = Field("120/minute", description="HELPDESK_RATE_LIMIT_PER_CLIENT")
+    # Chat front-ends' background prompts (titles, tags, follow-ups): auto = to the LLM when one is configured,
+    # else answered locally without retrieval; llm; local.
+    task_prompts: str = Field("auto", description="HELPDESK_TASK_PROMPTS")
 
     def keys(self, kind: str) -> list[str]:
         return [k.strip() for k in getattr(self, f"{kind}_keys").split(",") if k.strip()]
@@ -231,6 +251,7 @@ class Settings(BaseSettings):
     search: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    input: InputSettings = Field(default_factory=InputSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 

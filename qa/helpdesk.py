@@ -49,15 +49,16 @@ class Helpdesk:
         self.reranker = LLMReranker(self.llm) if settings.answer.rerank == "llm" and self.llm else None
 
     def ask(self, question: str, **options: Any) -> Answer:
-        """Options: language, language_hint, filters, composer, history, k, mode (see `ask_stream`)."""
+        """Options: language, language_hint, filters, composer, history, k, mode, max_tokens (see `ask_stream`)."""
         return [event for event in self.ask_stream(question, stream=False, **options)][-1].answer
 
     def ask_stream(
         self, question: str, *, language: str | None = None, language_hint: str | None = None,
         filters: dict[str, Any] | None = None, composer: str | None = None,
         history: list[dict[str, str]] | None = None, k: int | None = None, mode: str | None = None,
-        stream: bool = True,
+        stream: bool = True, max_tokens: int | None = None,
     ) -> Iterator[StreamEvent]:
+        """`max_tokens` caps what the LLM composer asks the model for (the caller cuts the text it shows)."""
         question = " ".join(question.split())
         if not question:
             raise QuestionError("the question is empty")
@@ -99,7 +100,7 @@ class Helpdesk:
             composition = Composition(refusal(lang), answerable=False)
             composer_name = "llm" if use_llm else "extractive"
         elif use_llm:
-            composition = yield from self._compose_with_llm(request, stream, diagnostics)
+            composition = yield from self._compose_with_llm(request, stream, diagnostics, max_tokens)
             composer_name = "llm" if "fallback" not in diagnostics else "extractive"
         else:
             composition = self.extractive.compose(request)
@@ -133,9 +134,9 @@ class Helpdesk:
             raise LLMNotConfiguredError()
         return choice == "llm" or (choice == "auto" and self.llm is not None)
 
-    def _compose_with_llm(self, request: ComposeRequest, stream: bool,
-                          diagnostics: dict[str, Any]) -> Iterator[StreamEvent]:
-        composer = LLMComposer(self.llm)
+    def _compose_with_llm(self, request: ComposeRequest, stream: bool, diagnostics: dict[str, Any],
+                          max_tokens: int | None = None) -> Iterator[StreamEvent]:
+        composer = LLMComposer(self.llm, max_tokens)
         try:
             if not stream:
                 return composer.compose(request)

@@ -37,13 +37,15 @@ class ChatClient:
         self._http = httpx.Client(base_url=settings.base_url.rstrip("/"), headers=headers,
                                   timeout=httpx.Timeout(settings.timeout_s))
 
-    def _body(self, messages: list[Message], stream: bool) -> dict:
+    def _body(self, messages: list[Message], stream: bool, max_tokens: int | None = None) -> dict:
+        # A caller's max_tokens can lower the configured ceiling, never raise it.
+        limit = min(max_tokens, self.settings.max_tokens) if max_tokens else self.settings.max_tokens
         return {"model": self.settings.model, "messages": messages, "temperature": self.settings.temperature,
-                "max_tokens": self.settings.max_tokens, "stream": stream}
+                "max_tokens": limit, "stream": stream}
 
-    def complete(self, messages: list[Message]) -> str:
+    def complete(self, messages: list[Message], max_tokens: int | None = None) -> str:
         try:
-            response = self._http.post("/chat/completions", json=self._body(messages, False))
+            response = self._http.post("/chat/completions", json=self._body(messages, False, max_tokens))
         except httpx.TimeoutException as exc:
             raise LLMError(f"LLM timed out after {self.settings.timeout_s:g} s") from exc
         except httpx.HTTPError as exc:
@@ -57,11 +59,12 @@ class ChatClient:
             raise LLMError("LLM reply content is not text")
         return content
 
-    def stream(self, messages: list[Message]) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
         """Content deltas as they arrive; the whole exchange must finish within the timeout."""
         deadline = time.monotonic() + self.settings.timeout_s
+        body = self._body(messages, True, max_tokens)
         try:
-            with self._http.stream("POST", "/chat/completions", json=self._body(messages, True)) as response:
+            with self._http.stream("POST", "/chat/completions", json=body) as response:
                 if response.status_code >= 400:
                     response.read()
                     _check_status(response)

@@ -17,6 +17,7 @@ from common.schema import Answer
 from common.settings import SERVED_LANGUAGES
 from qa.draft import draft_reply
 from qa.retriever import parse_filters
+from service.api.budget import InputTooLarge, check_inquiry, check_question
 from service.api.state import AppState
 
 AUTO = "auto"
@@ -58,8 +59,21 @@ def _filters(fund: str, country: str, doc_type: str) -> dict:
     return parse_filters({k: v for k, v in chosen.items() if v and v != AUTO})
 
 
+def recent_turns(turns: list[dict], max_turns: int, max_chars: int) -> list[dict]:
+    """The latest turns of the conversation that fit the input budget (the UI keeps the whole chat on screen)."""
+    kept: list[dict] = []
+    total = 0
+    for turn in reversed(turns[-max_turns:] if max_turns > 0 else []):
+        total += len(turn["content"])
+        if total > max_chars:
+            break
+        kept.append(turn)
+    return kept[::-1]
+
+
 def build_ui(state: AppState) -> gr.Blocks:
     languages = [AUTO, *SERVED_LANGUAGES]
+    budget = state.settings.input
     # delete_cache: Gradio's copies of files uploaded in the Documents tab go once older than an hour.
     with gr.Blocks(title="Funding Helpdesk", delete_cache=(3600, 3600)) as ui:
         gr.Markdown("## Funding Helpdesk\nAsk about ESF+ and ERDF rules in your language; every answer cites its sources.")
@@ -68,7 +82,7 @@ def build_ui(state: AppState) -> gr.Blocks:
                                  feedback_options=("Like", "Dislike"))
             with gr.Row():
                 question = gr.Textbox(label="Your question", placeholder="Какъв е процентът на съфинансиране…",
-                                      scale=4, elem_id="question")
+                                      scale=4, elem_id="question", max_length=budget.max_question_chars)
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
             with gr.Row():
                 language = gr.Dropdown(languages, value=AUTO, label="Answer language")
@@ -82,9 +96,14 @@ def build_ui(state: AppState) -> gr.Blocks:
                 text = (text or "").strip()
                 if not text:
                     return "", history, kept
+                try:
+                    check_question(budget, text)
+                except InputTooLarge as exc:
+                    return text, history + [{"role": "assistant", "content": _escape(str(exc))}], kept
                 # The conversation as asked and answered, not as rendered (escaped) in the chat window.
                 turns = [turn for a in kept for turn in ({"role": "user", "content": a["question"]},
                                                          {"role": "assistant", "content": a["answer"]})]
+                turns = recent_turns(turns, budget.max_history_turns, budget.max_history_chars)
                 answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang, history=turns,
                                             filters=_filters(fund_value, country_value, doc_type_value))
                 state.metrics.count_answer(answer.answerable, answer.composer)
@@ -108,7 +127,7 @@ def build_ui(state: AppState) -> gr.Blocks:
         with gr.Tab("Draft a reply"):
             gr.Markdown("Drafts are never stored on the server: the inquiry and the draft live only in this page.",
                         elem_id="draft-notice")
-            inquiry = gr.Textbox(label="Incoming inquiry", lines=8, elem_id="inquiry")
+            inquiry = gr.Textbox(label="Incoming inquiry", lines=8, elem_id="inquiry", max_length=budget.max_inquiry_chars)
             sender = gr.Textbox(label="Sender name (optional)")
             draft_language = gr.Dropdown(languages, value=AUTO, label="Reply language")
             make = gr.Button("Draft reply", variant="primary")
@@ -119,6 +138,10 @@ def build_ui(state: AppState) -> gr.Blocks:
             def make_draft(text, name, lang):
                 if not (text or "").strip():
                     return ""
+                try:
+                    check_inquiry(budget, text)
+                except InputTooLarge as exc:
+                    return str(exc)
                 answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang)
                 return draft_reply(answer, name)
 
@@ -128,7 +151,7 @@ def build_ui(state: AppState) -> gr.Blocks:
 
         with gr.Tab("Documents"):
             admin_key = gr.Textbox(label="Admin key", type="password")
-            table = gr.Dataframe(headers=["doc_id", "title", "language", "pages", "source"], interactive=False)
+            table = gr.Dataframe(headers=["doc_id", "title", "language", "pages", "file"], interactive=False)
             refresh = gr.Button("Refresh")
             upload = gr.File(label="Upload a document (PDF, Markdown, HTML, text, DOCX)")
             delete_id = gr.Textbox(label="doc_id to delete")
@@ -136,10 +159,10 @@ def build_ui(state: AppState) -> gr.Blocks:
             status = gr.Markdown()
 
             def rows():
-                from service.api.routes.documents import list_documents
+                from service.api.routes.documents import document_list
 
-                docs = list_documents(state)["documents"]
-                return [[d["doc_id"], d["title"], d["language"], d["pages"], d["source"]] for d in docs]
+                docs = document_list(state, "/")["documents"]
+                return [[d["doc_id"], d["title"], d["language"], d["pages"], d["name"]] for d in docs]
 
             def checked(key: str) -> str | None:
                 from service.api.auth import key_matches
@@ -147,14 +170,14 @@ def build_ui(state: AppState) -> gr.Blocks:
                 return None if key_matches(key or None, state.settings.service.keys("admin")) else "A valid admin key is required."
 
             def do_upload(key, file):
-                from service.api.routes.documents import upload_document
+                from service.api.routes.documents import store_upload
 
                 if (error := checked(key)) or file is None:
                     return rows(), error or ""
                 path = Path(file if isinstance(file, str) else file.name)
                 try:
                     with path.open("rb") as handle:
-                        result = upload_document(_Upload(path.name, handle), state)
+                        result = store_upload(state, _Upload(path.name, handle), "/")
                 except HTTPException as exc:
                     return rows(), _escape(f"Refused: {exc.detail}")
                 return rows(), _escape(f"{result['status']}: {path.name} ({result['chunks']} chunks)")

@@ -55,16 +55,19 @@ def _data(text: str) -> str:
 class LLMComposer:
     name = "llm"
 
-    def __init__(self, client: ChatClient) -> None:
+    def __init__(self, client: ChatClient, max_tokens: int | None = None) -> None:
         self.client = client
+        self.max_tokens = max_tokens  # a caller's limit on the answer's length (OpenAI max_tokens)
 
     def compose(self, request: ComposeRequest) -> Composition:
-        draft = self.client.complete(build_messages(request.question, request.language, request.hits))
+        draft = self.client.complete(build_messages(request.question, request.language, request.hits),
+                                     max_tokens=self.max_tokens)
         return finish(draft, request)
 
     def stream(self, request: ComposeRequest) -> Iterator[str]:
         """Raw deltas as the model writes them; pass the joined text to `finish` for the checked answer."""
-        yield from self.client.stream(build_messages(request.question, request.language, request.hits))
+        yield from self.client.stream(build_messages(request.question, request.language, request.hits),
+                                      max_tokens=self.max_tokens)
 
 
 def finish(draft: str, request: ComposeRequest) -> Composition:

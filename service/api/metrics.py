@@ -20,6 +20,8 @@ class Metrics:
                                 ["status"], registry=self.registry)
         self.rejected = Counter("helpdesk_rejected_overload_total", "Requests refused at the concurrency limit",
                                 registry=self.registry)
+        self.rate_limited = Counter("helpdesk_rate_limited_total", "Requests refused by a rate limit (429)",
+                                    registry=self.registry)
 
     def count_answer(self, answerable: bool, composer: str) -> None:
         self.answers.labels("answered" if answerable else "refused", composer).inc()

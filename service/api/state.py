@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from common.embedder import CachedEmbedder, load_embedder
 from common.language import detect_language
 from common.runtime import Runtime
 from common.schema import STATE_READY, document_hash
@@ -16,6 +17,7 @@ from common.settings import Settings
 from common.store import StoreError
 from qa.helpdesk import Helpdesk
 from service import uploads
+from service.api.lanes import LaneEmbedder
 from service.api.metrics import Metrics
 from service.feedback import FeedbackStore
 
@@ -36,7 +38,12 @@ class AppState:
 
     @cached_property
     def helpdesk(self) -> Helpdesk:
-        return Helpdesk(self.settings, self.runtime.store, self.runtime.embedder)
+        embedder = self.runtime.embedder
+
+        def long_lane() -> CachedEmbedder:
+            return CachedEmbedder(load_embedder(self.settings.embed), embedder.cache, embedder.batch_size)
+
+        return Helpdesk(self.settings, self.runtime.store, LaneEmbedder(embedder, long_lane))
 
     @cached_property
     def feedback(self) -> FeedbackStore:

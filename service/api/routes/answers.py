@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from qa.draft import draft_reply
 from qa.retriever import parse_filters
+from service.api import public
 from service.api.auth import require_api_key
+from service.api.budget import check_history, check_inquiry, check_question
 from service.api.deps import core
 from service.api.schemas import AskRequest, DraftRequest, SearchRequest
 from service.api.state import AppState
@@ -15,29 +17,33 @@ router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Depends(require
 
 
 @router.post("/ask")
-def ask(body: AskRequest, state: AppState = Depends(core)) -> dict:
+def ask(body: AskRequest, request: Request, state: AppState = Depends(core)) -> dict:
     """A cited answer in the asker's language, or a refusal (`answerable: false`)."""
+    check_question(state.settings.input, body.question)
+    check_history(state.settings.input, [t.content for t in body.history])
     answer = state.helpdesk.ask(
         body.question, language=body.language, language_hint=body.language_hint, filters=parse_filters(body.filters),
         composer=body.composer, history=[t.model_dump() for t in body.history], k=body.k, mode=body.mode,
     )
     state.metrics.count_answer(answer.answerable, answer.composer)
-    return answer.to_json_dict()
+    return public.answer(answer, str(request.base_url))
 
 
 @router.post("/search")
-def search(body: SearchRequest, state: AppState = Depends(core)) -> dict:
+def search(body: SearchRequest, request: Request, state: AppState = Depends(core)) -> dict:
+    check_question(state.settings.input, body.query, field="query")
     result = state.helpdesk.retriever.search(body.query, k=body.k, mode=body.mode, language=body.language,
                                              filters=parse_filters(body.filters))
     return {"query": body.query, "language": result.language,
-            "results": [hit.model_dump() for hit in result.hits], "timings_ms": result.timings_ms}
+            "results": [public.hit(hit, str(request.base_url)) for hit in result.hits], "timings_ms": result.timings_ms}
 
 
 @router.post("/draft")
-def draft(body: DraftRequest, state: AppState = Depends(core)) -> dict:
+def draft(body: DraftRequest, request: Request, state: AppState = Depends(core)) -> dict:
     """A reply draft for helpdesk staff, in the inquiry's language, with numbered references."""
+    check_inquiry(state.settings.input, body.inquiry)
     answer = state.helpdesk.ask(body.inquiry, language=body.language, filters=parse_filters(body.filters))
     state.metrics.count_answer(answer.answerable, answer.composer)
     return {"language": answer.language, "draft": draft_reply(answer, body.sender_name),
-            "answerable": answer.answerable, "citations": [c.model_dump() for c in answer.citations],
+            "answerable": answer.answerable, "citations": [public.citation(c, str(request.base_url)) for c in answer.citations],
             "timings_ms": answer.timings_ms}

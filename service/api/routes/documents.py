@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from common.schema import STATE_READY
 from ingest.loaders import READERS, is_supported
 from ingest.pipeline import Ingestor
 from service import uploads
+from service.api import public
 from service.api.auth import require_admin, require_api_key
 from service.api.deps import core
+from service.api.security import original_presentation
 from service.api.state import AppState
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -36,9 +37,13 @@ def _documents(state: AppState, doc_id: str | None = None) -> dict[str, dict]:
 
 
 @router.get("", dependencies=[Depends(require_api_key)])
-def list_documents(state: AppState = Depends(core)) -> dict:
+def list_documents(request: Request, state: AppState = Depends(core)) -> dict:
+    return document_list(state, str(request.base_url))
+
+
+def document_list(state: AppState, base_url: str) -> dict:
     documents = sorted(_documents(state).values(), key=lambda d: (d["language"], d["title"]))
-    return {"documents": documents, "count": len(documents)}
+    return {"documents": [public.document(d, base_url) for d in documents], "count": len(documents)}
 
 
 def safe_filename(name: str | None) -> str:
@@ -46,13 +51,18 @@ def safe_filename(name: str | None) -> str:
     base = Path((name or "").replace("\\", "/")).name
     cleaned = _UNSAFE.sub("_", base).strip("._")
     if not cleaned or "." not in cleaned:
-        raise HTTPException(422, detail=f"file name {name!r} has no usable name and extension")
+        raise HTTPException(422, detail="the file name has no usable name and extension")
     return cleaned
 
 
 @router.post("", status_code=201, dependencies=[Depends(require_admin)])
-def upload_document(file: UploadFile = File(...), state: AppState = Depends(core)) -> dict:
+def upload_document(request: Request, file: UploadFile = File(...), state: AppState = Depends(core)) -> dict:
     """Ingest one file through the same pipeline as `helpdesk ingest`; its type is checked by its content."""
+    return store_upload(state, file, str(request.base_url))
+
+
+def store_upload(state: AppState, file, base_url: str) -> dict:
+    """The upload route's work, for the UI too: `file` has `filename` and a binary `file`."""
     name = safe_filename(file.filename)
     if not is_supported(Path(name)):
         raise HTTPException(415, detail=f"{name}: unsupported type; use one of {', '.join(sorted(READERS))}")
@@ -75,13 +85,14 @@ def upload_document(file: UploadFile = File(...), state: AppState = Depends(core
             failure = summary.failed[0]
             uploads.put_back(target, had_previous)
             state.metrics.ingested.labels("failed").inc()
-            raise HTTPException(422, detail={"code": failure.code, "message": failure.message, "file": name})
+            # The ingest's message names the file by its path on the server: say what failed, by code and name.
+            raise UploadRefused(failure.code, f"{name} could not be ingested ({failure.code.replace('-', ' ')})")
         uploads.keep(target)
     status = "new" if summary.new else "updated" if summary.updated else "unchanged"
     state.metrics.ingested.labels(status).inc()
     documents = [d for d in _documents(state).values() if Path(d["source"]).resolve() == target.resolve()]
-    return {"status": status, "chunks": summary.chunks, "warnings": summary.warnings,
-            "document": documents[0] if documents else None}
+    return {"status": status, "chunks": summary.chunks, "warnings": [_named(w, target, name) for w in summary.warnings],
+            "document": public.document(documents[0], base_url) if documents else None}
 
 
 @router.delete("/{doc_id}", dependencies=[Depends(require_admin)])
@@ -106,7 +117,22 @@ def document_file(doc_id: str, state: AppState = Depends(core)):
         raise HTTPException(404, detail=f"no document {doc_id!r}")
     path = Path(found["source"])
     if not path.is_file():
-        raise HTTPException(404, detail=f"the original of {doc_id!r} is no longer at {found['source']}")
-    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileResponse(path, media_type=media_type, filename=path.name,
-                        content_disposition_type="inline")
+        raise HTTPException(404, detail=f"the original of {doc_id!r} is no longer available")
+    media_type, disposition, policy = original_presentation(path.suffix)
+    return FileResponse(path, media_type=media_type, filename=path.name, content_disposition_type=disposition,
+                        headers={"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff"})
+
+
+def _named(message: str, target: Path, name: str) -> str:
+    """The ingest's message with the file's server path replaced by its name."""
+    for path in {str(target.resolve()), str(target)}:
+        message = message.replace(path, name)
+    return message
+
+
+class UploadRefused(HTTPException):
+    """An upload the ingest refused: 422 with the ingest's failure code (e.g. `not-a-pdf`)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(422, detail=message)
+        self.code = code
