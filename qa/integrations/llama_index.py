@@ -219,14 +219,18 @@ class HelpdeskQueryEngine(BaseQueryEngine):
         streaming: bool = False, runtime: Runtime | None = None, helpdesk: Helpdesk | None = None,
         callback_manager: CallbackManager | None = None,
     ) -> None:
+        """`helpdesk` lends a configured Helpdesk (and its index; `settings` and `runtime` are then unused)."""
         self.conditions = to_conditions(filters)
-        self._access = _IndexAccess(settings, runtime)
-        runtime = self._access.runtime
-        self.settings = runtime.settings
-        self._owns_helpdesk = helpdesk is None
-        self.helpdesk = helpdesk or Helpdesk(runtime.settings, runtime.store, runtime.embedder)
+        # A lent helpdesk brings its own open index; otherwise one is opened (or lent) here.
+        self._access = _IndexAccess(settings, runtime) if helpdesk is None else None
+        if helpdesk is None:
+            runtime = self._access.runtime
+            helpdesk = Helpdesk(runtime.settings, runtime.store, runtime.embedder)
+        self._owns_helpdesk = self._access is not None
+        self.helpdesk = helpdesk
+        self.settings = helpdesk.settings
         self.k, self.mode, self.language, self.composer, self.streaming = k, mode, language, composer, streaming
-        self._nodes = _Nodes(runtime.store)
+        self._nodes = _Nodes(helpdesk.retriever.store)
         super().__init__(callback_manager=callback_manager)
 
     def _get_prompt_modules(self) -> dict[str, Any]:
@@ -290,7 +294,8 @@ class HelpdeskQueryEngine(BaseQueryEngine):
     def close(self) -> None:
         if self._owns_helpdesk:
             self.helpdesk.close()
-        self._access.close()
+        if self._access is not None:
+            self._access.close()
 
     def __enter__(self) -> "HelpdeskQueryEngine":
         return self

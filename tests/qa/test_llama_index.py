@@ -146,29 +146,32 @@ def _llm_helpdesk(runtime, server, model: str) -> Helpdesk:
 
 def test_streaming_yields_the_llm_text_then_fills_sources(sample_runtime, llm_server):
     helpdesk = _llm_helpdesk(sample_runtime, llm_server, "cite-first")
-    engine = HelpdeskQueryEngine(runtime=sample_runtime, helpdesk=helpdesk, streaming=True)
+    engine = HelpdeskQueryEngine(helpdesk=helpdesk, streaming=True)
     try:
         response = engine.query(BG_QUESTION)
-        assert isinstance(response, HelpdeskStreamingResponse) and response.source_nodes == []
+        # Sources and metadata come with the end of the stream, not before it.
+        assert isinstance(response, HelpdeskStreamingResponse) and response.source_nodes == [] == list(response.metadata)
         pieces = list(response.response_gen)
     finally:
         helpdesk.close()
-    assert len(pieces) > 1  # written as it came, not at once
-    assert response.metadata["composer"] == "llm" and response.metadata["revised"] is False
+    assert pieces and response.metadata["composer"] == "llm" and response.metadata["revised"] is False
     assert str(response) == "".join(pieces) and response.get_response().response == "".join(pieces)
     assert [n.node.metadata["citation"] for n in response.source_nodes] == [1]
 
 
-def test_streamed_draft_that_validation_changes_is_replaced_by_the_checked_answer(sample_runtime, llm_server):
-    helpdesk = _llm_helpdesk(sample_runtime, llm_server, "cite-missing")
-    engine = HelpdeskQueryEngine(runtime=sample_runtime, helpdesk=helpdesk, streaming=True)
+def test_a_streamed_draft_the_helpdesk_replaces_gives_way_to_the_checked_answer(sample_runtime, llm_server):
+    """The model breaks off mid-stream: what was streamed is a draft; the answer is the extractive fallback."""
+    helpdesk = _llm_helpdesk(sample_runtime, llm_server, "cut-off")
+    engine = HelpdeskQueryEngine(helpdesk=helpdesk, streaming=True)
     try:
         response = engine.query(BG_QUESTION)
         draft = "".join(response.response_gen)
     finally:
         helpdesk.close()
-    assert response.metadata["revised"] is True and "[9]" not in str(response)
-    assert str(response) == response.get_response().response != draft
+    assert draft and response.metadata["revised"] is True and response.metadata["composer"] == "extractive"
+    assert "fallback" in response.metadata["diagnostics"] and response.source_nodes
+    assert str(response) == response.get_response().response == response.response_txt != draft
+    assert "85 %" in str(response)
 
 
 def test_streaming_with_the_extractive_composer_gives_the_answer_in_one_piece(sample_runtime):
