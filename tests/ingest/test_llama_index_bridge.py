@@ -94,6 +94,7 @@ def test_documents_group_by_source_and_labels_that_are_not_numbers_are_named():
     again = group_documents([Document(text=d.text, metadata={**d.metadata, "last_modified_date": "today"})
                              for d in documents])
     assert [g.version for g in again] == [a.version, web.version]
+    assert "last_modified_date" not in again[0].metadata  # nor stored on the chunks
     [one] = group_documents(documents, source="bundle")
     assert len(one.pages) == 3
     with pytest.raises(ReaderError, match="item 1 of the reader's output is a str"):

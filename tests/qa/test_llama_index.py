@@ -105,13 +105,15 @@ def test_retriever_plugs_into_llama_index_retrieval_evaluation(retriever, sample
 
 
 def test_query_engine_answers_with_cited_passages_in_citation_order(engine, sample_runtime):
-    response = engine.query(BG_QUESTION)
+    question = "Jusqu'à quelle date les dépenses sont-elles éligibles ?"  # answered from several passages
+    response = engine.query(question)
     answer = Helpdesk(sample_runtime.settings, sample_runtime.store, sample_runtime.embedder).ask(
-        BG_QUESTION, composer="extractive")
-    assert isinstance(response, Response) and response.response == answer.answer and "85 %" in response.response
-    assert response.metadata["answerable"] is True and response.metadata["language"] == "bg"
+        question, composer="extractive")
+    assert isinstance(response, Response) and response.response == answer.answer and "2029" in response.response
+    assert response.metadata["answerable"] is True and response.metadata["language"] == "fr"
     assert response.metadata["composer"] == "extractive" and "evidence" in response.metadata["diagnostics"]
-    assert [n.node.metadata["citation"] for n in response.source_nodes] == [c.n for c in answer.citations]
+    assert len(answer.citations) >= 2
+    assert [n.node.metadata["citation"] for n in response.source_nodes] == list(range(1, len(answer.citations) + 1))
     assert [n.node.text for n in response.source_nodes] == [c.text for c in answer.citations]
     for node in response.source_nodes:
         # Each cited passage is found again in the index: its node id is its chunk id, like the retriever's.
