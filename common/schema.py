@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 SCHEMA_VERSION = 1
+# What a chunk's vectors are computed from (the text embedded, the title and period rules). Part of each
+# chunk's `build`, so that `helpdesk ingest` re-indexes documents built by an older version in place.
+INDEX_VERSION = 2
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
 
 # Payload fields with a keyword index: the ones filters and status counts use.
 INDEXED_FIELDS: tuple[str, ...] = (
-    "language", "doc_id", "fund", "country", "doc_type", "period", "doc_hash", "state",
+    "language", "doc_id", "fund", "country", "doc_type", "period", "doc_hash", "build", "state", "anchors",
 )
 # Filters a user may pass as `--filter key=value`.
 FILTERABLE_FIELDS: tuple[str, ...] = ("language", "doc_id", "fund", "country", "doc_type", "period")
@@ -31,9 +35,16 @@ def document_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def point_id(doc_id: str, doc_hash: str, chunk_index: int) -> str:
+def index_build(doc_hash: str, indexing: dict[str, Any]) -> str:
+    """A document's indexed version: its bytes, the index version and the settings that shape its chunks and
+    vectors. A chunk whose `build` differs from this is stale and is replaced by the next ingest."""
+    recipe = json.dumps({"doc_hash": doc_hash, "index_version": INDEX_VERSION, **indexing}, sort_keys=True)
+    return hashlib.sha256(recipe.encode("utf-8")).hexdigest()[:32]
+
+
+def point_id(doc_id: str, build: str, chunk_index: int) -> str:
     """Deterministic id, so that re-running an interrupted ingest overwrites instead of duplicating."""
-    return str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}\x00{doc_hash}\x00{chunk_index}"))
+    return str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}\x00{build}\x00{chunk_index}"))
 
 
 class ChunkPayload(BaseModel):
@@ -52,10 +63,13 @@ class ChunkPayload(BaseModel):
     doc_type: str | None = None
     period: str | None = None
     doc_hash: str
+    build: str = ""
     chunk_hash: str
     chunk_index: int
     chunk_count: int
     text: str
+    # Language-neutral keys (common/anchors.py) shared with questions in any language.
+    anchors: list[str] = Field(default_factory=list)
     state: str = STATE_PENDING
 
 

@@ -49,6 +49,8 @@ class ChunkSettings(BaseSettings):
 
     size: int = Field(900, description="Target chunk size in characters.")
     overlap: int = Field(150, description="Characters carried over between consecutive windows of one section.")
+    # Embed each chunk with its document's title (ingest/context.py); the stored and quoted text is the chunk.
+    embed_title: bool = True
 
 
 class IngestSettings(BaseSettings):
@@ -81,6 +83,14 @@ class RetrievalSettings(BaseSettings):
     # same-language recall@5 is 1.00 without it, while 0.01 / 0.02 cut cross-lingual recall@5 from 0.69 to
     # 0.62 / 0.50, so the embedder's own preference for the asker's language is left alone by default.
     language_boost: float = 0.0
+    # Subtracted from the dense similarity of chunks of another programming period than the question names, or
+    # of an older one than the current period when it names none (qa/retriever.py: prefer_period).
+    period_penalty: float = 0.02
+    # Added (times the IDF-weighted share of the question's fund/act/article/percentage anchors a chunk shares)
+    # to the dense similarity; 0 turns the language-neutral channel off (qa/retriever.py: _anchor_bonus).
+    anchor_weight: float = 0.04
+    # Subtracted from chunks of documents from another country than the one the question names.
+    country_penalty: float = 0.02
 
 
 class LLMSettings(BaseSettings):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from common.runtime import Runtime
-from common.schema import SCHEMA_VERSION, STATE_READY, document_hash
+from common.schema import INDEX_VERSION, SCHEMA_VERSION, STATE_READY, document_hash
 from common.settings import Settings
 from ingest.pipeline import EXTRACT_VERSION, IngestProgress, Ingestor
 
@@ -53,7 +53,8 @@ def index_key(corpus: Path, settings: Settings) -> str:
     indexing = {
         "embed_model": settings.embed.model, "chunk_size": settings.chunk.size,
         "chunk_overlap": settings.chunk.overlap, "header_footer_min_share": settings.ingest.header_footer_min_share,
-        "extract_version": EXTRACT_VERSION, "schema_version": SCHEMA_VERSION,
+        "extract_version": EXTRACT_VERSION, "schema_version": SCHEMA_VERSION, "index_version": INDEX_VERSION,
+        "embed_title": settings.chunk.embed_title,
     }
     digest.update(json.dumps(indexing, sort_keys=True).encode())
     return digest.hexdigest()

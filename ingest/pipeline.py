@@ -20,23 +20,26 @@ from typing import Any, Protocol
 
 from common.embedder import CachedEmbedder, text_hash
 from common.language import detect_document_language
-from common.schema import STATE_READY, ChunkPayload, CollectionInfo, document_hash, point_id
+from common.anchors import chunk_anchors
+from common.countries import document_country
+from common.periods import document_period
+from common.schema import STATE_READY, ChunkPayload, CollectionInfo, document_hash, index_build, point_id
 from common.settings import Settings
 from common.sparse import BM25Encoder
 from common.store import StoredPoint, VectorStore, ensure_free_space
 from ingest.chunker import chunk_pages
+from ingest.context import passage_text
 from ingest.clean import clean_pages
 from ingest.errors import FileTooLargeError, LoadError, NoContentError
 from ingest.isolated import extract_isolated
 from ingest.loaders import LoadedDocument, Page, is_supported
 from ingest.manifest import MANIFEST_NAME, _manifest_in, find_manifest
+from ingest.titles import document_title
 
 # Loader output format version: bump to invalidate the extraction cache when readers change.
 EXTRACT_VERSION = 1
 # Files that describe a folder rather than belong to it, skipped in folders that have no manifest.
 _FOLDER_NOTES = {"readme", "provenance", "license", "licence", "copying", "changelog", "notice"}
-# PDF producers often put their own name in the title field.
-_JUNK_TITLES = re.compile(r"^(publications office|untitled|microsoft word\b.*|document\d*|\s*)$", re.IGNORECASE)
 
 
 @dataclass
@@ -235,11 +238,13 @@ class Ingestor:
         return self.index_document(path, source, doc_id, doc_hash, loaded, listed, existing is not None, summary)
 
     def indexed_version(self, doc_id: str, doc_hash: str) -> str | None:
-        """None when the index has no chunk of `doc_id`, "current" when this version is fully ready, else "other"."""
-        existing = list(self.store.scroll({"doc_id": doc_id}, ["doc_hash", "state", "chunk_count"]))
+        """None when the index has no chunk of `doc_id`, "current" when this version, built with the current
+        settings, is fully ready, else "other"."""
+        build = index_build(doc_hash, self.indexing())
+        existing = list(self.store.scroll({"doc_id": doc_id}, ["build", "state", "chunk_count"]))
         if not existing:
             return None
-        if all(p.get("doc_hash") == doc_hash and p.get("state") == STATE_READY for _, p in existing) \
+        if all(p.get("build") == build and p.get("state") == STATE_READY for _, p in existing) \
                 and len(existing) == existing[0][1].get("chunk_count"):
             return "current"
         return "other"
@@ -252,6 +257,7 @@ class Ingestor:
         the document in errors and titles.
         """
         t = time.perf_counter()
+        build = index_build(doc_hash, self.indexing())
         pages = clean_pages(loaded.pages, self.settings.ingest.header_footer_min_share)
         summary.pages += loaded.page_count
         summary.empty_pages += len(loaded.empty_pages)
@@ -270,7 +276,8 @@ class Ingestor:
             raise NoContentError(path, "no text left to index after cleaning")
         t = self._timed(summary, "chunk", t)
 
-        texts = [c.text for c in chunks]
+        title = meta["title"] if self.settings.chunk.embed_title else ""
+        texts = [passage_text(title, c.text) for c in chunks]
         vectors = self.embedder.embed_passages(
             texts, on_batch=_Counter(len(texts), self.progress.embedding)
         )
@@ -284,9 +291,10 @@ class Ingestor:
                 language=meta["language"], page_start=chunk.page_start, page_end=chunk.page_end,
                 section=chunk.section, fund=meta["fund"], country=meta.get("country"),
                 doc_type=meta.get("doc_type"), period=meta.get("period"), doc_hash=doc_hash,
-                chunk_hash=text_hash(chunk.text), chunk_index=index, chunk_count=len(chunks), text=chunk.text,
+                build=build, chunk_hash=text_hash(chunk.text),
+                anchors=chunk_anchors(meta["title"], chunk.section, chunk.body), chunk_index=index, chunk_count=len(chunks), text=chunk.text,
             )
-            points.append(StoredPoint(point_id(doc_id, doc_hash, index), vector.tolist(), sparse_vector,
+            points.append(StoredPoint(point_id(doc_id, build, index), vector.tolist(), sparse_vector,
                                       payload.model_dump()))
         batch = self.settings.ingest.upsert_batch
         for start in range(0, len(points), batch):
@@ -294,29 +302,36 @@ class Ingestor:
             # would (it dies of SIGBUS); the pending chunks stay invisible and a re-run completes them.
             ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             self.store.upsert(points[start : start + batch])
-        self.store.set_payload({"doc_id": doc_id, "doc_hash": doc_hash}, {"state": STATE_READY})
-        self.store.delete({"doc_id": doc_id}, must_not={"doc_hash": doc_hash})
+        self.store.set_payload({"doc_id": doc_id, "build": build}, {"state": STATE_READY})
+        self.store.delete({"doc_id": doc_id}, must_not={"build": build})
         self.store.flush()
         self._timed(summary, "upsert", t)
         summary.chunks += len(chunks)
         return "updated" if existed else "new"
 
+    def indexing(self) -> dict[str, Any]:
+        """The settings that change a document's chunks or vectors (see common.schema.index_build)."""
+        return {
+            "embed_model": self.embedder.name, "chunk_size": self.settings.chunk.size,
+            "chunk_overlap": self.settings.chunk.overlap, "embed_title": self.settings.chunk.embed_title,
+            "header_footer_min_share": self.settings.ingest.header_footer_min_share,
+        }
+
     def _metadata(self, path: Path, loaded: LoadedDocument, listed: dict[str, Any]) -> dict[str, Any]:
         meta: dict[str, Any] = {**loaded.metadata, **listed}
-        title = str(meta.get("title") or "")
-        if _JUNK_TITLES.match(title):
-            title = path.stem.replace("_", " ").replace("-", " ").strip()
+        first_lines = [line for page in loaded.pages[:2] for line in page.text.split("\n")]
+        title = document_title(meta.get("title"), first_lines, path.stem)
         language = str(meta.get("language") or "").lower()
         if language not in self.settings.languages:
             language = detect_document_language(loaded.text[:200_000], tuple(self.settings.languages))
-        country = meta.get("country")
+        country = document_country(meta.get("country"), title, loaded.text[:20_000])
         return {
             "title": title,
             "language": language,
             "fund": _as_list(meta.get("fund")),
-            "country": str(country).upper() if country else None,
+            "country": country,
             "doc_type": meta.get("doc_type") or meta.get("rank"),
-            "period": str(meta["period"]) if meta.get("period") else None,
+            "period": document_period(meta, title, path.name, loaded.text[:400_000]),
             "url": meta.get("url") or meta.get("source_url") or meta.get("source"),
         }
 

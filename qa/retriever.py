@@ -9,12 +9,16 @@ here keeps the embedded engine and a server identical.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.anchors import question_anchors
 from common.embedder import Embedder
 from common.language import detect_language
+from common.countries import canonical_country, question_countries
+from common.periods import PeriodError, known_periods, normalise_period, question_periods
 from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_READY, SearchHit
 from common.settings import Settings
 from common.sparse import BM25Encoder
@@ -35,12 +39,28 @@ def parse_filters(items: list[str] | dict[str, Any] | None) -> dict[str, Any]:
         if key not in FILTERABLE_FIELDS:
             raise FilterError(f"unknown filter {key!r}; use one of: {', '.join(FILTERABLE_FIELDS)}")
         values = value if isinstance(value, list) else [value]
-        values = [str(v).upper() if key == "country" else str(v).lower() if key == "language" else str(v)
-                  for v in values]
+        values = [_filter_value(key, v) for v in values]
         previous = conditions.get(key, [])
         merged = (previous if isinstance(previous, list) else [previous]) + values
         conditions[key] = merged[0] if len(merged) == 1 else merged
     return conditions
+
+
+def _filter_value(key: str, value: Any) -> str:
+    text = str(value).strip()
+    if key == "period":
+        try:
+            return normalise_period(text)
+        except PeriodError as exc:
+            raise FilterError(f"filter period: {exc}") from exc
+    if key == "country":
+        code = canonical_country(text)
+        if code is None:
+            raise FilterError(f"filter country: unknown country code {text!r}; use a two-letter code such as EE, FR, BG")
+        return code
+    if key == "language":
+        return text.lower()
+    return text
 
 
 def _split(item: str) -> tuple[str, str]:
@@ -103,7 +123,13 @@ class Retriever:
         fetch = k * 3  # room for near-duplicate collapsing
         lists = []
         if dense:
-            lists.append((_boost_language(self.store.search(dense, dense.limit), lang, cfg.language_boost), cfg.dense_weight))
+            ranked = self.store.search(dense, dense.limit)
+            if cfg.anchor_weight:
+                ranked = self._anchor_bonus(ranked, dense, question_anchors(query), cfg.anchor_weight)
+            ranked = _boost_language(ranked, lang, cfg.language_boost)
+            ranked = prefer_context(ranked, question_periods(query), question_countries(query),
+                                    cfg.period_penalty, cfg.country_penalty)
+            lists.append((ranked, cfg.dense_weight))
         if sparse:
             lists.append((self.store.search(sparse, sparse.limit), cfg.sparse_weight))
         if len(lists) == 2:
@@ -115,12 +141,55 @@ class Retriever:
         return Retrieval(query, lang, results, timings, vector)
 
 
+    def _anchor_bonus(self, hits: list[Hit], dense: VectorQuery, anchors: set[str], weight: float) -> list[Hit]:
+        """Add `weight` x the IDF-weighted share of the question's anchors a chunk carries. Chunks that carry
+        them but rank below the dense list's cut are fetched too (the same dense query, filtered by anchor)."""
+        if not anchors:
+            return hits
+        keys = sorted(anchors)
+        pool = {h.id: h for h in hits}
+        for hit in self.store.search(VectorQuery(DENSE_VECTOR, dense=dense.dense, must={**dense.must, "anchors": keys},
+                                                 limit=dense.limit), dense.limit):
+            pool.setdefault(hit.id, hit)
+        total = max(self.store.count({"state": STATE_READY}), 1)
+        idf = {key: math.log(1 + total / (1 + self.store.count({"anchors": key, "state": STATE_READY}))) for key in keys}
+        whole = sum(idf.values()) or 1.0
+        scored = [Hit(h.id, h.score + weight * sum(idf[k] for k in keys if k in (h.payload.get("anchors") or ())) / whole,
+                      h.payload) for h in pool.values()]
+        return sorted(scored, key=lambda h: -h.score)
+
+
 def _boost_language(hits: list[Hit], language: str, boost: float) -> list[Hit]:
     """Lift chunks in the asker's language by `boost` similarity, so a near-equal passage they can read wins."""
     if not boost:
         return hits
     lifted = [Hit(h.id, h.score + boost, h.payload) if h.payload.get("language") == language else h for h in hits]
     return sorted(lifted, key=lambda h: -h.score)
+
+
+def prefer_context(hits: list[Hit], periods_asked: list[str], countries_asked: list[str],
+                   period_penalty: float, country_penalty: float) -> list[Hit]:
+    """Lower chunks of documents from another programming period than the one asked about (or, when the
+    question names none, an older period than the current one: their rules read alike but no longer apply),
+    and from another country than the one the question names. Documents of no known period or country keep
+    their score: an EU regulation applies everywhere."""
+    if not period_penalty and not country_penalty:
+        return hits
+    periods = known_periods()
+
+    def penalty(payload: dict[str, Any]) -> float:
+        lowered = 0.0
+        period = payload.get("period")
+        if period in periods.names and (
+                period not in periods_asked if periods_asked else periods.older_than_current(period)):
+            lowered += period_penalty
+        country = payload.get("country")
+        if countries_asked and country and country not in countries_asked:
+            lowered += country_penalty
+        return lowered
+
+    lowered = [Hit(h.id, h.score - penalty(h.payload), h.payload) for h in hits]
+    return sorted(lowered, key=lambda h: -h.score)
 
 
 def weighted_rrf(lists: list[tuple[list[Hit], float]], k: int) -> list[Hit]:

@@ -106,3 +106,43 @@ def test_kill_minus_nine_mid_ingest_then_rerun_equals_clean_run(tmp_path, make_s
     assert crashed_state == clean_state
     assert crashed_state[0] == crashed_state[2]  # nothing left pending
     assert len({doc for doc, _, _ in crashed_state[1]}) == 10
+
+
+def test_an_index_built_another_way_is_rebuilt_in_place(tmp_path, make_settings):
+    """A changed index recipe (here: titles not embedded, as an older version built it) is re-indexed by a
+    plain re-run: every chunk replaced, none left over, nothing to delete by hand; then it is a no-op again."""
+    folder = tmp_path / "docs"
+    _write_docs(folder, 2, seed=3, sections=2)
+    old = make_settings()
+    old = old.model_copy(update={"chunk": old.chunk.model_copy(update={"embed_title": False})})
+    assert _ingest(old, [folder]).ok
+    count, rows, _ = _state(old)
+
+    current = make_settings()
+    rebuilt = _ingest(current, [folder])
+    assert len(rebuilt.updated) == 2 and rebuilt.embedded == count
+    new_count, new_rows, ready = _state(current)
+    assert new_count == ready == count and new_rows == rows  # same chunks, re-embedded, no stale copies
+    assert len(_ingest(current, [folder]).unchanged) == 2
+
+
+def test_documents_get_their_period_country_and_title(tmp_path, make_settings):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "besluit_EFRO_2007-2013.md").write_text(
+        "# Besluit EFRO\n\nDe subsidie in Nederland bedraagt ten hoogste 50 procent. Nederland en Nederland.\n",
+        encoding="utf-8")
+    (folder / "nieuws.txt").write_text(
+        "Eesti omavalitsused saavad toetust perioodil 2021–2027\nEesti ja Eesti ja Eesti saavad raha 2021–2027.\n",
+        encoding="utf-8")
+    settings = make_settings()
+    assert _ingest(settings, [folder]).ok
+    runtime = Runtime(settings)
+    try:
+        docs = {p["source"].rsplit("/", 1)[-1]: p for _, p in runtime.store.scroll({}, ["source", "title", "period", "country"])}
+    finally:
+        runtime.close()
+    assert docs["besluit_EFRO_2007-2013.md"]["period"] == "2007-2013"
+    assert docs["besluit_EFRO_2007-2013.md"]["country"] == "NL"
+    assert docs["nieuws.txt"]["title"] == "Eesti omavalitsused saavad toetust perioodil 2021–2027"
+    assert (docs["nieuws.txt"]["period"], docs["nieuws.txt"]["country"]) == ("2021-2027", "EE")
