@@ -224,11 +224,9 @@ class Ingestor:
         manifest = find_manifest(path)
         listed = manifest.metadata_for(path) if manifest else {}
         doc_id = str(listed.get("id") or make_doc_id(source))
-        build = index_build(doc_hash, self.indexing())
-        existing = list(self.store.scroll({"doc_id": doc_id}, ["build", "state", "chunk_count"]))
+        existing = self.indexed_version(doc_id, doc_hash)
         t = self._timed(summary, "read", t)
-        if existing and all(p.get("build") == build and p.get("state") == STATE_READY for _, p in existing) \
-                and len(existing) == existing[0][1].get("chunk_count"):
+        if existing == "current":
             return "unchanged"
 
         loaded = self.extractions.get(doc_hash)
@@ -236,6 +234,30 @@ class Ingestor:
             limits = self.settings.ingest
             loaded = extract_isolated(path, data, limits.extract_timeout_s, limits.extract_memory_mib)
             self.extractions.put(doc_hash, loaded)
+        t = self._timed(summary, "extract", t)
+        return self.index_document(path, source, doc_id, doc_hash, loaded, listed, existing is not None, summary)
+
+    def indexed_version(self, doc_id: str, doc_hash: str) -> str | None:
+        """None when the index has no chunk of `doc_id`, "current" when this version, built with the current
+        settings, is fully ready, else "other"."""
+        build = index_build(doc_hash, self.indexing())
+        existing = list(self.store.scroll({"doc_id": doc_id}, ["build", "state", "chunk_count"]))
+        if not existing:
+            return None
+        if all(p.get("build") == build and p.get("state") == STATE_READY for _, p in existing) \
+                and len(existing) == existing[0][1].get("chunk_count"):
+            return "current"
+        return "other"
+
+    def index_document(self, path: Path, source: str, doc_id: str, doc_hash: str, loaded: LoadedDocument,
+                       listed: dict[str, Any], existed: bool, summary: IngestSummary) -> str:
+        """Clean, chunk, embed and write one loaded document (pending, then ready, then the old version deleted).
+
+        Shared by file ingest and documents that arrive already loaded (ingest.llama_index_bridge); `path` names
+        the document in errors and titles.
+        """
+        t = time.perf_counter()
+        build = index_build(doc_hash, self.indexing())
         pages = clean_pages(loaded.pages, self.settings.ingest.header_footer_min_share)
         summary.pages += loaded.page_count
         summary.empty_pages += len(loaded.empty_pages)
@@ -285,7 +307,7 @@ class Ingestor:
         self.store.flush()
         self._timed(summary, "upsert", t)
         summary.chunks += len(chunks)
-        return "updated" if existing else "new"
+        return "updated" if existed else "new"
 
     def indexing(self) -> dict[str, Any]:
         """The settings that change a document's chunks or vectors (see common.schema.index_build)."""

@@ -62,19 +62,33 @@ class RichIngestProgress:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (PDF, Markdown, HTML, text, DOCX).")],
+    paths: Annotated[Optional[list[str]], typer.Argument(
+        help="Files or folders (PDF, Markdown, HTML, text, DOCX); with --reader, the reader's arguments.")] = None,
     prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone from these folders.")] = False,
+    reader: Annotated[Optional[str], typer.Option(
+        "--reader", help="module:function returning llama-index Documents (or a reader to load_data() from); "
+                         "it is called with the arguments.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest documents into the index; unchanged files are skipped, changed ones replaced."""
     from ingest.pipeline import Ingestor
 
+    if not paths and not reader:
+        _fail("give files or folders to ingest (or --reader module:function)")
+    if reader and prune:
+        _fail("--prune works on folders, not on --reader documents")
+    documents = _read_documents(reader, paths or []) if reader else None
     runtime = Runtime(Settings())
     try:
         with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=as_json) as progress:
-            summary = Ingestor(runtime.settings, runtime.store, runtime.embedder,
-                               RichIngestProgress(progress)).ingest(paths, prune=prune)
+            ingestor = Ingestor(runtime.settings, runtime.store, runtime.embedder, RichIngestProgress(progress))
+            if documents is not None:
+                from ingest.llama_index_bridge import DocumentIngest
+
+                summary = DocumentIngest(ingestor).run(documents, {})
+            else:
+                summary = ingestor.ingest([Path(p) for p in paths], prune=prune)
         # A server builds it in the background; here nobody waits on answers. Nothing to do unless writes wait.
         with console.status("building the search index", spinner="dots") if not as_json else nullcontext():
             index_now(runtime.store)
@@ -87,6 +101,16 @@ def ingest(
     else:
         _print_summary(summary)
     raise typer.Exit(0 if summary.ok else 1)
+
+
+def _read_documents(spec: str, arguments: list[str]):
+    """The reader's documents grouped by source, or a named error before the index is opened."""
+    from ingest.llama_index_bridge import ReaderError, group_documents, read_with
+
+    try:
+        return group_documents(read_with(spec, arguments))
+    except ReaderError as exc:
+        _fail(str(exc))
 
 
 def _print_summary(summary) -> None:

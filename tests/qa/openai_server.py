@@ -9,6 +9,7 @@ fallbacks over real sockets:
 - "slow": waits 3 s before answering
 - "error": HTTP 500
 - "malformed": a stream whose events are not JSON; a non-stream reply without choices
+- "cut-off": streams source 1's first sentence, cited, twice, then breaks off with an event that is not JSON
 - "leak-check": repeats the whole prompt it received (to test what reaches the model)
 - "obey": a model that follows instructions planted in a document: for every planted instruction the server was
   given (`obey`: instruction -> payload) that occurs in the prompt, it writes that instruction's payload as a
@@ -45,6 +46,8 @@ def scripted_reply(model: str, messages: list[dict], obey: dict[str, str] | None
         return f"{sentence} [1] Another rule applies as well [9]. This sentence has no source at all."
     if model == "uncited":
         return "The rate is 85 percent for every region."
+    if model == "cut-off":
+        return f"{sentence} [1] {sentence} [1] Then"
     if model == "refuse":
         return "NO_ANSWER_IN_SOURCES"
     if model == "leak-check":
@@ -111,6 +114,9 @@ class _Handler(BaseHTTPRequestHandler):
                      "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
             self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
             self.wfile.flush()
+        if model == "cut-off":
+            self.wfile.write(b"data: {not json\n\n")
+            return
         self.wfile.write(b"data: [DONE]\n\n")
 
 

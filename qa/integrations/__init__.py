@@ -1,0 +1,1 @@
+"""Adapters that let other frameworks use the helpdesk (each needs its optional extra)."""
