@@ -9,13 +9,17 @@ questions) is None, never 0.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from common.language import detect_language
+from common.settings import SERVED_LANGUAGES
 from evals.matching import contains_any
 from evals.records import QuestionRecord
+from qa.compose.answer_types import VALUE_TYPES, detect_answer_type
 
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 ANSWER_KEYS = ("fact_recall", "citation_precision", "cited_rate", "language_match", "refusal_accuracy")
@@ -32,6 +36,13 @@ DEFINITIONS: dict[str, str] = {
     "cited_rate": "share of answerable questions whose answer cites at least one source",
     "language_match": "share of answers (refusals included) whose detected language is the question's",
     "refusal_accuracy": "share of all questions where the system's answerable flag equals the gold one",
+    "key_fact_accuracy": "over answerable questions with facts whose expected value type (rate, amount, date, "
+                         "duration, count) is detected from the question, the share whose answer's opening line "
+                         "(citation markers removed) contains a gold fact",
+    "opening_language_match": "share of answers (refusals included) whose opening line, citation markers "
+                              "removed, is detected in the question's language (which decides for a line of one "
+                              "or two words, as for questions)",
+    "median_quotes": "median number of quoted lines (sentences, list items, table rows) per answered question",
     "relevant chunk": "its text, NFKC-normalised, casefolded and without whitespace, contains an evidence snippet "
                       "normalised the same way",
     "ties": "rankings are judged in the order returned; equal scores are not re-sorted",
@@ -97,6 +108,42 @@ def answer_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]
     }
 
 
+_MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
+
+
+def opening_line(answer: str) -> str:
+    return next((line for line in answer.splitlines() if line.strip()), "")
+
+
+def key_fact_in_opening(question: str, language: str, answer: str, facts: Sequence[str | list[str]]) -> bool | None:
+    """Whether the opening line states a gold fact; None when not judged (no facts, or no value type asked)."""
+    if not facts or detect_answer_type(question, language) not in VALUE_TYPES:
+        return None
+    return any(facts_found(_MARKERS.sub("", opening_line(answer)), facts))
+
+
+def quoted_lines(answer: str) -> int:
+    return sum(1 for line in answer.splitlines() if line.startswith("- "))
+
+
+def answer_shape_metrics(records: Sequence[QuestionRecord],
+                         languages: Sequence[str] | None = None) -> dict[str, float | None]:
+    """key_fact_accuracy, opening_language_match and median_quotes (see DEFINITIONS)."""
+    judged = [r.key_fact_found for r in records if r.gold_answerable and r.key_fact_found is not None]
+    answered = [quoted_lines(r.answer) for r in records if r.answerable]
+    return {
+        "key_fact_accuracy": mean(float(found) for found in judged),
+        "opening_language_match": mean(float(_opening_language(r, languages) == r.language) for r in records),
+        "median_quotes": float(np.median(answered)) if answered else None,
+    }
+
+
+def _opening_language(record: QuestionRecord, languages: Sequence[str] | None) -> str:
+    # The question's language decides for a one- or two-word line ("Ставка: 85 %"), as it does for questions.
+    line = _MARKERS.sub("", opening_line(record.answer)).strip()
+    return detect_language(line, hint=record.language, languages=tuple(languages or SERVED_LANGUAGES))
+
+
 def latency_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]:
     search = [r.search_ms for r in records]
     ask = [r.ask_ms for r in records]
@@ -126,7 +173,7 @@ def summarise(records: Sequence[QuestionRecord], config: dict[str, Any]) -> dict
         "n": len(records),
         "n_answerable": sum(r.gold_answerable for r in records),
         "retrieval": retrieval_metrics(records),
-        "answer": answer_metrics(records),
+        "answer": {**answer_metrics(records), **answer_shape_metrics(records)},
         "latency_ms": latency_metrics(records),
         "by_language": {lang: quality_metrics(group) for lang, group in group_by(records, lambda r: [r.language]).items()},
         "by_tag": {tag: quality_metrics(group) for tag, group in group_by(records, lambda r: r.tags).items()},

@@ -14,7 +14,7 @@ from common.schema import STATE_READY
 from common.store import VectorStore
 from evals.dataset import EvalQuestion
 from evals.matching import contains_any, normalize
-from evals.metrics import facts_found, summarise
+from evals.metrics import facts_found, key_fact_in_opening, summarise
 from evals.presets import apply_preset
 from evals.records import Citing, QuestionRecord, RankedHit
 from qa.helpdesk import Helpdesk
@@ -59,6 +59,8 @@ def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, k: int, com
         answer_language=detect_language(answer.answer, languages=tuple(helpdesk.settings.languages)),
         citations=[Citing(n=c.n, doc_id=c.doc_id, relevant=relevant(c.text)) for c in answer.citations],
         facts_found=facts_found(answer.answer, question.facts),
+        key_fact_found=key_fact_in_opening(question.question, question.language, answer.answer, question.facts)
+        if question.answerable else None,
         search_ms=round(search_ms, 2), ask_ms=round(ask_ms, 2),
     )
 
