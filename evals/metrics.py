@@ -39,9 +39,9 @@ DEFINITIONS: dict[str, str] = {
     "key_fact_accuracy": "over answerable questions with facts whose expected value type (rate, amount, date, "
                          "duration, count) is detected from the question, the share whose answer's opening line "
                          "(citation markers removed) contains a gold fact",
-    "opening_language_match": "share of answers (refusals included) whose opening line, citation markers "
-                              "removed, is detected in the question's language (which decides for a line of one "
-                              "or two words, as for questions)",
+    "opening_language_match": "share of answers (refusals included) whose opening line's words (tokens with a "
+                              "letter) are detected in the question's language, which decides for one or two "
+                              "words, as for short questions",
     "median_quotes": "median number of quoted lines (sentences, list items, table rows) per answered question",
     "relevant chunk": "its text, NFKC-normalised, casefolded and without whitespace, contains an evidence snippet "
                       "normalised the same way",
@@ -139,9 +139,10 @@ def answer_shape_metrics(records: Sequence[QuestionRecord],
 
 
 def _opening_language(record: QuestionRecord, languages: Sequence[str] | None) -> str:
-    # The question's language decides for a one- or two-word line ("Ставка: 85 %"), as it does for questions.
-    line = _MARKERS.sub("", opening_line(record.answer)).strip()
-    return detect_language(line, hint=record.language, languages=tuple(languages or SERVED_LANGUAGES))
+    # Only words carry a language ("85 %", "[1]" do not); the question's language decides for a line of one or
+    # two words ("Ставка: 85 %"), as it does for short questions.
+    words = [w for w in _MARKERS.sub("", opening_line(record.answer)).split() if any(c.isalpha() for c in w)]
+    return detect_language(" ".join(words), hint=record.language, languages=tuple(languages or SERVED_LANGUAGES))
 
 
 def latency_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]:

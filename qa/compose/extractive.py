@@ -35,16 +35,25 @@ _MIN_SUBSTANCE_WORDS = 3
 # Added to a unit's score when it carries a value of the asked kind: about twice the score window, so such a
 # sentence leads unless the question clearly points elsewhere.
 _TYPED_BONUS = 0.06
+# Sentences of the best sentence's passage within this many score windows of it may join it.
+_SAME_PASSAGE_MARGIN_FACTOR = 2.0
+# Subtracted from a unit's score per rank of its passage.
+_RANK_PENALTY = 0.01
 # A typed question quotes at most this many sentences (the best and those adding a distinct value).
 _MAX_TYPED_QUOTES = 3
-# For who / yes-no questions: the best sentence and at most one more.
-_MAX_UNTYPED_VALUE_QUOTES = 2
-_ADDRESS = re.compile(r"(?:\bhttps?:)?//\S+|\bwww\.\S+|!?\[[^\]]*\]\([^)]*\)|\(\s*\)", re.IGNORECASE)
+# Otherwise: the best sentence and at most one more from the same passage.
+_MAX_UNTYPED_QUOTES = 2
+# "How many hours ...?" is answered by "1 720 hours": a count question takes a counted duration too.
+_ANSWERED_BY = {"rate": ("rate",), "amount": ("amount",), "date": ("date",), "duration": ("duration",),
+                "count": ("count", "duration")}
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_ADDRESS = re.compile(r"(?:\bhttps?:)?//\S+|\bwww\.\S+", re.IGNORECASE)
 _MAX_QUOTE_CHARS = 900
 _MAX_LIST_ITEMS = 8
-# Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";" or ",".
+# Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";", "," or ".".
 # Not the en dash, which also punctuates inside items ("3 % – for ...").
-_LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
+_LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,.])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
 _ITEM_START = re.compile(r"(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s")
 _BULLET = re.compile(r"^[-•]\s+")
 # An inline Markdown table: pipe-delimited cells including a |---| separator row.
@@ -65,7 +74,7 @@ class _Unit:
     def values_of(self, kind: str) -> list[TypedValue]:
         if self.values is None:
             self.values = find_values(self.text, self.language)
-        return [v for v in self.values if v.kind == kind]
+        return [v for v in self.values if v.kind in _ANSWERED_BY[kind]]
 
 
 class ExtractiveComposer:
@@ -87,20 +96,37 @@ class ExtractiveComposer:
             # context decides which passages were fetched.
             latest = _normalise(self.embedder.embed_queries([request.latest_turn]))[0]
             relevance = (relevance + self._relevance(request.latest_turn, request.language, units, vectors, latest)) / 2
+        # The passage's own rank speaks for its sentences: retrieval judged the whole passage, and a lower
+        # passage's sentence that merely resembles the question should not outrank the top passage's answer.
+        relevance = relevance - _RANK_PENALTY * np.array([u.hit_rank for u in units])
         asked = _asked_type(request)
         if asked in VALUE_TYPES:
+            # An amount the question itself states ("a project of 120 000 euro") is no answer to it (a rate it
+            # names may well be: "can we use the 20 % flat rate?").
+            known = {str(v.value) for v in find_values(request.latest_turn or request.question, request.language)
+                     if v.kind == "amount"}
+            for unit in units:
+                unit.values = [v for v in find_values(unit.text, unit.language)
+                               if v.kind != "amount" or str(v.value) not in known]
             relevance = relevance + _TYPED_BONUS * np.array([bool(u.values_of(asked)) for u in units])
         best = int(np.argmax(relevance))
+        # Only the best sentence's own passage may add to it: other passages merely resemble the question.
+        same_passage = np.array([u.hit_rank == units[best].hit_rank for u in units])
+        passage_relevance = np.where(same_passage, relevance, -np.inf)
+        margin = self.settings.sentence_margin * _SAME_PASSAGE_MARGIN_FACTOR
+        limit = min(_MAX_UNTYPED_QUOTES, self.settings.max_sentences)
         if asked in VALUE_TYPES and units[best].values_of(asked):
-            chosen = _distinct_values(units, vectors, relevance, asked, self.settings.sentence_margin)
+            chosen = _distinct_values(units, vectors, passage_relevance, asked, margin,
+                                      min(_MAX_TYPED_QUOTES, self.settings.max_sentences))
+            if len(chosen) == 1 and limit > 1:  # no other value to add: the passage's next best sentence may
+                chosen = _mmr(vectors, passage_relevance, limit, self.settings.mmr_lambda, margin)
         else:
-            limit = self.settings.max_sentences if asked is None else min(_MAX_UNTYPED_VALUE_QUOTES,
-                                                                          self.settings.max_sentences)
-            chosen = _mmr(vectors, relevance, limit, self.settings.mmr_lambda, self.settings.sentence_margin)
+            chosen = _mmr(vectors, passage_relevance, limit, self.settings.mmr_lambda, margin)
         key_values = self._key_values(request, units, chosen, asked) if asked in VALUE_TYPES else []
         chosen += _items_of_chosen_intros(units, chosen)
         chosen.sort(key=lambda i: (units[i].hit_rank, units[i].position))
-        composition = self._write(request, [units[i] for i in chosen], float(relevance[chosen].max()), key_values)
+        composition = self._write(request, [units[i] for i in chosen], float(relevance[chosen].max()), key_values,
+                                  asked)
         if asked:
             composition.diagnostics["answer_type"] = asked
         return composition
@@ -135,7 +161,7 @@ class ExtractiveComposer:
         vectors = _normalise(self.embedder.embed_passages(clauses))
         scores = vectors @ self._query_vector(request)
         order = np.argsort(-scores)
-        if scores[order[0]] - scores[order[1]] >= self.settings.sentence_margin / 2:
+        if scores[order[0]] - scores[order[1]] >= self.settings.sentence_margin:
             return [values[int(order[0])]]
         return values[:_MAX_TYPED_QUOTES]
 
@@ -153,7 +179,7 @@ class ExtractiveComposer:
         return _normalise(self.embedder.embed_queries([request.question]))[0]
 
     def _write(self, request: ComposeRequest, picked: list[_Unit], best: float,
-               key_values: list[tuple[TypedValue, int]]) -> Composition:
+               key_values: list[tuple[TypedValue, int]], asked: str | None) -> Composition:
         lang = request.language
         numbers: dict[int, int] = {}
         for unit in picked:
@@ -161,7 +187,7 @@ class ExtractiveComposer:
         foreign = sorted({u.language for u in picked if u.language != lang})
         lines = []
         if key_values:
-            lines.append(key_fact_line([(value, f"[{numbers[rank]}]") for value, rank in key_values], lang))
+            lines.append(key_fact_line([(value, f"[{numbers[rank]}]") for value, rank in key_values], lang, asked))
         lines.append(phrase("lead", lang))
         if foreign:
             names = ", ".join(language_name(code, lang) for code in foreign)
@@ -242,13 +268,13 @@ def _page_at(hit: SearchHit, offset: int) -> int | None:
 
 def _is_hollow(piece: str) -> bool:
     """Nothing left to read once addresses and link syntax are gone: '“ (en)', a bare EUR-Lex address, '| --- |'."""
-    substance = _ADDRESS.sub(" ", piece)
+    substance = _ADDRESS.sub(" ", _LINK.sub(r"\1", _IMAGE.sub(" ", piece)))
     words = [w for w in substance.split() if any(c.isalpha() for c in w)]
     return sum(c.isalpha() for c in substance) < _MIN_SUBSTANCE_LETTERS or len(words) < _MIN_SUBSTANCE_WORDS
 
 
 def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str,
-                     margin: float) -> list[int]:
+                     margin: float, limit: int) -> list[int]:
     """The best unit, then (up to the cap) units within the score window that add a value of the asked kind
     not quoted yet, and that do not repeat a chosen unit in other words."""
     order = [int(i) for i in np.argsort(-relevance)]
@@ -256,7 +282,7 @@ def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndar
     chosen = [best]
     seen = {str(v.value) for v in units[best].values_of(asked)}
     for i in order[1:]:
-        if len(chosen) >= _MAX_TYPED_QUOTES or relevance[i] < relevance[best] - margin:
+        if len(chosen) >= limit or relevance[i] < relevance[best] - margin:
             break
         new = {str(v.value) for v in units[i].values_of(asked)} - seen
         if new and max(float(vectors[i] @ vectors[j]) for j in chosen) < 0.95:

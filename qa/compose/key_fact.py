@@ -58,8 +58,9 @@ def render_value(value: TypedValue, language: str) -> str:
     return value.text
 
 
-def key_fact_line(values: list[tuple[TypedValue, str]], language: str) -> str:
-    """'Ставка: 85 % [1]' or, for several distinct values, 'Ставка: 85 % [1]; 60 % [2]'."""
-    kind = values[0][0].kind
+def key_fact_line(values: list[tuple[TypedValue, str]], language: str, kind: str | None = None) -> str:
+    """'Ставка: 85 % [1]' or, for several distinct values, 'Ставка: 85 % [1]; 60 % [2]'; `kind` (the asked
+    type) names the label, by default the first value's kind."""
+    kind = kind or values[0][0].kind
     rendered = "; ".join(f"{render_value(value, language)} {marker}" for value, marker in values)
     return f"{label(kind, language)}: {rendered}"
