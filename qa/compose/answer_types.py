@@ -100,7 +100,8 @@ _NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4})(?!\d)|(
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d\d$")
 _ARTICLE_BEFORE = re.compile(
     r"(?:art\w*|článek|člen\w*|член\w*|статья|άρθρ\w*|§|point|punkt\w*|paragraph\w*|absatz|lid|alinéa|"
-    r"regulation|verordnung|règlement|no\.?|nr\.?|n°|annex\w*|annexe|anhang|bijlage|chapter|kapitel)\s*\(?[a-z]?\)?\s*$",
+    r"regulation|verordnung|règlement|no\.?|nr\.?|n°|annex\w*|annexe|anhang|bijlage|chapter|kapitel)"
+    r"\s*\(?[a-z]?\)?\s*$",
     re.IGNORECASE,
 )
 
@@ -168,7 +169,9 @@ def _month_of(word: str) -> int | None:
     return None
 
 
-_WORD_DATE = re.compile(r"(?<![\w.])(\d{1,2})(?:\.|er|st|nd|rd|th|-?го|-?ης)?\s+([^\W\d_]{3,}\.?)\s+(\d{4})(?:\s?(?:г\.|r\.|m\.))?(?!\d)")
+# "31 December 2029", "31. detsembril 2029", "1er janvier 2021", "31 декември 2029 г."
+_WORD_DATE = re.compile(r"(?<![\w.])(\d{1,2})(?:\.|er|st|nd|rd|th|-?го|-?ης)?\s+([^\W\d_]{3,}\.?)\s+(\d{4})"
+                        r"(?:\s?(?:г\.|r\.|m\.))?(?!\d)")
 _MONTH_FIRST = re.compile(r"(?<![\w.])([^\W\d_]{3,})\s+(\d{1,2}),?\s+(\d{4})(?!\d)")
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from common.settings import SERVED_LANGUAGES
-from qa.compose.answer_types import ANSWER_TYPES, VALUE_TYPES, TypedValue, answer_type_cues, detect_answer_type, find_values
+from qa.compose.answer_types import (
+    ANSWER_TYPES, VALUE_TYPES, TypedValue, answer_type_cues, detect_answer_type, find_values,
+)
 from qa.compose.key_fact import key_fact_labels, key_fact_line, render_value
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "key_fact_lines.json"
