@@ -15,7 +15,7 @@ ANSWERABLE = [
     ("Jusqu'à quelle date les dépenses sont-elles éligibles ?", "fr", "eligibility-period", "2029"),
     ("Wie viele Stunden gelten als Jahresarbeitszeit für den Stundensatz?", "de", "simplified-cost-options", "1 720"),
     ("Welke horizontale beginselen gelden voor projecten?", "nl", "horizontal-principles", "beginselen"),
-    ("Kui kaua peab investeering pärast lõppmakset säilima?", "et", "eligibility-period", "viie aasta"),
+    ("Kui kaua peab investeering pärast lõppmakset säilima?", "et", "eligibility-period", "5 aastat"),
     ("Какая доля ESF+ должна идти на социальную интеграцию?", "ru", "esf-plus-specifics", "25 %"),
     ("Ποιος μπορεί να υποβάλει αίτηση για χρηματοδότηση από το ΕΚΤ+;", "el", "who-can-apply", "πρόσκληση"),
 ]
