@@ -57,8 +57,6 @@ class ChunkPayload(BaseModel):
     language: str
     page_start: int | None = None
     page_end: int | None = None
-    # [offset in `text`, page] where each page of the chunk begins; absent in payloads written before it existed.
-    page_breaks: list[list[int]] | None = None
     section: str | None = None
     fund: list[str] = Field(default_factory=list)
     country: str | None = None
@@ -89,7 +87,6 @@ class SearchHit(BaseModel):
     text: str
     url: str | None = None
     chunk_id: str | None = Field(None, exclude=True)
-    page_breaks: list[list[int]] | None = Field(None, exclude=True)
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], score: float, chunk_id: str | None = None) -> "SearchHit":
@@ -97,7 +94,7 @@ class SearchHit(BaseModel):
             doc_id=payload["doc_id"], title=payload["title"], source=payload["source"],
             page_start=payload.get("page_start"), page_end=payload.get("page_end"),
             section=payload.get("section"), language=payload["language"], score=float(score),
-            text=payload["text"], url=payload.get("url"), chunk_id=chunk_id, page_breaks=payload.get("page_breaks"),
+            text=payload["text"], url=payload.get("url"), chunk_id=chunk_id,
         )
 
 

@@ -13,34 +13,19 @@ questions) is None, never 0.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from common.language import detect_language
-from common.settings import SERVED_LANGUAGES
 from evals.matching import contains_any_fact
 from evals.records import QuestionRecord
-from qa.compose.answer_types import VALUE_TYPES, detect_answer_type
 
 LATENCY_KEYS = ("search_p50", "search_p95", "ask_p50", "ask_p95")
 WILSON_Z = 1.96  # 95 %
 # The ranks recall is reported at, when the composer received at least that many passages (its own k is added).
 RECALL_RANKS = (1, 3, 5, 10)
-
-# The answer's shape (qa/compose: one key fact first, few quotes), one line each for the report.
-ANSWER_SHAPE_DEFINITIONS: dict[str, str] = {
-    "key_fact_accuracy": "over answerable questions with facts whose expected value type (rate, amount, date, "
-                         "duration, count) is detected from the question, the share whose answer's opening line "
-                         "(citation markers removed) contains a gold fact",
-    "opening_language_match": "share of answers (refusals included) whose opening line's words (tokens with a "
-                              "letter) are detected in the question's language, which decides for one or two "
-                              "words, as for short questions",
-    "median_quotes": "median number of quoted lines (sentences, list items, table rows) per answered question",
-}
 
 
 @dataclass(frozen=True)
@@ -195,43 +180,6 @@ def answer_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]
     return {name: rate["value"] for name, rate in _rates(ANSWER_METRICS, records).items()}
 
 
-_MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
-
-
-def opening_line(answer: str) -> str:
-    return next((line for line in answer.splitlines() if line.strip()), "")
-
-
-def key_fact_in_opening(question: str, language: str, answer: str, facts: Sequence[str | list[str]]) -> bool | None:
-    """Whether the opening line states a gold fact; None when not judged (no facts, or no value type asked)."""
-    if not facts or detect_answer_type(question, language) not in VALUE_TYPES:
-        return None
-    return any(facts_found(_MARKERS.sub("", opening_line(answer)), facts))
-
-
-def quoted_lines(answer: str) -> int:
-    return sum(1 for line in answer.splitlines() if line.startswith("- "))
-
-
-def answer_shape_metrics(records: Sequence[QuestionRecord],
-                         languages: Sequence[str] | None = None) -> dict[str, float | None]:
-    """key_fact_accuracy, opening_language_match and median_quotes (see ANSWER_SHAPE_DEFINITIONS)."""
-    judged = [r.key_fact_found for r in records if r.gold_answerable and r.key_fact_found is not None]
-    answered = [quoted_lines(r.answer) for r in records if r.answerable]
-    return {
-        "key_fact_accuracy": mean(float(found) for found in judged),
-        "opening_language_match": mean(float(_opening_language(r, languages) == r.language) for r in records),
-        "median_quotes": float(np.median(answered)) if answered else None,
-    }
-
-
-def _opening_language(record: QuestionRecord, languages: Sequence[str] | None) -> str:
-    # Only words carry a language ("85 %", "[1]" do not); the question's language decides for a line of one or
-    # two words ("Ставка: 85 %"), as it does for short questions.
-    words = [w for w in _MARKERS.sub("", opening_line(record.answer)).split() if any(c.isalpha() for c in w)]
-    return detect_language(" ".join(words), hint=record.language, languages=tuple(languages or SERVED_LANGUAGES))
-
-
 def latency_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]:
     search = [r.search_ms for r in records]
     ask = [r.ask_ms for r in records]
@@ -268,7 +216,6 @@ def summarise(records: Sequence[QuestionRecord], config: dict[str, Any], k: int 
         "retrieval": {name: rate["value"] for name, rate in retrieval.items()},
         **({"deep_retrieval": {name: rate["value"] for name, rate in deep.items()}} if deep_k else {}),
         "answer": {name: rate["value"] for name, rate in answer.items()},
-        "answer_shape": answer_shape_metrics(records),
         "language_id": {name: rate["value"] for name, rate in detector.items()},
         "rates": {**retrieval, **deep, **answer, **detector},
         "latency_ms": latency_metrics(records),

@@ -46,8 +46,6 @@ class QuestionRecord(BaseModel):
     citations: list[Citing] = Field(default_factory=list)
     # One flag per gold fact: found in the answer text.
     facts_found: list[bool] = Field(default_factory=list)
-    # The opening line states a gold fact; None when not judged (see metrics.key_fact_in_opening).
-    key_fact_found: bool | None = None
     search_ms: float = 0.0
     ask_ms: float = 0.0
 

@@ -111,7 +111,6 @@ def _run_markdown(summary: dict[str, Any], records: Sequence[QuestionRecord], si
         _table(["metric", "value [95 % interval] n"], [[key, rate_cell(summary, key)] for key in quality_keys(summary)]),
         "", _table(["language detector", "value [95 % interval] n"],
                    [[key, rate_cell(summary, key)] for key in summary.get("language_id", {})]),
-        "", _table(["answer shape", "value"], [[key, value] for key, value in summary.get("answer_shape", {}).items()]),
         "", "![overall](metrics.png)", "",
         "## Latency (ms)", "",
         _table(list(LATENCY_KEYS), [[summary["latency_ms"][key] for key in LATENCY_KEYS]]), "",

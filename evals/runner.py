@@ -15,7 +15,7 @@ from common.store import VectorStore
 from evals.dataset import EvalQuestion
 from evals.frame import answer_frame
 from evals.matching import contains_any, normalize
-from evals.metrics import facts_found, key_fact_in_opening, summarise
+from evals.metrics import facts_found, summarise
 from evals.presets import apply_preset
 from evals.records import Citing, QuestionRecord, RankedHit
 from qa.helpdesk import Helpdesk
@@ -82,8 +82,6 @@ def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: s
         content_language=detect_language(answer.answer, languages=languages),
         citations=[Citing(n=c.n, doc_id=c.doc_id, relevant=relevant(c.text)) for c in answer.citations],
         facts_found=facts_found(answer.answer, question.facts),
-        key_fact_found=key_fact_in_opening(question.question, question.language, answer.answer, question.facts)
-        if question.answerable else None,
         search_ms=round(answer.timings_ms.get("embed", 0.0) + answer.timings_ms.get("search", 0.0), 2),
         ask_ms=round(ask_ms, 2),
     )

@@ -4,12 +4,8 @@ sentences into windows of a configurable size with overlap. Each chunk keeps its
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 
-from babel import Locale
-
-from common.settings import SERVED_LANGUAGES
 from ingest.loaders.base import Page
 
 # Words that introduce a numbered article or paragraph in EU languages (and Russian).
@@ -47,8 +43,6 @@ class Chunk:
     page_start: int | None
     page_end: int | None
     section: str | None
-    # [offset in `text`, page] where each page of the chunk begins, so that a quote can cite its own page.
-    page_breaks: list[list[int]] = field(default_factory=list)
 
 
 def _heading(line: str, next_line: str | None) -> tuple[int, str, bool] | None:
@@ -79,26 +73,6 @@ def is_heading_line(line: str) -> bool:
     return _heading(line, None) is not None
 
 
-@lru_cache(maxsize=1)
-def _month_names() -> frozenset[str]:
-    """Month names of the served languages (CLDR via Babel), casefolded: "1. Januar" goes on after the dot."""
-    names = set()
-    for language in SERVED_LANGUAGES:
-        months = Locale.parse(language).months
-        for context in ("format", "stand-alone"):
-            names.update(name.casefold() for name in months[context]["wide"].values())
-    return frozenset(names)
-
-
-def _is_ordinal_before_lowercase(word: str, following: str) -> bool:
-    """'15. března 2026', '31. detsember', '1. Januar', '3. peatükk': a day or ordinal with its dot, and the
-    sentence goes on."""
-    if not (word.isdigit() and len(word) <= 3):
-        return False
-    next_word = following.split(" ", 1)[0].strip(",;:").casefold()
-    return following[:1].islower() or next_word in _month_names()
-
-
 def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
@@ -109,8 +83,7 @@ def split_sentences(text: str) -> list[str]:
         for match in _SENTENCE_END.finditer(paragraph):
             before = paragraph[start : match.start()]
             last_word = re.split(r"\s", before.rstrip(".!?;…"))[-1].casefold().strip("(\"'")
-            if before.endswith(".") and (last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())
-                                         or _is_ordinal_before_lowercase(last_word, paragraph[match.end():])):
+            if before.endswith(".") and (last_word in _ABBREVIATIONS or len(last_word) == 1):
                 continue
             sentences.append(paragraph[start : match.start()].strip())
             start = match.end()
@@ -211,16 +184,10 @@ def chunk_pages(pages: list[Page], size: int = 900, overlap: int = 150) -> list[
         def emit() -> None:
             body = " ".join(s for s, _ in window)
             pages_seen = [p for _, p in window if p is not None]
-            offset = len(context) + 1 if context else 0
-            breaks: list[list[int]] = []
-            for sentence, page in window:
-                if page is not None and (not breaks or breaks[-1][1] != page):
-                    breaks.append([offset, page])
-                offset += len(sentence) + 1
             chunks.append(Chunk(
                 text=f"{context}\n{body}" if context else body, body=body,
                 page_start=min(pages_seen) if pages_seen else None,
-                page_end=max(pages_seen) if pages_seen else None, section=label, page_breaks=breaks,
+                page_end=max(pages_seen) if pages_seen else None, section=label,
             ))
 
         for unit in units:

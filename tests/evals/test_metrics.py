@@ -219,9 +219,8 @@ def test_summary_has_exactly_the_documented_shape_and_groups():
         _record("c", language="fr", tags=["unanswerable"], gold=False, evidence=False, answerable=False),
     ]
     summary = summarise(records, {"preset": "dense"})
-    assert list(summary) == ["n", "n_answerable", "retrieval", "answer", "answer_shape", "language_id", "rates",
-                             "latency_ms", "by_language", "by_tag", "config"]
-    assert list(summary["answer_shape"]) == ["key_fact_accuracy", "opening_language_match", "median_quotes"]
+    assert list(summary) == ["n", "n_answerable", "retrieval", "answer", "language_id", "rates", "latency_ms",
+                             "by_language", "by_tag", "config"]
     assert summary["n"] == 3 and summary["n_answerable"] == 2 and summary["config"] == {"preset": "dense"}
     assert list(summary["retrieval"]) == ["recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
     assert list(summary["answer"]) == ["fact_recall", "citation_precision", "cited_rate", "language_match",
@@ -236,33 +235,3 @@ def test_summary_has_exactly_the_documented_shape_and_groups():
     assert summary["by_tag"]["co-financing"]["recall@1"] == 0.5
     assert summary["by_tag"]["unanswerable"]["recall@1"] is None
     assert summary["by_tag"]["unanswerable"]["refusal_accuracy"] == 1.0
-
-
-def test_key_fact_is_judged_in_the_opening_line_only_for_value_questions():
-    from evals.metrics import key_fact_in_opening
-
-    rate_question = "What is the maximum co-financing rate for less developed regions?"
-    assert key_fact_in_opening(rate_question, "en", "Rate: 85% [1]\nAccording to the documents:\n- ...", ["85"])
-    # the fact further down does not count, nor does a citation marker that happens to hold the digit
-    assert key_fact_in_opening(rate_question, "en", "According to the documents:\n- 85 % [1]", ["85"]) is False
-    assert key_fact_in_opening(rate_question, "en", "Rate: 40% [3]\n- 3 %", ["3"]) is False
-    # not judged: no value type asked, or no facts
-    assert key_fact_in_opening("What does the regulation say?", "en", "Rate: 85%", ["85"]) is None
-    assert key_fact_in_opening(rate_question, "en", "Rate: 85%", []) is None
-
-
-def test_answer_shape_metrics():
-    from evals.metrics import answer_shape_metrics
-    from evals.records import QuestionRecord
-
-    def record(answer, language="bg", key_fact=None, answerable=True):
-        return QuestionRecord(id="q", question="?", language=language, gold_answerable=True, has_evidence=True,
-                              answer=answer, answerable=answerable, key_fact_found=key_fact)
-
-    records = [record("Ставка: 85% [1]\nСпоред документите:\n- a [1]\n- b [1]", key_fact=True),
-               record("Според документите:\n- a [1]", key_fact=False),
-               record("According to the documents, the rate for the regions is this one:\n- a [1]", key_fact=None)]
-    shape = answer_shape_metrics(records)
-    assert shape["key_fact_accuracy"] == 0.5
-    assert shape["median_quotes"] == 1.0
-    assert shape["opening_language_match"] == 2 / 3  # the English opening of a Bulgarian question does not match

@@ -44,17 +44,10 @@ def cpr_helpdesk(tmp_path_factory, embedding_cache_dir):
 def test_bulgarian_question_gets_85_percent_from_the_french_cpr(cpr_helpdesk):
     answer = cpr_helpdesk.ask("Какъв е максималният процент на съфинансиране за по-слабо развитите региони?")
     assert answer.language == "bg" and answer.answerable
-    assert opens_with_lead(answer.answer, "bg") and "френски" in answer.answer
+    assert answer.answer.startswith(phrase("lead", "bg")) and "френски" in answer.answer
     assert "85 %" in answer.answer
     line = next(l for l in answer.answer.splitlines() if "85 %" in l and "moins développées" in l)
     n = int(line.rsplit("[", 1)[1].split("]")[0])
     citation = next(c for c in answer.citations if c.n == n)
     assert citation.language == "fr" and "112" in (citation.section or "")
     assert citation.page_start + FIRST_PAGE - 1 in ARTICLE_112_PAGES
-
-
-def opens_with_lead(text: str, language: str) -> bool:
-    """The lead-in opens the answer, or follows the one-line key fact ("Ставка: 85% [1]")."""
-    lines = text.splitlines()
-    return lines[0] == phrase("lead", language) or (len(lines) > 1 and ": " in lines[0] and lines[0].endswith("]")
-                                                   and lines[1] == phrase("lead", language))
