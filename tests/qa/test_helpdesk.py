@@ -43,7 +43,8 @@ def helpdesk(sample_runtime):
     return Helpdesk(sample_runtime.settings, sample_runtime.store, sample_runtime.embedder)
 
 
-@pytest.mark.parametrize("question, lang, guide, fact", ANSWERABLE, ids=[a[1] for a in ANSWERABLE])
+@pytest.mark.parametrize("question, lang, guide, fact", ANSWERABLE,
+                         ids=[(a.values if hasattr(a, "values") else a)[1] for a in ANSWERABLE])
 def test_answers_cite_the_right_guide_in_the_askers_language(helpdesk, question, lang, guide, fact):
     answer = helpdesk.ask(question)
     assert answer.language == lang and answer.answerable and answer.composer == "extractive"
