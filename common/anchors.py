@@ -35,9 +35,14 @@ def _stem(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _data() -> dict:
+    return yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def _names() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     """First word -> [(all words, last one stemmed), key]."""
-    raw = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    raw = _data()
     table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for key, names in raw["names"].items():
         for name in names:
@@ -51,7 +56,7 @@ def _names() -> dict[str, list[tuple[tuple[str, ...], str]]]:
 
 @lru_cache(maxsize=1)
 def _article_pattern() -> re.Pattern[str]:
-    raw = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    raw = _data()
     words = sorted({_fold(w) for per_language in raw["article_words"].values() for w in per_language},
                    key=len, reverse=True)
     alternatives = "|".join(re.escape(w) for w in words)
@@ -59,11 +64,11 @@ def _article_pattern() -> re.Pattern[str]:
 
 
 def article_languages() -> set[str]:
-    return set(yaml.safe_load(_DATA.read_text(encoding="utf-8"))["article_words"])
+    return set(_data()["article_words"])
 
 
 def name_keys() -> set[str]:
-    return set(yaml.safe_load(_DATA.read_text(encoding="utf-8"))["names"])
+    return set(_data()["names"])
 
 
 def name_anchors(text: str) -> set[str]:
@@ -80,13 +85,8 @@ def name_anchors(text: str) -> set[str]:
                 found.add(key)
     for match in _ACT_NUMBER.finditer(text):
         number = f"{match.group(1)}/{match.group(2)}"
-        found.add(next((key for key, names in _raw_names().items() if number in names), f"act:{number}"))
+        found.add(next((key for key, names in _data()["names"].items() if number in names), f"act:{number}"))
     return found
-
-
-@lru_cache(maxsize=1)
-def _raw_names() -> dict[str, list[str]]:
-    return yaml.safe_load(_DATA.read_text(encoding="utf-8"))["names"]
 
 
 def article_anchors(text: str) -> set[str]:

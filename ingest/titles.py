@@ -20,8 +20,13 @@ _MAX_TITLE = 200
 
 
 @lru_cache(maxsize=1)
+def _data() -> dict:
+    return yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def _rules() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    raw = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    raw = _data()
     junk = re.compile("^(?:" + "|".join(f"(?:{p})" for p in raw["junk_titles"]) + r")\s*$", re.IGNORECASE)
     words = sorted({w for per_language in raw["act_title_words"].values() for w in per_language}, key=len, reverse=True)
     act = re.compile(r"^(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
@@ -29,7 +34,7 @@ def _rules() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 def act_title_languages() -> set[str]:
-    return set(yaml.safe_load(_DATA.read_text(encoding="utf-8"))["act_title_words"])
+    return set(_data()["act_title_words"])
 
 
 def is_junk_title(title: str) -> bool:
