@@ -7,6 +7,7 @@ the well-known variable names stay flat while the code sees `settings.embed.mode
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -158,13 +159,36 @@ class LLMSettings(BaseSettings):
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (Ollama).")
     model: str | None = None
     api_key: str | None = None
+    # A GGUF chat model run in this process (pip install 'funding-helpdesk[local-llm]'): fully offline, no server.
+    # Set, it is used instead of base_url.
+    gguf: Path | None = Field(None, description="HELPDESK_LLM_GGUF")
+    # Threads of the in-process model; 0 = one per core.
+    threads: int = Field(0, ge=0)
+    # Context window of the in-process model (prompt plus answer), in tokens.
+    context_tokens: int = Field(4096, ge=512)
+    # Answers as JSON (sentences with their source numbers) constrained by a schema, so citations always parse:
+    # auto = on for the in-process model, off for servers (not every OpenAI-compatible server takes json_schema).
+    structured: Literal["auto", "on", "off"] = "auto"
     timeout_s: float = 60.0
     temperature: float = 0.0
     max_tokens: int = 700
 
     @property
     def configured(self) -> bool:
-        return bool(self.base_url and self.model)
+        return bool(self.gguf or (self.base_url and self.model))
+
+    @property
+    def local(self) -> bool:
+        return self.gguf is not None
+
+    @property
+    def model_name(self) -> str | None:
+        """The name clients see: the server's model, or the GGUF file's stem."""
+        return self.gguf.stem if self.gguf is not None else self.model
+
+    @property
+    def wants_structured(self) -> bool:
+        return self.structured == "on" or (self.structured == "auto" and self.local)
 
 
 class AnswerSettings(BaseSettings):

@@ -119,7 +119,7 @@ def run_preset(
         **(context or {}), "preset": preset, "k": k, "deep_k": deep_k, "composer": composer or settings.answer.composer,
         "composers_used": sorted({r.composer for r in records}), "embed_model": runtime.embedder.name,
         "chunk": settings.chunk.model_dump(), "search": settings.search.model_dump(),
-        "answer": settings.answer.model_dump(), "llm_model": settings.llm.model,
+        "answer": settings.answer.model_dump(), "llm_model": settings.llm.model_name,
         "collection": settings.store.collection,
     }
     return RunResult(preset, summarise(records, config, k=k, deep_k=deep_k), records)

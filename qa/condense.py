@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from qa.llm import ChatClient
+from qa.llm import ChatBackend
 
 # A turn this short, or opening with a connective, leans on the previous one.
 _FOLLOW_UP_MAX_WORDS = 6
@@ -53,7 +53,7 @@ def subject_terms(question: str, exclude: str) -> list[str]:
     return terms
 
 
-def condense(history: list[dict[str, str]], question: str, client: ChatClient | None = None) -> str:
+def condense(history: list[dict[str, str]], question: str, client: ChatBackend | None = None) -> str:
     """The standalone form of `question` given earlier `history` turns ({"role", "content"})."""
     earlier_questions = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
     if not earlier_questions:

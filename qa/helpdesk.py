@@ -18,7 +18,7 @@ from qa.compose.llm import LLMComposer, finish
 from qa.compose.validate import StreamGuard, remove_foreign_links
 from qa.condense import condense
 from qa.evidence import passage_similarity, unmatched_years
-from qa.llm import ChatClient, LLMError, LLMNotConfiguredError
+from qa.llm import ChatBackend, LLMError, LLMNotConfiguredError, chat_backend
 from qa.rerank import LLMReranker
 from qa.retriever import Retriever
 from qa.templates import refusal
@@ -40,11 +40,11 @@ class StreamEvent:
 
 class Helpdesk:
     def __init__(self, settings: Settings, store: VectorStore, embedder: Embedder,
-                 llm: ChatClient | None = None) -> None:
+                 llm: ChatBackend | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.retriever = Retriever(settings, store, embedder)
-        self.llm = llm if llm is not None else ChatClient(settings.llm) if settings.llm.configured else None
+        self.llm = llm if llm is not None else chat_backend(settings.llm)
         self.extractive = ExtractiveComposer(embedder, settings.answer)
         self.reranker = LLMReranker(self.llm) if settings.answer.rerank == "llm" and self.llm else None
 

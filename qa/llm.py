@@ -1,8 +1,9 @@
-"""A client for any OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp server, hosted APIs).
+"""Chat backends: any OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server, hosted APIs) or a GGUF model
+run in this process (qa/local_llm.py), behind one small interface chosen by settings.
 
 Only the protocol subset the helpdesk needs: `POST {base_url}/chat/completions`, whole or streamed as
-server-sent events. Every failure surfaces as an LLMError whose message says what went wrong, so callers can
-fall back to the extractive composer and report why.
+server-sent events, optionally constrained by a JSON schema. Every failure surfaces as an LLMError whose message
+says what went wrong, so callers can fall back to the extractive composer and report why.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from typing import Any, Protocol
 
 import httpx
 
@@ -22,15 +24,45 @@ class LLMError(RuntimeError):
 
 class LLMNotConfiguredError(LLMError):
     def __init__(self) -> None:
-        super().__init__("no LLM configured: set HELPDESK_LLM_BASE_URL and HELPDESK_LLM_MODEL")
+        super().__init__("no LLM configured: set HELPDESK_LLM_GGUF, or HELPDESK_LLM_BASE_URL and HELPDESK_LLM_MODEL")
 
 
 Message = dict[str, str]
+Schema = dict[str, Any]
+
+
+class ChatBackend(Protocol):
+    """What the composer, the condenser and the reranker need from a model."""
+
+    settings: LLMSettings
+
+    def complete(self, messages: list[Message], max_tokens: int | None = None, schema: Schema | None = None) -> str:
+        """The whole reply; with `schema`, a JSON document that the runtime constrained to it."""
+
+    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
+        """Content deltas as they arrive; the whole exchange finishes within settings.timeout_s."""
+
+    def close(self) -> None: ...
+
+
+def chat_backend(settings: LLMSettings) -> ChatBackend | None:
+    """The backend the settings choose: the in-process GGUF model, an HTTP endpoint, or none."""
+    if settings.local:
+        from qa.local_llm import LocalChatModel  # the runtime is an optional extra
+
+        return LocalChatModel(settings)
+    if settings.configured:
+        return ChatClient(settings)
+    return None
+
+
+def response_format(schema: Schema) -> dict:
+    return {"type": "json_schema", "json_schema": {"name": "answer", "strict": True, "schema": schema}}
 
 
 class ChatClient:
     def __init__(self, settings: LLMSettings) -> None:
-        if not settings.configured:
+        if not (settings.base_url and settings.model):
             raise LLMNotConfiguredError()
         self.settings = settings
         headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
@@ -38,14 +70,15 @@ class ChatClient:
                                   timeout=httpx.Timeout(settings.timeout_s))
 
     def _body(self, messages: list[Message], stream: bool, max_tokens: int | None = None) -> dict:
-        # A caller's max_tokens can lower the configured ceiling, never raise it.
-        limit = min(max_tokens, self.settings.max_tokens) if max_tokens else self.settings.max_tokens
         return {"model": self.settings.model, "messages": messages, "temperature": self.settings.temperature,
-                "max_tokens": limit, "stream": stream}
+                "max_tokens": token_limit(self.settings, max_tokens), "stream": stream}
 
-    def complete(self, messages: list[Message], max_tokens: int | None = None) -> str:
+    def complete(self, messages: list[Message], max_tokens: int | None = None, schema: Schema | None = None) -> str:
+        body = self._body(messages, False, max_tokens)
+        if schema is not None:
+            body["response_format"] = response_format(schema)
         try:
-            response = self._http.post("/chat/completions", json=self._body(messages, False, max_tokens))
+            response = self._http.post("/chat/completions", json=body)
         except httpx.TimeoutException as exc:
             raise LLMError(f"LLM timed out after {self.settings.timeout_s:g} s") from exc
         except httpx.HTTPError as exc:
@@ -84,6 +117,11 @@ class ChatClient:
 
     def close(self) -> None:
         self._http.close()
+
+
+def token_limit(settings: LLMSettings, max_tokens: int | None) -> int:
+    """A caller's max_tokens can lower the configured ceiling, never raise it."""
+    return min(max_tokens, settings.max_tokens) if max_tokens else settings.max_tokens
 
 
 def _check_status(response: httpx.Response) -> None:

