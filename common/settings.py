@@ -151,6 +151,13 @@ class RetrievalSettings(BaseSettings):
     anchor_weight: float = 0.04
     # Subtracted from chunks of documents from another country than the one the question names.
     country_penalty: float = 0.02
+    # With an LLM configured, the question is also searched translated into these languages (comma-separated, e.g.
+    # "en,fr": the corpus's main languages); each passage keeps its best score (qa/translate.py). Empty = off.
+    translate_to: str = Field("", description="HELPDESK_SEARCH_TRANSLATE_TO")
+
+    @property
+    def translation_targets(self) -> list[str]:
+        return [code.strip() for code in self.translate_to.split(",") if code.strip()]
 
 
 class LLMSettings(BaseSettings):

@@ -21,6 +21,11 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "hybrid-w1": {"search": {"mode": "hybrid", "sparse_weight": 1.0}},
     # The default adds no boost; this measures what a small one does (it was measured to cost cross-lingual recall).
     "language-boost": {"search": {"language_boost": 0.02}},
+    # The two composers over the same passages: the LLM one needs HELPDESK_LLM_GGUF or HELPDESK_LLM_BASE_URL.
+    "extractive": {"answer": {"composer": "extractive"}},
+    "llm": {"answer": {"composer": "llm"}},
+    # The question also searched in English and French (needs an LLM to translate; the composer is unchanged).
+    "translate-en-fr": {"search": {"translate_to": "en,fr"}},
 }
 
 

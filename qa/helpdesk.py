@@ -22,6 +22,7 @@ from qa.llm import ChatBackend, LLMError, LLMNotConfiguredError, chat_backend
 from qa.rerank import LLMReranker
 from qa.retriever import Retriever
 from qa.templates import refusal
+from qa.translate import translate_query
 
 COMPOSERS = ("auto", "extractive", "llm")
 
@@ -79,7 +80,9 @@ class Helpdesk:
             if standalone != question:
                 diagnostics["standalone_question"] = standalone
 
-        retrieval = self.retriever.search(standalone, k=k, mode=mode, language=lang, filters=filters)
+        variants = self._translations(standalone, lang, diagnostics)
+        retrieval = self.retriever.search(standalone, k=k, mode=mode, language=lang, filters=filters,
+                                          variants=list(variants.values()))
         t = time.perf_counter()
         if self.reranker and use_llm and retrieval.hits:
             try:
@@ -125,6 +128,22 @@ class Helpdesk:
             timings_ms={key: round(value, 1) for key, value in timings.items()},
             diagnostics={**diagnostics, **composition.diagnostics},
         ))
+
+    def _translations(self, question: str, language: str, diagnostics: dict[str, Any]) -> dict[str, str]:
+        """The question in HELPDESK_SEARCH_TRANSLATE_TO's languages, when an LLM is there to translate it."""
+        targets = self.settings.search.translation_targets
+        if not targets or self.llm is None:
+            return {}
+        t = time.perf_counter()
+        try:
+            variants = translate_query(self.llm, question, language, targets)
+        except LLMError as exc:
+            diagnostics["translation_skipped"] = str(exc)
+            return {}
+        if variants:
+            diagnostics["query_translations"] = variants
+        diagnostics["translate_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        return variants
 
     def _wants_llm(self, composer: str | None) -> bool:
         choice = composer or self.settings.answer.composer

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from common.anchors import question_anchors
@@ -90,7 +90,9 @@ class Retriever:
     def search(
         self, query: str, k: int | None = None, mode: str | None = None, language: str | None = None,
         filters: dict[str, Any] | None = None, language_hint: str | None = None,
+        variants: list[str] | None = None,
     ) -> Retrieval:
+        """`variants`: the same question in other words or languages; each passage keeps its best dense score."""
         cfg = self.settings.search
         k = k or cfg.k
         mode = mode or cfg.mode
@@ -124,6 +126,9 @@ class Retriever:
         lists = []
         if dense:
             ranked = self.store.search(dense, dense.limit)
+            if variants:
+                ranked = _best_of(ranked, [self.store.search(replace(dense, dense=vector.tolist()), dense.limit)
+                                           for vector in self.embedder.embed_queries(variants)])
             if cfg.anchor_weight:
                 ranked = self._anchor_bonus(ranked, dense, question_anchors(query), cfg.anchor_weight)
             ranked = _boost_language(ranked, lang, cfg.language_boost)
@@ -157,6 +162,16 @@ class Retriever:
         scored = [Hit(h.id, h.score + weight * sum(idf[k] for k in keys if k in (h.payload.get("anchors") or ())) / whole,
                       h.payload) for h in pool.values()]
         return sorted(scored, key=lambda h: -h.score)
+
+
+def _best_of(ranked: list[Hit], others: list[list[Hit]]) -> list[Hit]:
+    """One list of the passages found by any query, each with its best score."""
+    best = {hit.id: hit for hit in ranked}
+    for hits in others:
+        for hit in hits:
+            if hit.id not in best or hit.score > best[hit.id].score:
+                best[hit.id] = hit
+    return sorted(best.values(), key=lambda hit: hit.score, reverse=True)
 
 
 def _boost_language(hits: list[Hit], language: str, boost: float) -> list[Hit]:

@@ -41,7 +41,9 @@ eval_app = typer.Typer(
 
 CorpusOption = Annotated[Path, typer.Option("--corpus", help="Folder (or file) to ingest into an eval collection.")]
 PresetOption = Annotated[str, typer.Option("--preset", help="Named settings: configured, dense, sparse, hybrid, "
-                                                            "hybrid-w0.5, hybrid-w1, language-boost.")]
+                                                            "hybrid-w0.5, hybrid-w1, language-boost, extractive, llm.")]
+LimitOption = Annotated[Optional[int], typer.Option(
+    "--limit", min=1, help="Ask only N questions, evenly spread over the set (for slow configurations).")]
 ComposerOption = Annotated[Optional[str], typer.Option("--composer", help="extractive | llm (default from settings).")]
 KOption = Annotated[Optional[int], typer.Option(
     "--k", min=1, help="Passages the composer receives, and that are judged (default: HELPDESK_SEARCH_K).")]
@@ -61,11 +63,12 @@ def run(
     deep_k: DeepKOption = None,
     out: OutOption = None,
     json_file: JsonOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Evaluate DATASET over --corpus (also callable as `helpdesk eval DATASET`)."""
-    from evals.dataset import load_dataset
+    from evals.dataset import load_dataset, spread
 
-    questions = _guarded(lambda: load_dataset(dataset))
+    questions = spread(_guarded(lambda: load_dataset(dataset)), limit)
     _single_run(questions, corpus, str(dataset), dataset.stem, preset, composer, k, out, json_file, deep_k)
 
 
@@ -79,16 +82,17 @@ def compare(
     deep_k: DeepKOption = None,
     out: OutOption = None,
     json_file: JsonOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Several presets over one ingested corpus, side by side (the ingest is done, and counted, once)."""
     from common.settings import Settings
-    from evals.dataset import load_dataset
+    from evals.dataset import load_dataset, spread
     from evals.presets import parse_presets
     from evals.report import write_comparison, write_json, write_run_report
     from service.cli import console
 
     names = _guarded(lambda: parse_presets(presets))
-    questions = _guarded(lambda: load_dataset(dataset))
+    questions = spread(_guarded(lambda: load_dataset(dataset)), limit)
     index, results = _evaluate(questions, corpus, str(dataset), names, composer, k, deep_k)
     folder = out or Settings().data_dir / "evals" / "reports" / f"{dataset.stem}-compare"
     for result in results:
