@@ -16,6 +16,7 @@ from common.settings import Settings
 from common.store import EmbeddingMismatchError, InsufficientSpaceError, StoreError
 from qa.helpdesk import QuestionError
 from qa.llm import LLMError, LLMNotConfiguredError
+from qa.local_llm import check_gguf
 from qa.retriever import FilterError
 from service.api.budget import BodySizeLimit, InputTooLarge
 from service.api.metrics import ConcurrencyLimit, MetricsMiddleware
@@ -71,6 +72,8 @@ async def _purge_feedback_daily(state: AppState) -> None:
 def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
     state = AppState(settings or Settings())
     check_rate_limits(state.settings.service)
+    if state.settings.llm.local:
+        check_gguf(state.settings.llm.gguf)  # a wrong model path stops start-up, not the first question
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -30,3 +30,18 @@ def test_the_openai_endpoint_end_to_end_over_a_real_llama_server(sample_index, l
         text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
     assert text.strip()
     assert MARKER.search(text) or "cannot answer" in text, text
+
+
+def test_serve_refuses_to_start_on_a_file_that_is_not_a_gguf_model(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    fake = tmp_path / "model.gguf"
+    fake.write_text("not a model")
+    env = {**os.environ, "HELPDESK_DATA_DIR": str(tmp_path / "data"), "HELPDESK_LLM_GGUF": str(fake)}
+    done = subprocess.run([sys.executable, "-m", "service", "serve", "--port", "0", "--no-ui"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "HELPDESK_LLM_GGUF" in done.stderr + done.stdout and "is not a GGUF model" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
