@@ -24,8 +24,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # The two composers over the same passages: the LLM one needs HELPDESK_LLM_GGUF or HELPDESK_LLM_BASE_URL.
     "extractive": {"answer": {"composer": "extractive"}},
     "llm": {"answer": {"composer": "llm"}},
-    # The question also searched in English and French (needs an LLM to translate; the composer is unchanged).
-    "translate-en-fr": {"search": {"translate_to": "en,fr"}},
+    # The question also searched in English and French (needs an LLM to translate); extractive answers, so that
+    # against the "extractive" preset only retrieval differs.
+    "translate-en-fr": {"search": {"translate_to": "en,fr"}, "answer": {"composer": "extractive"}},
 }
 
 
