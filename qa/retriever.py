@@ -79,6 +79,10 @@ class Retrieval:
     query_vector: list[float] | None = None  # the dense query embedding, when the mode computed one
 
 
+# Anchor frequencies remembered at most; more distinct anchors than this start the memory afresh.
+_ANCHOR_COUNT_CACHE = 4096
+
+
 class Retriever:
     def __init__(self, settings: Settings, store: VectorStore, embedder: Embedder) -> None:
         self.settings = settings
@@ -86,6 +90,7 @@ class Retriever:
         self.embedder = embedder
         self.sparse = BM25Encoder()
         self._checked = False
+        self._anchor_counts: dict[tuple[str, int], int] = {}
 
     def search(
         self, query: str, k: int | None = None, mode: str | None = None, language: str | None = None,
@@ -146,6 +151,16 @@ class Retriever:
         return Retrieval(query, lang, results, timings, vector)
 
 
+    def _anchor_frequency(self, key: str, total: int) -> int:
+        """Ready chunks carrying the anchor; remembered while the index holds `total` ready chunks (an ingest or
+        a delete changes that, and with it the key), so a question costs one count, not one per anchor."""
+        cached = self._anchor_counts.get((key, total))
+        if cached is None:
+            if len(self._anchor_counts) > _ANCHOR_COUNT_CACHE:
+                self._anchor_counts.clear()
+            cached = self._anchor_counts[(key, total)] = self.store.count({"anchors": key, "state": STATE_READY})
+        return cached
+
     def _anchor_bonus(self, hits: list[Hit], dense: VectorQuery, anchors: set[str], weight: float) -> list[Hit]:
         """Add `weight` x the IDF-weighted share of the question's anchors a chunk carries. Chunks that carry
         them but rank below the dense list's cut are fetched too (the same dense query, filtered by anchor)."""
@@ -157,7 +172,7 @@ class Retriever:
                                                  limit=dense.limit), dense.limit):
             pool.setdefault(hit.id, hit)
         total = max(self.store.count({"state": STATE_READY}), 1)
-        idf = {key: math.log(1 + total / (1 + self.store.count({"anchors": key, "state": STATE_READY}))) for key in keys}
+        idf = {key: math.log(1 + total / (1 + self._anchor_frequency(key, total))) for key in keys}
         whole = sum(idf.values()) or 1.0
         scored = [Hit(h.id, h.score + weight * sum(idf[k] for k in keys if k in (h.payload.get("anchors") or ())) / whole,
                       h.payload) for h in pool.values()]

@@ -102,3 +102,31 @@ def test_a_shared_fund_name_lifts_a_passage_in_another_language(fund_retriever):
     first = lambda weight: fund_retriever(weight).search(question, k=2).hits[0].source.rsplit("/", 1)[-1]
     assert first(0.0) == "feder.md"  # control: by meaning alone the co-financing passage wins
     assert first(0.5) == "fse.md"    # the ESF+ anchor (ЕСФ+ = FSE+) decides once it weighs enough
+
+
+class CountingStore:
+    """The real store, with its count() calls tallied."""
+
+    def __init__(self, store) -> None:
+        self.store, self.counts = store, 0
+
+    def count(self, *args, **kwargs):
+        self.counts += 1
+        return self.store.count(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_anchor_frequencies_are_counted_once_while_the_index_is_unchanged(fund_retriever):
+    retriever = fund_retriever(0.04)
+    retriever.store = CountingStore(retriever.store)
+    question = "Какъв е процентът на съфинансиране по ЕСФ+ и ЕФРР?"
+    first = retriever.search(question, k=2)
+    first_counts, retriever.store.counts = retriever.store.counts, 0
+    again = retriever.search(question, k=2)
+    assert first_counts >= 3 and retriever.store.counts == 1  # the total only: it keys the remembered counts
+    assert [h.chunk_id for h in again.hits] == [h.chunk_id for h in first.hits]
+    before = retriever.store.counts
+    retriever._anchor_frequency("fund:esf+", 10_000)  # another total, as after an ingest: counted afresh
+    assert retriever.store.counts == before + 1
