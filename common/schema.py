@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from common.settings import Settings
+
 SCHEMA_VERSION = 1
 # What a chunk's vectors are computed from (the text embedded, the title and period rules). Part of each
 # chunk's `build`, so that `helpdesk ingest` re-indexes documents built by an older version in place.
@@ -33,6 +35,16 @@ _POINT_NAMESPACE = uuid.UUID("6f1d3c2e-8a4b-4f3e-9c51-2b7d0e9a4c11")
 def document_hash(data: bytes) -> str:
     """A document's version: the hash of its file's bytes, stored as `doc_hash` on each of its chunks."""
     return hashlib.sha256(data).hexdigest()
+
+
+def indexing_recipe(settings: Settings, embed_model: str) -> dict[str, Any]:
+    """The settings that change a document's chunks or vectors: ingest and the eval index key both hash these.
+    Search settings are applied at query time and are not part of it."""
+    return {
+        "embed_model": embed_model, "chunk_size": settings.chunk.size, "chunk_overlap": settings.chunk.overlap,
+        "embed_title": settings.chunk.embed_title,
+        "header_footer_min_share": settings.ingest.header_footer_min_share,
+    }
 
 
 def index_build(doc_hash: str, indexing: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from common.runtime import Runtime
-from common.schema import INDEX_VERSION, SCHEMA_VERSION, STATE_READY, document_hash
+from common.schema import INDEX_VERSION, SCHEMA_VERSION, STATE_READY, document_hash, indexing_recipe
 from common.settings import Settings
 from common.store import index_now
 from ingest.pipeline import EXTRACT_VERSION, IngestProgress, Ingestor
@@ -50,13 +50,8 @@ def index_key(corpus: Path, settings: Settings) -> str:
     digest = hashlib.sha256()
     for relative, path in corpus_files(corpus):
         digest.update(f"{relative}\0{document_hash(path.read_bytes())}\0".encode())
-    # Only what changes the stored chunks or vectors; search settings are applied at query time.
-    indexing = {
-        "embed_model": settings.embed.model, "chunk_size": settings.chunk.size,
-        "chunk_overlap": settings.chunk.overlap, "header_footer_min_share": settings.ingest.header_footer_min_share,
-        "extract_version": EXTRACT_VERSION, "schema_version": SCHEMA_VERSION, "index_version": INDEX_VERSION,
-        "embed_title": settings.chunk.embed_title,
-    }
+    indexing = {**indexing_recipe(settings, settings.embed.model), "extract_version": EXTRACT_VERSION,
+                "schema_version": SCHEMA_VERSION, "index_version": INDEX_VERSION}
     digest.update(json.dumps(indexing, sort_keys=True).encode())
     return digest.hexdigest()
 

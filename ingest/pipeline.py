@@ -23,7 +23,8 @@ from common.language import detect_document_language
 from common.anchors import chunk_anchors
 from common.countries import document_country
 from common.periods import document_period
-from common.schema import STATE_READY, ChunkPayload, CollectionInfo, document_hash, index_build, point_id
+from common.schema import (STATE_READY, ChunkPayload, CollectionInfo, document_hash, index_build, indexing_recipe,
+                           point_id)
 from common.settings import Settings
 from common.sparse import BM25Encoder
 from common.store import StoredPoint, VectorStore, ensure_free_space
@@ -311,11 +312,7 @@ class Ingestor:
 
     def indexing(self) -> dict[str, Any]:
         """The settings that change a document's chunks or vectors (see common.schema.index_build)."""
-        return {
-            "embed_model": self.embedder.name, "chunk_size": self.settings.chunk.size,
-            "chunk_overlap": self.settings.chunk.overlap, "embed_title": self.settings.chunk.embed_title,
-            "header_footer_min_share": self.settings.ingest.header_footer_min_share,
-        }
+        return indexing_recipe(self.settings, self.embedder.name)
 
     def _metadata(self, path: Path, loaded: LoadedDocument, listed: dict[str, Any]) -> dict[str, Any]:
         meta: dict[str, Any] = {**loaded.metadata, **listed}
