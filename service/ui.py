@@ -58,6 +58,16 @@ def _escape(text: str) -> str:
         .replace("`", "&#96;").replace("|", "&#124;")
 
 
+def _numbered_items(first: int, text: str) -> list[tuple[int, str]]:
+    """'1. Identify … 2. Read the call …' quoted as one piece -> its items, split where the next number follows."""
+    items: list[tuple[int, str]] = []
+    number = first
+    while (at := re.search(rf"\s{number + 1}[.)]\s+(?=\S)", text)) is not None:
+        items.append((number, text[:at.start()].strip()))
+        text, number = text[at.end():], number + 1
+    return items + [(number, text.strip())]
+
+
 def _answer_lines(text: str) -> list[str]:
     """The answer as Markdown blocks: paragraphs, bullets, numbered items (a quoted '1. …' stays item 1) and
     tables ('| a | b |' rows), each kind separated from the next by a blank line so that none swallows another."""
@@ -65,7 +75,8 @@ def _answer_lines(text: str) -> list[str]:
     previous = None
     for line in text.splitlines():
         if match := _ORDERED.match(line):
-            kind, out = "ordered", f"{match.group(1)}. {_escape(match.group(2))}"
+            kind, out = "ordered", "\n".join(f"{n}. {_escape(item)}" for n, item in
+                                              _numbered_items(int(match.group(1)), match.group(2)))
         elif line.startswith("- "):
             kind, out = "bullets", f"- {_escape(line[2:])}"
         elif _TABLE_ROW.match(line):
@@ -302,6 +313,7 @@ def build_ui(state: AppState) -> gr.Blocks:
             admin_key = gr.Textbox(label="Admin key", type="password", elem_id="admin-key")
             docs = gr.State([])
             table = gr.Dataframe(headers=["Title", "Language", "Type", "Pages", "Chunks"], interactive=False,
+                                 column_widths=["52%", "12%", "14%", "10%", "12%"], wrap=True,
                                  elem_id="documents", label="Documents (select a row to delete it)")
             with gr.Row():
                 upload = gr.File(label="Upload a document (PDF, Markdown, HTML, text, DOCX)", elem_id="upload",

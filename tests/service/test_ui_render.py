@@ -55,3 +55,10 @@ def test_document_rows_show_a_dash_for_files_without_pages():
             {"title": "CPR", "language": "bg", "doc_type": "regulation", "pages": 12, "name": "cpr.pdf",
              "chunk_count": 30}]
     assert document_rows(docs) == [["Guide", "en", "guide", "—", 4], ["CPR", "bg", "regulation", 12, 30]]
+
+
+def test_a_checklist_quoted_as_one_piece_renders_as_its_numbered_items():
+    answer = Answer(question="q", language="en", answerable=True, composer="extractive",
+                    answer="- 1. Identify the programme. 2. Read the call: check the 3 criteria. 3. Apply [1]")
+    assert render_answer(answer).split("\n") == [
+        "1. Identify the programme.", "2. Read the call: check the 3 criteria.", "3. Apply &#91;1&#93;"]
