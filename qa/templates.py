@@ -3,7 +3,8 @@
 Each entry: `lead` opens an answer; `other_language` says the quoted passages are in another language;
 `refusal` says the documents do not answer; `contact` points to the managing authority. The rest frame a reply
 draft for helpdesk staff (qa/draft.py): greeting (with or without a name), thanks, the references heading, the
-line on points the documents do not settle, and the closing.
+line on points the documents do not settle, the closing, and `will_check` for a question the documents do not
+answer. `page`/`pages` abbreviate "page" in source lines.
 """
 
 from __future__ import annotations
