@@ -2,7 +2,10 @@
 
 Asks a question in Bulgarian, waits for the answer with a numbered source, saves a screenshot, and checks that
 markup planted in a document is shown as text, not executed; that the UI works under its Content-Security-Policy;
-and that an uploaded HTML original with a script never runs it on the helpdesk's origin.
+and that an uploaded HTML original with a script never runs it on the helpdesk's origin. Then each tab as staff
+and providers use it (grouped, one page load per tab): the chat's working state, rendering, feedback toggles,
+Clear, empty filters and unserved languages; the draft and its .txt/.eml downloads; the documents table, a refused
+upload and a confirmed delete. Screenshots go to HELPDESK_SCREENSHOT_DIR (the README's are in docs/screenshots).
 """
 
 from __future__ import annotations
