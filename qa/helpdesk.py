@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.embedder import Embedder
-from common.language import detect_language
-from common.schema import Answer
+from common.language import detect_language, unserved_language, unserved_notice
+from common.schema import STATE_READY, Answer
 from common.settings import Settings
 from common.store import VectorStore
 from qa.compose.base import ComposeRequest, Composition
@@ -67,6 +67,13 @@ class Helpdesk:
         started = time.perf_counter()
         diagnostics: dict[str, Any] = {}
 
+        if language is None and (foreign := unserved_language(question)):
+            # Not answered in a language we do not serve: the caller may ask again naming a served `language`.
+            yield StreamEvent(answer=Answer(
+                question=question, language="en", answer=unserved_notice(foreign, tuple(self.settings.languages)),
+                answerable=False, composer="llm" if use_llm else "extractive",
+                diagnostics={"unserved_language": foreign}))
+            return
         t = time.perf_counter()
         lang = language or detect_language(question, hint=language_hint, languages=tuple(self.settings.languages))
         detect_ms = (time.perf_counter() - t) * 1000
@@ -83,6 +90,8 @@ class Helpdesk:
         variants = self._translations(standalone, lang, diagnostics)
         retrieval = self.retriever.search(standalone, k=k, mode=mode, language=lang, filters=filters,
                                           variants=list(variants.values()))
+        if filters and not retrieval.hits:
+            diagnostics["filters_match_nothing"] = self.filter_blockers(filters)
         t = time.perf_counter()
         if self.reranker and use_llm and retrieval.hits:
             try:
@@ -144,6 +153,12 @@ class Helpdesk:
             diagnostics["query_translations"] = variants
         diagnostics["translate_ms"] = round((time.perf_counter() - t) * 1000, 1)
         return variants
+
+    def filter_blockers(self, filters: dict[str, Any]) -> dict[str, int]:
+        """Filters that together match no document: for each one, the passages that match without it."""
+        store = self.retriever.store
+        return {key: store.count({"state": STATE_READY, **{k: v for k, v in filters.items() if k != key}})
+                for key in filters}
 
     def _wants_llm(self, composer: str | None) -> bool:
         choice = composer or self.settings.answer.composer

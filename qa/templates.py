@@ -3,7 +3,8 @@
 Each entry: `lead` opens an answer; `other_language` says the quoted passages are in another language;
 `refusal` says the documents do not answer; `contact` points to the managing authority. The rest frame a reply
 draft for helpdesk staff (qa/draft.py): greeting (with or without a name), thanks, the references heading, the
-line on points the documents do not settle, and the closing.
+line on points the documents do not settle, the closing, and `will_check` for a question the documents do not
+answer. `page`/`pages` abbreviate "page" in source lines.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "References:",
         "open_points": "Points that the documents cited above do not settle should be confirmed with the managing authority of your programme.",
         "closing": "Kind regards,",
+        "will_check": "We will check this point with the managing authority and get back to you: “{topic}”",
+        "page": "p.",
+        "pages": "pp.",
     },
     "fr": {
         "lead": "D'après les documents :",
@@ -36,6 +40,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Références :",
         "open_points": "Les points que les documents cités ne tranchent pas sont à confirmer auprès de l'autorité de gestion de votre programme.",
         "closing": "Cordialement,",
+        "will_check": "Nous vérifierons ce point auprès de l'autorité de gestion et reviendrons vers vous : « {topic} »",
+        "page": "p.",
+        "pages": "p.",
     },
     "de": {
         "lead": "Laut den Dokumenten:",
@@ -48,6 +55,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Quellen:",
         "open_points": "Punkte, die die genannten Dokumente nicht klären, bestätigen Sie bitte bei der Verwaltungsbehörde Ihres Programms.",
         "closing": "Mit freundlichen Grüßen",
+        "will_check": "Diesen Punkt klären wir mit der Verwaltungsbehörde und melden uns wieder: „{topic}“",
+        "page": "S.",
+        "pages": "S.",
     },
     "nl": {
         "lead": "Volgens de documenten:",
@@ -60,6 +70,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Bronnen:",
         "open_points": "Punten die de genoemde documenten niet beslechten, kunt u het best laten bevestigen door de managementautoriteit van uw programma.",
         "closing": "Met vriendelijke groet,",
+        "will_check": "Dit punt gaan we na bij de managementautoriteit en we komen erop terug: „{topic}”",
+        "page": "p.",
+        "pages": "pp.",
     },
     "bg": {
         "lead": "Според документите:",
@@ -72,6 +85,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Източници:",
         "open_points": "Въпросите, които цитираните документи не уреждат, потвърдете с управляващия орган на вашата програма.",
         "closing": "С уважение,",
+        "will_check": "Ще проверим този въпрос с управляващия орган и ще се свържем с Вас: „{topic}“",
+        "page": "стр.",
+        "pages": "стр.",
     },
     "el": {
         "lead": "Σύμφωνα με τα έγγραφα:",
@@ -84,6 +100,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Πηγές:",
         "open_points": "Όσα σημεία δεν ρυθμίζονται από τα παραπάνω έγγραφα, επιβεβαιώστε τα με τη διαχειριστική αρχή του προγράμματός σας.",
         "closing": "Με εκτίμηση,",
+        "will_check": "Θα ελέγξουμε αυτό το σημείο με τη διαχειριστική αρχή και θα επανέλθουμε: «{topic}»",
+        "page": "σ.",
+        "pages": "σσ.",
     },
     "ru": {
         "lead": "Согласно документам:",
@@ -96,6 +115,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Источники:",
         "open_points": "Вопросы, которые приведённые документы не решают, уточните в управляющем органе вашей программы.",
         "closing": "С уважением,",
+        "will_check": "Мы уточним этот вопрос в управляющем органе и вернёмся к вам: «{topic}»",
+        "page": "с.",
+        "pages": "с.",
     },
     "et": {
         "lead": "Dokumentide järgi:",
@@ -108,6 +130,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Allikad:",
         "open_points": "Küsimused, mida viidatud dokumendid ei lahenda, palume täpsustada oma programmi korraldusasutusega.",
         "closing": "Lugupidamisega",
+        "will_check": "Selle punkti täpsustame korraldusasutusega ja anname teile teada: „{topic}“",
+        "page": "lk",
+        "pages": "lk",
     },
     "ro": {
         "lead": "Conform documentelor:",
@@ -120,6 +145,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Surse:",
         "open_points": "Aspectele pe care documentele citate nu le clarifică trebuie confirmate cu autoritatea de management a programului dumneavoastră.",
         "closing": "Cu stimă,",
+        "will_check": "Vom verifica acest aspect cu autoritatea de management și vă vom răspunde: „{topic}”",
+        "page": "p.",
+        "pages": "pp.",
     },
     "pl": {
         "lead": "Według dokumentów:",
@@ -132,6 +160,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Źródła:",
         "open_points": "Kwestie, których cytowane dokumenty nie rozstrzygają, prosimy potwierdzić w instytucji zarządzającej programem.",
         "closing": "Z poważaniem",
+        "will_check": "Ten punkt sprawdzimy w instytucji zarządzającej i wrócimy z odpowiedzią: „{topic}”",
+        "page": "s.",
+        "pages": "s.",
     },
     "es": {
         "lead": "Según los documentos:",
@@ -144,6 +175,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Referencias:",
         "open_points": "Los puntos que los documentos citados no resuelven deben confirmarse con la autoridad de gestión de su programa.",
         "closing": "Atentamente,",
+        "will_check": "Consultaremos este punto con la autoridad de gestión y le responderemos: «{topic}»",
+        "page": "pág.",
+        "pages": "págs.",
     },
     "it": {
         "lead": "Secondo i documenti:",
@@ -156,6 +190,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Riferimenti:",
         "open_points": "I punti che i documenti citati non chiariscono vanno confermati con l'autorità di gestione del suo programma.",
         "closing": "Cordiali saluti,",
+        "will_check": "Verificheremo questo punto con l'autorità di gestione e le faremo sapere: «{topic}»",
+        "page": "pag.",
+        "pages": "pagg.",
     },
     "pt": {
         "lead": "De acordo com os documentos:",
@@ -168,6 +205,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Referências:",
         "open_points": "Os pontos que os documentos citados não esclarecem devem ser confirmados junto da autoridade de gestão do seu programa.",
         "closing": "Com os melhores cumprimentos,",
+        "will_check": "Vamos confirmar este ponto junto da autoridade de gestão e voltaremos a contactá-lo: «{topic}»",
+        "page": "p.",
+        "pages": "pp.",
     },
     "hr": {
         "lead": "Prema dokumentima:",
@@ -180,6 +220,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Izvori:",
         "open_points": "Pitanja koja navedeni dokumenti ne rješavaju potvrdite s upravljačkim tijelom svojeg programa.",
         "closing": "Srdačan pozdrav,",
+        "will_check": "Ovo ćemo pitanje provjeriti s upravljačkim tijelom i javiti vam se: „{topic}”",
+        "page": "str.",
+        "pages": "str.",
     },
     "cs": {
         "lead": "Podle dokumentů:",
@@ -192,6 +235,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Zdroje:",
         "open_points": "Body, které citované dokumenty neřeší, si ověřte u řídicího orgánu svého programu.",
         "closing": "S pozdravem",
+        "will_check": "Tento bod ověříme u řídicího orgánu a ozveme se vám: „{topic}“",
+        "page": "s.",
+        "pages": "s.",
     },
     "sk": {
         "lead": "Podľa dokumentov:",
@@ -204,6 +250,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Zdroje:",
         "open_points": "Body, ktoré citované dokumenty neriešia, si overte u riadiaceho orgánu svojho programu.",
         "closing": "S pozdravom",
+        "will_check": "Tento bod overíme u riadiaceho orgánu a ozveme sa vám: „{topic}“",
+        "page": "s.",
+        "pages": "s.",
     },
     "sl": {
         "lead": "Po navedbah dokumentov:",
@@ -216,6 +265,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Viri:",
         "open_points": "Vprašanja, ki jih navedeni dokumenti ne urejajo, preverite pri organu upravljanja svojega programa.",
         "closing": "Lep pozdrav,",
+        "will_check": "To vprašanje bomo preverili pri organu upravljanja in se vam oglasili: »{topic}«",
+        "page": "str.",
+        "pages": "str.",
     },
     "hu": {
         "lead": "A dokumentumok szerint:",
@@ -228,6 +280,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Források:",
         "open_points": "Azokat a kérdéseket, amelyeket a hivatkozott dokumentumok nem rendeznek, egyeztesse programja irányító hatóságával.",
         "closing": "Üdvözlettel:",
+        "will_check": "Ezt a kérdést egyeztetjük az irányító hatósággal, és visszajelzünk: „{topic}”",
+        "page": "o.",
+        "pages": "o.",
     },
     "lt": {
         "lead": "Pagal dokumentus:",
@@ -240,6 +295,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Šaltiniai:",
         "open_points": "Klausimus, kurių cituojami dokumentai neišsprendžia, pasitikslinkite savo programos vadovaujančiojoje institucijoje.",
         "closing": "Pagarbiai",
+        "will_check": "Šį klausimą pasitikslinsime vadovaujančiojoje institucijoje ir jums atsakysime: „{topic}“",
+        "page": "p.",
+        "pages": "p.",
     },
     "lv": {
         "lead": "Saskaņā ar dokumentiem:",
@@ -252,6 +310,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Avoti:",
         "open_points": "Jautājumus, ko minētie dokumenti neatrisina, lūdzu, precizējiet savas programmas vadošajā iestādē.",
         "closing": "Ar cieņu",
+        "will_check": "Šo jautājumu mēs precizēsim vadošajā iestādē un jums atbildēsim: “{topic}”",
+        "page": "lpp.",
+        "pages": "lpp.",
     },
     "fi": {
         "lead": "Asiakirjojen mukaan:",
@@ -264,6 +325,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Lähteet:",
         "open_points": "Kohdat, joita mainitut asiakirjat eivät ratkaise, kannattaa varmistaa ohjelmanne hallintoviranomaiselta.",
         "closing": "Ystävällisin terveisin",
+        "will_check": "Selvitämme tämän kohdan hallintoviranomaiselta ja palaamme asiaan: ”{topic}”",
+        "page": "s.",
+        "pages": "s.",
     },
     "sv": {
         "lead": "Enligt dokumenten:",
@@ -276,6 +340,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Källor:",
         "open_points": "Frågor som de citerade dokumenten inte avgör bör du stämma av med förvaltningsmyndigheten för ditt program.",
         "closing": "Med vänliga hälsningar",
+        "will_check": "Den här punkten stämmer vi av med förvaltningsmyndigheten och återkommer: ”{topic}”",
+        "page": "s.",
+        "pages": "s.",
     },
     "da": {
         "lead": "Ifølge dokumenterne:",
@@ -288,6 +355,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Kilder:",
         "open_points": "Punkter, som de nævnte dokumenter ikke afklarer, bør du få bekræftet hos forvaltningsmyndigheden for dit program.",
         "closing": "Med venlig hilsen",
+        "will_check": "Dette punkt undersøger vi hos forvaltningsmyndigheden og vender tilbage: »{topic}«",
+        "page": "s.",
+        "pages": "s.",
     },
     "mt": {
         "lead": "Skont id-dokumenti:",
@@ -300,6 +370,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Referenzi:",
         "open_points": "Il-punti li d-dokumenti ċċitati ma jsolvux għandhom jiġu kkonfermati mal-awtorità ta' ġestjoni tal-programm tiegħek.",
         "closing": "Dejjem tiegħek,",
+        "will_check": "Se nivverifikaw dan il-punt mal-awtorità ta' ġestjoni u nerġgħu nikkuntattjawk: “{topic}”",
+        "page": "p.",
+        "pages": "pp.",
     },
     "ga": {
         "lead": "De réir na gcáipéisí:",
@@ -312,6 +385,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "references": "Tagairtí:",
         "open_points": "Na pointí nach réitíonn na cáipéisí thuas, deimhnigh iad le húdarás bainistíochta do chláir.",
         "closing": "Le meas,",
+        "will_check": "Seiceálfaimid an pointe seo le húdarás bainistíochta agus cuirfimid scéala chugat: “{topic}”",
+        "page": "lch.",
+        "pages": "lgh.",
     },
 }
 FALLBACK = "en"

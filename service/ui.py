@@ -7,6 +7,7 @@ titles, sections) is HTML-escaped before rendering, so a document cannot inject 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,48 +16,111 @@ from fastapi import FastAPI, HTTPException
 
 from common.schema import Answer
 from common.settings import SERVED_LANGUAGES
-from qa.draft import draft_reply
+from qa.draft import eml_headers
 from qa.retriever import parse_filters
+from qa.templates import phrase
 from service.api.budget import InputTooLarge, check_inquiry, check_question
 from service.api.state import AppState
 
 AUTO = "auto"
-_SAVE_DRAFT_JS = """(text) => {
+# The files are made in the browser from the edited text, so no copy of a draft is written server-side.
+_SAVE_JS = """(text, name, type) => {
   const link = document.createElement("a");
-  link.href = URL.createObjectURL(new Blob([text || ""], {type: "text/plain;charset=utf-8"}));
-  link.download = "reply-draft.txt";
+  link.href = URL.createObjectURL(new Blob([text], {type: type}));
+  link.download = name;
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }"""
+_SAVE_DRAFT_JS = "(text) => { (" + _SAVE_JS + ")(text || '', 'reply-draft.txt', 'text/plain;charset=utf-8'); }"
+# The .eml: the header block made with the draft (qa.draft.eml_headers), then the edited text with CRLF line ends.
+_SAVE_EML_JS = ("(text, headers) => { (" + _SAVE_JS + ")((headers || '') + (text || '').replace(/\\r?\\n/g, '\\r\\n'),"
+                " 'reply-draft.eml', 'message/rfc822'); }")
+FILTERS = {"fund": "Fund", "country": "Country", "doc_type": "Document type"}
+WORKING = "_Working…_"
+EMPTY_QUESTION = "Type a question first."
+# Upload refusals, one plain sentence each: the ingest's failure codes (ingest/errors.py, ingest/isolated.py).
+_REFUSAL_REASONS = {
+    "not-a-pdf": "it is not a valid PDF", "encrypted-pdf": "the PDF is encrypted",
+    "no-text-layer": "the PDF has no text layer (scanned pages are not read)", "invalid-encoding": "its text is not UTF-8",
+    "corrupt-file": "the file is damaged", "bad-front-matter": "its front matter cannot be read",
+    "no-content": "it holds no text", "empty-file": "the file is empty", "file-too-large": "the file is too large",
+    "unsupported-type": "the helpdesk does not read this type of file", "extraction-timeout": "reading it took too long",
+    "extraction-memory": "reading it needed too much memory",
+}
+_ORDERED = re.compile(r"^(?:- )?(\d{1,3})[.)]\s+(.*)$")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 
 
 def _escape(text: str) -> str:
-    """Plain text for a Markdown renderer: HTML escaped, Markdown link/emphasis syntax neutralised."""
+    """Plain text for a Markdown renderer: HTML escaped, Markdown link/emphasis/table syntax neutralised."""
     escaped = html.escape(text, quote=False)
     return escaped.replace("[", "&#91;").replace("]", "&#93;").replace("*", "&#42;").replace("_", "&#95;") \
-        .replace("`", "&#96;")
+        .replace("`", "&#96;").replace("|", "&#124;")
+
+
+def _numbered_items(first: int, text: str) -> list[tuple[int, str]]:
+    """'1. Identify … 2. Read the call …' quoted as one piece -> its items, split where the next number follows."""
+    items: list[tuple[int, str]] = []
+    number = first
+    while (at := re.search(rf"\s{number + 1}[.)]\s+(?=\S)", text)) is not None:
+        items.append((number, text[:at.start()].strip()))
+        text, number = text[at.end():], number + 1
+    return items + [(number, text.strip())]
+
+
+def _answer_lines(text: str) -> list[str]:
+    """The answer as Markdown blocks: paragraphs, bullets, numbered items (a quoted '1. …' stays item 1) and
+    tables ('| a | b |' rows), each kind separated from the next by a blank line so that none swallows another."""
+    lines: list[str] = []
+    previous = None
+    for line in text.splitlines():
+        if match := _ORDERED.match(line):
+            kind, out = "ordered", "\n".join(f"{n}. {_escape(item)}" for n, item in
+                                              _numbered_items(int(match.group(1)), match.group(2)))
+        elif line.startswith("- "):
+            kind, out = "bullets", f"- {_escape(line[2:])}"
+        elif _TABLE_ROW.match(line):
+            cells = line.strip().strip("|").split("|")
+            kind, out = "table", "| " + " | ".join(_escape(c.strip()) for c in cells) + " |"
+        else:
+            kind, out = "text", _escape(line)
+        if lines and kind != previous:
+            lines.append("")
+        lines.append(out)
+        previous = kind
+    return lines
+
+
+def source_line(c, language: str) -> str:
+    """'[1] Title (bg, стр. 3) — Член 112': the page word in the answer's language, the section as the document
+    names it (no section sign added to a 'Член'/'Article' heading)."""
+    page = f", {phrase('page', language)} {c.page_start}" if c.page_start else ""
+    section = f" — {_escape(c.section.strip())}" if c.section and c.section.strip() else ""
+    link = f"/v1/documents/{quote(c.doc_id)}/file" + (f"#page={c.page_start}" if c.page_start else "")
+    return f"&#91;{c.n}&#93; [{_escape(c.title)}]({link}) ({c.language}{page}){section}"
 
 
 def render_answer(answer: Answer) -> str:
-    """Answer text, then numbered sources with title, page, section and a link to the page of the original."""
-    lines: list[str] = []
-    for line in answer.answer.splitlines():
-        if lines and lines[-1].startswith("- ") and not line.startswith("- "):
-            lines.append("")  # end the Markdown list, or the closing line joins the last item
-        lines.append(_escape(line))
+    """Answer text, then the numbered sources right under it: title, page, section, a link to the original's page."""
+    lines = _answer_lines(answer.answer)
     if answer.citations:
-        lines += ["", "---"]
-    for c in answer.citations:
-        page = f", p. {c.page_start}" if c.page_start else ""
-        section = f" — § {_escape(c.section)}" if c.section else ""
-        link = f"/v1/documents/{quote(c.doc_id)}/file" + (f"#page={c.page_start}" if c.page_start else "")
-        lines.append(f"&#91;{c.n}&#93; [{_escape(c.title)}]({link}) ({c.language}{page}){section}")
+        lines += ["", f"**{_escape(phrase('references', answer.language))}**"]
+        lines += [source_line(c, answer.language) for c in answer.citations]
     return "\n".join(lines)
 
 
 def _filters(fund: str, country: str, doc_type: str) -> dict:
     chosen = {"fund": fund, "country": country, "doc_type": doc_type}
     return parse_filters({k: v for k, v in chosen.items() if v and v != AUTO})
+
+
+def filter_notice(blockers: dict[str, int], chosen: dict) -> str:
+    """'No document matches Country = BG together with Document type = regulation.' and which filter to drop."""
+    named = " together with ".join(f"{FILTERS.get(k, k)} = {_escape(str(v))}" for k, v in chosen.items())
+    droppable = [FILTERS.get(k, k) for k, count in blockers.items() if count]
+    advice = (f" Without the {' or the '.join(droppable)} filter there are passages to answer from."
+              if droppable else " Drop the filters to search every document.")
+    return f"No document matches {named}.{advice}"
 
 
 def recent_turns(turns: list[dict], max_turns: int, max_chars: int) -> list[dict]:
@@ -69,6 +133,42 @@ def recent_turns(turns: list[dict], max_turns: int, max_chars: int) -> list[dict
             break
         kept.append(turn)
     return kept[::-1]
+
+
+def conversation(kept: list) -> list[dict]:
+    """The conversation as asked and answered (not as rendered), from the answers behind the chat's messages."""
+    return [turn for a in kept if a and "unserved_language" not in a.get("diagnostics", {})
+            for turn in ({"role": "user", "content": a["question"]}, {"role": "assistant", "content": a["answer"]})]
+
+
+def feedback_rating(liked) -> str | None:
+    """Gradio's like event: True (Like), False (Dislike), '' or None when the same button is clicked again."""
+    return "up" if liked is True else "down" if liked is False else None
+
+
+def upload_refusal(name: str, exc: HTTPException, max_mb: float) -> str:
+    """One sentence for the Documents tab, naming the file by its name only (never a path, never a dict)."""
+    code = getattr(exc, "code", None)
+    if code:
+        reason = _REFUSAL_REASONS.get(code, code.replace("-", " "))
+    elif exc.status_code == 415:
+        reason = "the helpdesk reads PDF, Markdown, HTML, text and DOCX files only"
+    elif exc.status_code == 413:
+        reason = f"it is larger than the {max_mb:g} MB upload limit"
+    elif exc.status_code == 507:
+        reason = "the server has too little free disk space"
+    elif exc.status_code == 422 and "empty" in str(exc.detail):
+        reason = "the file is empty"
+    else:
+        reason = "it could not be read"
+    return f"{name} was not added: {reason}."
+
+
+def document_rows(docs: list[dict]) -> list[list]:
+    """Title, language, type, pages ('—' for files without pages: Markdown, HTML, text) and chunks."""
+    return [[d["title"], d["language"], d.get("doc_type") or "—",
+             d["pages"] if d.get("pages") and d["name"].lower().endswith(".pdf") else "—", d["chunk_count"]]
+            for d in docs]
 
 
 def build_ui(state: AppState) -> gr.Blocks:
@@ -84,85 +184,155 @@ def build_ui(state: AppState) -> gr.Blocks:
                 question = gr.Textbox(label="Your question", placeholder="Какъв е процентът на съфинансиране…",
                                       scale=4, elem_id="question", max_length=budget.max_question_chars)
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            chat_status = gr.Markdown(elem_id="chat-status")
             with gr.Row():
-                language = gr.Dropdown(languages, value=AUTO, label="Answer language")
-                fund = gr.Dropdown([AUTO, "ESF+", "ERDF"], value=AUTO, label="Fund")
-                country = gr.Textbox(label="Country (ISO code)", value="")
+                drop = {key: gr.Button(f"Drop the {label} filter and ask again", visible=False, size="sm",
+                                       elem_id=f"drop-{key}") for key, label in FILTERS.items()}
+            with gr.Row():
+                language = gr.Dropdown(languages, value=AUTO, label="Answer language", elem_id="answer-language")
+                fund = gr.Dropdown([AUTO, "ESF+", "ERDF"], value=AUTO, label="Fund", elem_id="fund")
+                country = gr.Textbox(label="Country (ISO code)", value="", elem_id="country")
                 doc_type = gr.Dropdown([AUTO, "regulation", "guide", "call", "national-act"], value=AUTO,
-                                       label="Document type")
-            answers = gr.State([])  # the Answer JSON behind each assistant message, for feedback
+                                       label="Document type", elem_id="doc-type")
+            # The Answer JSON behind each chat message (None for the user's messages and for notices), for
+            # feedback and follow-ups; the feedback row stored for each message, so a second click undoes it.
+            answers = gr.State([])
+            ratings = gr.State({})
+            pending = gr.State(None)
+            last_question = gr.State("")
+            hide_drops = [gr.update(visible=False) for _ in drop]
 
-            def respond(text, history, kept, lang, fund_value, country_value, doc_type_value):
+            def show_question(text, history, kept):
+                """First step: the question appears at once with a working line, Ask is disabled."""
                 text = (text or "").strip()
                 if not text:
-                    return "", history, kept
+                    return gr.skip(), history, kept, EMPTY_QUESTION, gr.skip(), None, gr.skip(), *hide_drops
                 try:
                     check_question(budget, text)
                 except InputTooLarge as exc:
-                    return text, history + [{"role": "assistant", "content": _escape(str(exc))}], kept
-                # The conversation as asked and answered, not as rendered (escaped) in the chat window.
-                turns = [turn for a in kept for turn in ({"role": "user", "content": a["question"]},
-                                                         {"role": "assistant", "content": a["answer"]})]
-                turns = recent_turns(turns, budget.max_history_turns, budget.max_history_chars)
-                answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang, history=turns,
-                                            filters=_filters(fund_value, country_value, doc_type_value))
-                state.metrics.count_answer(answer.answerable, answer.composer)
+                    return text, history, kept, _escape(str(exc)), gr.skip(), None, gr.skip(), *hide_drops
                 history = history + [{"role": "user", "content": _escape(text)},
-                                     {"role": "assistant", "content": render_answer(answer)}]
-                return "", history, kept + [answer.to_json_dict()]
+                                     {"role": "assistant", "content": WORKING}]
+                return ("", history, kept + [None, None], "", gr.update(interactive=False, value="Working…"), text,
+                        text, *hide_drops)
 
-            inputs = [question, chatbot, answers, language, fund, country, doc_type]
-            send.click(respond, inputs, [question, chatbot, answers])
-            question.submit(respond, inputs, [question, chatbot, answers])
+            def answer_question(text, history, kept, lang, fund_value, country_value, doc_type_value):
+                """Second step: the answer replaces the working line; notices for empty filters; Ask enabled again."""
+                if text is None:
+                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *[gr.skip() for _ in drop]
+                turns = recent_turns(conversation(kept[:-2]), budget.max_history_turns, budget.max_history_chars)
+                try:
+                    chosen = _filters(fund_value, country_value, doc_type_value)
+                except ValueError as exc:
+                    history = history[:-1] + [{"role": "assistant", "content": _escape(str(exc))}]
+                    return history, kept, "", gr.update(interactive=True, value="Ask"), *hide_drops
+                answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang, history=turns,
+                                            filters=chosen)
+                state.metrics.count_answer(answer.answerable, answer.composer)
+                history = history[:-1] + [{"role": "assistant", "content": render_answer(answer)}]
+                kept = kept[:-1] + [answer.to_json_dict()]
+                notice = ""
+                blockers = answer.diagnostics.get("filters_match_nothing")
+                if blockers is not None:
+                    notice = filter_notice(blockers, chosen)
+                shown = [gr.update(visible=bool((blockers or {}).get(key))) for key in drop]
+                return history, kept, notice, gr.update(interactive=True, value="Ask"), *shown
 
-            def rate(kept, event: gr.LikeData):
-                assistant_index = event.index // 2 if isinstance(event.index, int) else event.index[0] // 2
-                if 0 <= assistant_index < len(kept):
-                    answer = kept[assistant_index]
-                    state.feedback.add("up" if event.liked else "down", answer["question"], answer["answer"],
-                                       answer["language"], answer["answerable"], answer["citations"], None)
+            first = [question, chatbot, answers, chat_status, send, pending, last_question, *drop.values()]
+            second = [chatbot, answers, chat_status, send, *drop.values()]
+            settings = [language, fund, country, doc_type]
+            for trigger in (send.click, question.submit):
+                trigger(show_question, [question, chatbot, answers], first).then(
+                    answer_question, [pending, chatbot, answers, *settings], second)
+            def dropper(key: str):
+                return lambda asked: ("" if key == "country" else AUTO, asked)
 
-            chatbot.like(rate, [answers], None)
+            for key, button in drop.items():
+                control = {"fund": fund, "country": country, "doc_type": doc_type}[key]
+                button.click(dropper(key), [last_question], [control, question]).then(
+                    show_question, [question, chatbot, answers], first).then(
+                    answer_question, [pending, chatbot, answers, *settings], second)
+
+            def clear():
+                """The trash button: a new conversation, with no earlier turns, filters or feedback bindings."""
+                return [], {}, None, "", "", AUTO, "", AUTO, *hide_drops
+
+            chatbot.clear(clear, None, [answers, ratings, pending, last_question, chat_status, fund, country,
+                                        doc_type, *drop.values()])
+
+            def rate(kept, stored, event: gr.LikeData):
+                """Feedback on exactly the answer shown at that message; the same button again takes it back."""
+                index = event.index if isinstance(event.index, int) else event.index[0]
+                answer = kept[index] if 0 <= index < len(kept) else None
+                if answer is None:
+                    return stored
+                stored = dict(stored)
+                if (previous := stored.pop(index, None)) is not None:
+                    state.feedback.delete(previous)
+                if rating := feedback_rating(event.liked):
+                    stored[index] = state.feedback.add(rating, answer["question"], answer["answer"],
+                                                       answer["language"], answer["answerable"],
+                                                       answer["citations"], None)
+                return stored
+
+            chatbot.like(rate, [answers, ratings], [ratings])
 
         with gr.Tab("Draft a reply"):
             gr.Markdown("Drafts are never stored on the server: the inquiry and the draft live only in this page.",
                         elem_id="draft-notice")
             inquiry = gr.Textbox(label="Incoming inquiry", lines=8, elem_id="inquiry", max_length=budget.max_inquiry_chars)
-            sender = gr.Textbox(label="Sender name (optional)")
-            draft_language = gr.Dropdown(languages, value=AUTO, label="Reply language")
-            make = gr.Button("Draft reply", variant="primary")
+            with gr.Row():
+                sender = gr.Textbox(label="Sender name (your signature under the closing)", lines=2,
+                                    elem_id="sender")
+                draft_language = gr.Dropdown(languages, value=AUTO, label="Reply language")
+            make = gr.Button("Draft reply", variant="primary", elem_id="make-draft")
             draft_box = gr.Textbox(label="Draft (editable)", lines=16, interactive=True, elem_id="draft",
                                    buttons=["copy"])
-            download = gr.Button("Download as .txt", elem_id="draft-download")
+            headers = gr.Textbox(visible=False, elem_id="draft-headers")
+            with gr.Row():
+                download = gr.Button("Download as .txt", elem_id="draft-download")
+                download_eml = gr.Button("Download as .eml", elem_id="draft-download-eml")
 
             def make_draft(text, name, lang):
+                from service.api.routes.answers import make_draft as draft_for
+
                 if not (text or "").strip():
-                    return ""
+                    return "Paste the inquiry first.", ""
                 try:
                     check_inquiry(budget, text)
                 except InputTooLarge as exc:
-                    return str(exc)
-                answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang)
-                return draft_reply(answer, name)
+                    return str(exc), ""
+                made = draft_for(state, text, name, None if lang == AUTO else lang, {})
+                return made.text, eml_headers(made.subject) if made.subject else ""
 
-            make.click(make_draft, [inquiry, sender, draft_language], [draft_box])
-            # The file is made in the browser from the edited text, so no copy of the draft is written server-side.
+            make.click(make_draft, [inquiry, sender, draft_language], [draft_box, headers])
             download.click(None, [draft_box], None, js=_SAVE_DRAFT_JS)
+            download_eml.click(None, [draft_box, headers], None, js=_SAVE_EML_JS)
 
         with gr.Tab("Documents"):
-            admin_key = gr.Textbox(label="Admin key", type="password")
-            table = gr.Dataframe(headers=["doc_id", "title", "language", "pages", "file"], interactive=False)
-            refresh = gr.Button("Refresh")
-            upload = gr.File(label="Upload a document (PDF, Markdown, HTML, text, DOCX)")
-            delete_id = gr.Textbox(label="doc_id to delete")
-            delete = gr.Button("Delete", variant="stop")
-            status = gr.Markdown()
+            admin_key = gr.Textbox(label="Admin key", type="password", elem_id="admin-key")
+            docs = gr.State([])
+            table = gr.Dataframe(headers=["Title", "Language", "Type", "Pages", "Chunks"], interactive=False,
+                                 column_widths=["52%", "12%", "14%", "10%", "12%"], wrap=True,
+                                 elem_id="documents", label="Documents (select a row to delete it)")
+            with gr.Row():
+                upload = gr.File(label="Upload a document (PDF, Markdown, HTML, text, DOCX)", elem_id="upload",
+                                 scale=2)
+                upload_status = gr.Markdown(elem_id="upload-status")
+            selected = gr.State(None)
+            with gr.Row():
+                delete = gr.Button("Delete the selected document", variant="stop", interactive=False,
+                                   elem_id="delete")
+                delete_status = gr.Markdown(elem_id="delete-status")
+            with gr.Row(visible=False) as confirm_row:
+                confirm = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete")
+                cancel = gr.Button("Cancel", elem_id="cancel-delete")
 
-            def rows():
+            def listed():
                 from service.api.routes.documents import document_list
 
-                docs = document_list(state, "/")["documents"]
-                return [[d["doc_id"], d["title"], d["language"], d["pages"], d["name"]] for d in docs]
+                found = document_list(state, "/")["documents"]
+                return document_rows(found), found
 
             def checked(key: str) -> str | None:
                 from service.api.auth import key_matches
@@ -172,31 +342,56 @@ def build_ui(state: AppState) -> gr.Blocks:
             def do_upload(key, file):
                 from service.api.routes.documents import store_upload
 
-                if (error := checked(key)) or file is None:
-                    return rows(), error or ""
+                if file is None:
+                    return gr.skip(), gr.skip(), gr.skip(), ""
                 path = Path(file if isinstance(file, str) else file.name)
+                if error := checked(key):
+                    return gr.skip(), gr.skip(), None, error
                 try:
                     with path.open("rb") as handle:
                         result = store_upload(state, _Upload(path.name, handle), "/")
                 except HTTPException as exc:
-                    return rows(), _escape(f"Refused: {exc.detail}")
-                return rows(), _escape(f"{result['status']}: {path.name} ({result['chunks']} chunks)")
+                    return gr.skip(), gr.skip(), None, _escape(upload_refusal(path.name, exc,
+                                                                              state.settings.service.max_upload_mb))
+                rows, found = listed()
+                return rows, found, None, _escape(f"{path.name} was added ({result['status']}, {result['chunks']} chunks).")
 
-            def do_delete(key, doc_id):
+            def pick(found, event: gr.SelectData):
+                row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+                doc = found[row] if 0 <= row < len(found) else None
+                if doc is None:
+                    return None, gr.update(interactive=False), "", gr.update(visible=False)
+                return doc, gr.update(interactive=True), _escape(f"Selected: {doc['title']}"), gr.update(visible=False)
+
+            def ask_to_delete(key, doc):
+                if error := checked(key):
+                    return error, gr.update(visible=False)
+                if doc is None:
+                    return "Select a document in the table first.", gr.update(visible=False)
+                return (_escape(f"Delete “{doc['title']}” and its {doc['chunk_count']} chunks? This cannot be undone."),
+                        gr.update(visible=True))
+
+            def do_delete(key, doc):
                 from service.api.routes.documents import delete_document
 
-                if error := checked(key):
-                    return rows(), error
+                hidden = gr.update(visible=False)
+                if (error := checked(key)) or doc is None:
+                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), error or "", hidden
                 try:
-                    delete_document(doc_id.strip(), state)
-                except HTTPException as exc:
-                    return rows(), _escape(str(exc.detail))
-                return rows(), _escape(f"deleted {doc_id}")
+                    delete_document(doc["doc_id"], state)
+                except HTTPException:
+                    message = f"“{doc['title']}” is no longer in the index."
+                else:
+                    message = f"Deleted “{doc['title']}”."
+                rows, found = listed()
+                return rows, found, None, gr.update(interactive=False), _escape(message), hidden
 
-            refresh.click(rows, None, table)
-            upload.upload(do_upload, [admin_key, upload], [table, status])
-            delete.click(do_delete, [admin_key, delete_id], [table, status])
-            ui.load(rows, None, table)
+            upload.upload(do_upload, [admin_key, upload], [table, docs, upload, upload_status])
+            table.select(pick, [docs], [selected, delete, delete_status, confirm_row])
+            delete.click(ask_to_delete, [admin_key, selected], [delete_status, confirm_row])
+            confirm.click(do_delete, [admin_key, selected], [table, docs, selected, delete, delete_status, confirm_row])
+            cancel.click(lambda: ("", gr.update(visible=False)), None, [delete_status, confirm_row])
+            ui.load(listed, None, [table, docs])
     return ui
 
 

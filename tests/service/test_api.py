@@ -74,12 +74,38 @@ def test_openai_streaming_follow_up(api):
 
 def test_draft_reply_in_the_inquirys_language(api):
     body = api.post("/v1/draft", json={
-        "inquiry": "Здравейте, какъв е максималният процент на съфинансиране за по-слабо развитите региони? Мария",
-        "sender_name": "Мария"}).json()
+        "inquiry": "Здравейте, какъв е максималният процент на съфинансиране за по-слабо развитите региони? "
+                   "А докога трябва да бъдат платени разходите?\nС уважение,\nМария Петрова",
+        "sender_name": "Петър Георгиев\nРегионален информационен център"}).json()
     draft = body["draft"]
-    assert body["language"] == "bg" and draft.startswith(phrase("greeting_named", "bg", name="Мария"))
-    assert phrase("references", "bg") in draft and "\n[1] " in draft and "85 %" in draft
-    assert phrase("open_points", "bg") in draft and draft.rstrip().endswith(phrase("closing", "bg"))
+    # the inquirer is greeted, the staff member signs under the closing
+    assert body["language"] == "bg" and draft.startswith(phrase("greeting_named", "bg", name="Мария Петрова"))
+    assert "Петър" not in draft.split("\n")[0]
+    assert draft.endswith(phrase("closing", "bg") + "\nПетър Георгиев\nРегионален информационен център")
+    assert [q["question"] for q in body["questions"]] == [
+        "Какъв е максималният процент на съфинансиране за по-слабо развитите региони?",
+        "А докога трябва да бъдат платени разходите?"]
+    assert "\n1. Какъв е максималният" in draft and "\n2. А докога" in draft
+    assert draft.count(phrase("references", "bg")) == 1 and "\n[1] " in draft and "85 %" in draft
+    numbers = [c["n"] for c in body["citations"]]
+    assert numbers == list(range(1, len(numbers) + 1)) and all(f"[{n}]" in draft for n in numbers)
+    assert body["subject"].startswith("Re: Какъв е максималният процент")
+
+
+def test_a_language_we_do_not_serve_gets_a_notice_unless_a_served_one_is_chosen(api):
+    question = "低開発地域に対するESF+の共同融資率の上限は何パーセントですか？"
+    body = api.post("/v1/ask", json={"question": question}).json()
+    assert body["answerable"] is False and body["diagnostics"]["unserved_language"] == "ja"
+    assert body["answer"].startswith("Japanese is not one of the languages") and "Bulgarian" in body["answer"]
+    chosen = api.post("/v1/ask", json={"question": question, "language": "en"}).json()
+    assert chosen["language"] == "en" and "unserved_language" not in chosen.get("diagnostics", {})
+
+
+def test_filters_that_match_nothing_are_named(api):
+    body = api.post("/v1/ask", json={"question": "What is the co-financing rate for less developed regions?",
+                                     "filters": {"country": "EE", "doc_type": "regulation"}}).json()
+    blockers = body["diagnostics"]["filters_match_nothing"]
+    assert body["answerable"] is False and blockers["doc_type"] > 0 and blockers["country"] == 0
 
 
 def test_admin_routes_refuse_without_a_valid_key(api):

@@ -2,7 +2,10 @@
 
 Asks a question in Bulgarian, waits for the answer with a numbered source, saves a screenshot, and checks that
 markup planted in a document is shown as text, not executed; that the UI works under its Content-Security-Policy;
-and that an uploaded HTML original with a script never runs it on the helpdesk's origin.
+and that an uploaded HTML original with a script never runs it on the helpdesk's origin. Then each tab as staff
+and providers use it (grouped, one page load per tab): the chat's working state, rendering, feedback toggles,
+Clear, empty filters and unserved languages; the draft and its .txt/.eml downloads; the documents table, a refused
+upload and a confirmed delete. Screenshots go to HELPDESK_SCREENSHOT_DIR (the README's are in docs/screenshots).
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ PLANTED_TXT = ("The planted notice says the swimming allowance is 555 euro <scri
 
 
 @pytest.fixture(scope="module")
-def ui_url(tmp_path_factory, embedding_cache_dir):
+def ui_server(tmp_path_factory, embedding_cache_dir):
+    """The UI's address and its data dir (where the feedback store is)."""
     from service.api import create_app
 
     corpus = tmp_path_factory.mktemp("ui-corpus")
@@ -57,9 +61,14 @@ def ui_url(tmp_path_factory, embedding_cache_dir):
     thread.start()
     while not server.started:
         time.sleep(0.1)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/"
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/", data_dir
     server.should_exit = True
     thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def ui_url(ui_server):
+    return ui_server[0]
 
 
 @pytest.fixture(scope="module")
@@ -105,31 +114,6 @@ def test_document_markup_renders_as_text(browser, ui_url):
     chat = ask(browser, ui_url, "How much is the swimming allowance in the planted notice per child?", "555 euro")
     assert "<script>alert('x')</script>" in chat and "<b>bold</b>" in chat
     assert not browser.find_elements(By.CSS_SELECTOR, "#chat script, #chat img[src='x'], #chat b")
-
-
-def test_draft_is_made_and_downloaded_without_a_copy_on_the_server(browser, ui_url, tmp_path):
-    import tempfile
-
-    inquiry = "Какъв е максималният процент на съфинансиране за по-слабо развитите региони? Мила Иванова от Русе"
-    server_copies = lambda: {p for root in (Path(tempfile.gettempdir()), Path(tempfile.gettempdir()) / "gradio")
-                             for p in root.glob("*/reply-draft.txt")}
-    before = server_copies()
-    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
-    browser.get(ui_url)
-    WebDriverWait(browser, 60).until(EC.element_to_be_clickable(
-        (By.XPATH, "//button[@role='tab'][contains(., 'Draft a reply')]"))).click()
-    notice = WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#draft-notice")))
-    assert "never stored on the server" in notice.text
-    browser.find_element(By.CSS_SELECTOR, "#inquiry textarea").send_keys(inquiry)
-    browser.find_element(By.XPATH, "//button[normalize-space()='Draft reply']").click()
-    draft_box = browser.find_element(By.CSS_SELECTOR, "#draft textarea")
-    WebDriverWait(browser, 120).until(lambda _: "85 %" in (draft_box.get_attribute("value") or ""))
-    browser.find_element(By.CSS_SELECTOR, "#draft-download").click()
-    saved = tmp_path / "reply-draft.txt"
-    WebDriverWait(browser, 30).until(lambda _: saved.is_file() and saved.stat().st_size > 0)
-    assert saved.read_text(encoding="utf-8") == draft_box.get_attribute("value")
-    assert server_copies() == before  # the file was made in the browser
-    browser.get("about:blank")  # close the page's event stream, so the server can stop at once
 
 
 def csp_violations(browser) -> list[str]:
@@ -198,3 +182,216 @@ def test_an_uploaded_original_with_a_script_never_runs_it(browser, ui_url, name)
         httpx.delete(f"{ui_url}v1/documents/{doc_id}", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60)
     finally:
         beacon.close()
+
+
+# --- The chat, draft and documents tabs as staff and providers use them; each test saves its tab's screenshot. ---
+
+def open_tab(browser, name: str) -> None:
+    WebDriverWait(browser, 60).until(EC.element_to_be_clickable(
+        (By.XPATH, f"//button[@role='tab'][contains(., '{name}')]"))).click()
+
+
+def screenshot(browser, name: str) -> Path:
+    """The page as a small palette PNG, for the README ("What it looks like")."""
+    from PIL import Image
+
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / name
+    browser.save_screenshot(str(path))
+    Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
+    return path
+
+
+def feedback_rows(data_dir: Path) -> list[tuple[str, str]]:
+    import sqlite3
+
+    path = data_dir / "feedback.sqlite"
+    if not path.is_file():
+        return []
+    with sqlite3.connect(path) as db:
+        return [tuple(row) for row in db.execute("SELECT rating, question FROM feedback ORDER BY id")]
+
+
+def wait_for(browser, check, timeout: float = 60):
+    return WebDriverWait(browser, timeout).until(lambda _: check())
+
+
+def chat_text(browser) -> str:
+    return browser.find_element(By.CSS_SELECTOR, "#chat").text
+
+
+def send(browser, question: str, expect: str) -> None:
+    box = browser.find_element(By.CSS_SELECTOR, "#question textarea")
+    box.send_keys(question)
+    browser.find_element(By.CSS_SELECTOR, "#ask").click()
+    WebDriverWait(browser, 120).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#chat"), expect))
+    wait_for(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#ask").is_enabled())
+
+
+def choose(browser, elem_id: str, value: str) -> None:
+    """Pick `value` in a Gradio dropdown, as a user does: type it, take the first match."""
+    from selenium.webdriver.common.keys import Keys
+
+    box = browser.find_element(By.CSS_SELECTOR, f"#{elem_id} input")
+    box.click()
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(value)
+    box.send_keys(Keys.ENTER)
+    wait_for(browser, lambda: box.get_attribute("value") == value, 10)
+
+
+# Records whether the question and a working state with a disabled Ask button were ever on screen together.
+WATCH_WORKING = """
+window.sawWorking = false;
+new MutationObserver(() => {
+  const chat = document.querySelector('#chat'), ask = document.querySelector('#ask');
+  if (chat && chat.innerText.includes(arguments[0]) && chat.innerText.includes('Working') && ask.disabled)
+    window.sawWorking = true;
+}).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+"""
+
+
+def test_chat_working_state_rendering_feedback_toggles_and_clear(browser, ui_server):
+    url, data_dir = ui_server
+    browser.get(url)
+    WebDriverWait(browser, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
+    browser.find_element(By.CSS_SELECTOR, "#ask").click()  # an empty question is answered with a message
+    WebDriverWait(browser, 30).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#chat-status"),
+                                                                      "Type a question first."))
+    question = "Какъв е максималният процент на съфинансиране за по-слабо развитите региони?"
+    browser.execute_script(WATCH_WORKING, question)
+    send(browser, question, "Според документите")
+    assert browser.execute_script("return window.sawWorking") is True
+    chat = chat_text(browser)
+    assert "Източници:" in chat and "§" not in chat and "p. " not in chat
+    # the sources sit right under the answer: no more than a line's gap between the last quote and the heading
+    gap = browser.execute_script("""
+        const heading = [...document.querySelectorAll('#chat strong')].pop();
+        const before = heading.closest('p').previousElementSibling;
+        return heading.getBoundingClientRect().top - before.getBoundingClientRect().bottom;""")
+    assert gap < 40, gap
+
+    # Like, Like again (undo), Dislike: one "down" row for exactly this question
+    like = lambda label: browser.find_elements(By.CSS_SELECTOR, f"#chat button[aria-label='{label}']")[-1].click()
+    like("Like")
+    wait_for(browser, lambda: feedback_rows(data_dir) == [("up", question)], 20)
+    like("Liked")
+    wait_for(browser, lambda: feedback_rows(data_dir) == [], 20)
+    like("Dislike")
+    wait_for(browser, lambda: feedback_rows(data_dir) == [("down", question)], 20)
+
+    send(browser, "What is on the practical checklist for applying?", "According to the documents")
+    assert browser.find_elements(By.CSS_SELECTOR, "#chat ol li")  # a quoted "2. Read the call" stays item 2
+    screenshot(browser, "chat.png")
+
+    # Clear starts a new conversation: no earlier turns, and feedback binds to the answer now shown
+    browser.find_element(By.CSS_SELECTOR, "#chat button[aria-label='Clear']").click()
+    wait_for(browser, lambda: question not in chat_text(browser), 20)
+    german = "Ist die Mehrwertsteuer bei ESF+ Projekten förderfähig?"
+    send(browser, german, "Laut den Dokumenten")
+    assert "съфинансиране" not in chat_text(browser) and "checklist" not in chat_text(browser)
+    like("Like")
+    wait_for(browser, lambda: feedback_rows(data_dir) == [("down", question), ("up", german)], 20)
+    browser.get("about:blank")
+
+
+def test_chat_names_the_filter_that_empties_the_results_and_the_language_it_does_not_serve(browser, ui_url):
+    browser.get(ui_url)
+    WebDriverWait(browser, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
+    browser.find_element(By.CSS_SELECTOR, "#country textarea, #country input").send_keys("EE")
+    choose(browser, "doc-type", "regulation")
+    send(browser, "What is the co-financing rate for less developed regions?", "cannot answer")
+    status = browser.find_element(By.CSS_SELECTOR, "#chat-status").text
+    assert "No document matches Country = EE together with Document type = regulation" in status
+    assert not [b for b in browser.find_elements(By.CSS_SELECTOR, "#drop-country") if b.is_displayed()]
+    browser.find_element(By.CSS_SELECTOR, "#drop-doc_type").click()  # dropped, and the question asked again
+    wait_for(browser, lambda: chat_text(browser).count("less developed regions?") == 2
+             and browser.find_element(By.CSS_SELECTOR, "#ask").is_enabled() and "Working" not in chat_text(browser))
+    assert "No document matches" not in browser.find_element(By.CSS_SELECTOR, "#chat-status").text
+    assert browser.find_element(By.CSS_SELECTOR, "#doc-type input").get_attribute("value") == "auto"
+
+    browser.find_element(By.CSS_SELECTOR, "#chat button[aria-label='Clear']").click()
+    japanese = "低開発地域に対するESF+の共同融資率の上限は何パーセントですか？"
+    send(browser, japanese, "Japanese is not one of the languages")
+    assert "Bulgarian" in chat_text(browser) and "[1]" not in chat_text(browser)
+    choose(browser, "answer-language", "en")
+    send(browser, japanese, "According to the documents")  # answered once a served language is chosen
+    browser.get("about:blank")
+
+
+def test_draft_answers_each_question_and_downloads_the_edited_text(browser, ui_url, tmp_path):
+    import email
+    import email.policy
+    import tempfile
+
+    inquiry = ("Dobrý den,\n\njsme nezisková organizace v Brně. Jaká je maximální míra spolufinancování EU pro "
+               "méně rozvinuté regiony? A do kdy musí být výdaje uhrazeny?\n\nS pozdravem\nJana Nováková\nCharita Brno")
+    server_copies = lambda: {p for root in (Path(tempfile.gettempdir()), Path(tempfile.gettempdir()) / "gradio")
+                             for p in root.glob("*/reply-draft.*")}
+    before = server_copies()
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    browser.get(ui_url)
+    open_tab(browser, "Draft a reply")
+    notice = WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#draft-notice")))
+    assert "never stored on the server" in notice.text
+    browser.find_element(By.CSS_SELECTOR, "#inquiry textarea").send_keys(inquiry)
+    browser.find_element(By.CSS_SELECTOR, "#sender textarea").send_keys("Petr Svoboda\nRegionální helpdesk")
+    browser.find_element(By.CSS_SELECTOR, "#make-draft").click()
+    draft_box = browser.find_element(By.CSS_SELECTOR, "#draft textarea")
+    WebDriverWait(browser, 120).until(lambda _: "85 %" in (draft_box.get_attribute("value") or ""))
+    draft = draft_box.get_attribute("value")
+    assert draft.startswith("Dobrý den, Jana Nováková,") and draft.endswith("S pozdravem\nPetr Svoboda\nRegionální helpdesk")
+    assert "\n1. Jaká je maximální míra" in draft and "\n2. A do kdy musí být výdaje uhrazeny?" in draft
+    assert draft.count("Zdroje:") == 1 and "\n[1] " in draft
+    screenshot(browser, "draft.png")
+
+    draft_box.send_keys(" Doplněno ručně.")  # what is downloaded is the box as edited
+    edited = draft_box.get_attribute("value")
+    browser.find_element(By.CSS_SELECTOR, "#draft-download").click()
+    saved = tmp_path / "reply-draft.txt"
+    WebDriverWait(browser, 30).until(lambda _: saved.is_file() and saved.stat().st_size > 0)
+    assert saved.read_text(encoding="utf-8") == edited
+    browser.find_element(By.CSS_SELECTOR, "#draft-download-eml").click()
+    saved_eml = tmp_path / "reply-draft.eml"
+    WebDriverWait(browser, 30).until(lambda _: saved_eml.is_file() and saved_eml.stat().st_size > 0)
+    message = email.message_from_bytes(saved_eml.read_bytes(), policy=email.policy.default)
+    assert message["Subject"].startswith("Re: Jaká je maximální míra spolufinancování")
+    assert message.get_content().replace("\r\n", "\n").rstrip("\n") == edited
+    assert server_copies() == before  # the files were made in the browser
+    browser.get("about:blank")  # close the page's event stream, so the server can stop at once
+
+
+def test_documents_table_refused_upload_and_confirmed_delete(browser, ui_url, tmp_path):
+    browser.get(ui_url)
+    open_tab(browser, "Documents")
+    table = WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#documents")))
+    WebDriverWait(browser, 30).until(lambda _: "Planted guide" in table.text)
+    assert "—" in table.text and "Chunks" in table.text
+    browser.find_element(By.CSS_SELECTOR, "#admin-key input").send_keys(ADMIN_KEY)
+    fake = tmp_path / "setup.pdf"
+    fake.write_text("this is plain text, not a PDF")
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(fake))
+    WebDriverWait(browser, 60).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#upload-status"),
+                                                                      "was not added"))
+    status = browser.find_element(By.CSS_SELECTOR, "#upload-status").text
+    assert status == "setup.pdf was not added: it is not a valid PDF."
+    wait_for(browser, lambda: "setup.pdf" not in browser.find_element(By.CSS_SELECTOR, "#upload").text, 10)
+
+    note = tmp_path / "respite-care.md"
+    note.write_text("---\ntitle: Respite care note\nlanguage: en\n---\n\n# Respite care\n\nRespite care is funded.\n")
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(note))
+    WebDriverWait(browser, 120).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#upload-status"),
+                                                                       "respite-care.md was added"))
+    WebDriverWait(browser, 30).until(lambda _: "Respite care note" in table.text)
+    screenshot(browser, "documents.png")
+    browser.execute_script("""return [...document.querySelectorAll('#documents [role=gridcell]')]
+        .find(e => e.textContent.trim() === 'Respite care note');""").click()
+    WebDriverWait(browser, 30).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#delete"))).click()
+    WebDriverWait(browser, 30).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#delete-status"),
+                                                                      "Delete “Respite care note”"))
+    assert "Respite care note" in table.text  # nothing deleted before the confirmation
+    browser.find_element(By.CSS_SELECTOR, "#confirm-delete").click()
+    WebDriverWait(browser, 60).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#delete-status"),
+                                                                      "Deleted “Respite care note”."))
+    WebDriverWait(browser, 30).until(lambda _: "Respite care note" not in table.text)
+    browser.get("about:blank")

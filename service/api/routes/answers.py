@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from qa.draft import draft_reply
+from qa.draft import compose_draft
 from qa.retriever import parse_filters
 from service.api import public
 from service.api.auth import require_api_key
@@ -40,10 +40,23 @@ def search(body: SearchRequest, request: Request, state: AppState = Depends(core
 
 @router.post("/draft")
 def draft(body: DraftRequest, request: Request, state: AppState = Depends(core)) -> dict:
-    """A reply draft for helpdesk staff, in the inquiry's language, with numbered references."""
+    """A reply draft for helpdesk staff, in the inquiry's language: each question of the inquiry answered under its
+    own number, one reference list, the staff signature (`sender_name`) under the closing."""
     check_inquiry(state.settings.input, body.inquiry)
-    answer = state.helpdesk.ask(body.inquiry, language=body.language, filters=parse_filters(body.filters))
-    state.metrics.count_answer(answer.answerable, answer.composer)
-    return {"language": answer.language, "draft": draft_reply(answer, body.sender_name),
-            "answerable": answer.answerable, "citations": [public.citation(c, str(request.base_url)) for c in answer.citations],
-            "timings_ms": answer.timings_ms}
+    made = make_draft(state, body.inquiry, body.sender_name, body.language, parse_filters(body.filters))
+    base = str(request.base_url)
+    return {"language": made.language, "draft": made.text, "subject": made.subject, "answerable": made.answerable,
+            "questions": [{"question": p.question, "answerable": p.answer.answerable} for p in made.parts],
+            "citations": [public.citation(c, base) for c in made.citations],
+            **({"notice": made.notice} if made.notice else {})}
+
+
+def make_draft(state: AppState, inquiry: str, sender_name: str | None, language: str | None, filters: dict):
+    """The draft for the API and the UI alike: every question asked through the helpdesk with `filters`."""
+
+    def ask(question: str, lang: str, history: list[dict[str, str]]):
+        answer = state.helpdesk.ask(question, language=lang, filters=filters, history=history)
+        state.metrics.count_answer(answer.answerable, answer.composer)
+        return answer
+
+    return compose_draft(ask, inquiry, sender_name, language)

@@ -1,8 +1,6 @@
-from common.schema import Answer, Citation, SearchHit
+from common.schema import SearchHit
 from qa.condense import condense, is_follow_up, subject_terms
-from qa.draft import draft_reply, reference_line
 from qa.evidence import unmatched_years
-from qa.templates import phrase
 
 
 def hit(text: str, title: str = "Guide", source: str = "corpus/g.md") -> SearchHit:
@@ -32,18 +30,3 @@ def test_follow_ups_carry_the_previous_subject():
     standalone = condense(history, "А за регионите в преход?")
     assert standalone.startswith("А за регионите в преход?") and "съфинансиране" in standalone
     assert condense([], "And for transition regions?") == "And for transition regions?"
-
-
-def test_draft_reply_frames_the_answer_in_the_inquirys_language():
-    citation = Citation(n=1, doc_id="cpr", title="Règlement (UE) 2021/1060", source="fr/cpr.pdf",
-                        url="https://example.org/cpr.pdf", page_start=90, page_end=91, section="Article 112",
-                        language="fr", score=0.9, text="...")
-    assert reference_line(citation) == ("[1] Règlement (UE) 2021/1060, pp. 90-91, Article 112, "
-                                        "https://example.org/cpr.pdf#page=90")
-    answer = Answer(question="q", language="nl", answer="Het percentage is 85 % [1].", answerable=True,
-                    composer="extractive", citations=[citation])
-    draft = draft_reply(answer, "Anna")
-    assert draft.startswith(phrase("greeting_named", "nl", name="Anna")) and phrase("references", "nl") in draft
-    refused = Answer(question="q", language="et", answer=phrase("refusal", "et"), answerable=False, composer="extractive")
-    text = draft_reply(refused)
-    assert text.startswith(phrase("greeting", "et")) and phrase("references", "et") not in text
