@@ -17,7 +17,7 @@ from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.sparse import tokenize
-from ingest.chunker import is_heading_line, split_sentences
+from common.text import is_heading_line, split_sentences
 from qa.compose.base import ComposeRequest, Composition
 from qa.templates import language_name, phrase
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from common.schema import SearchHit
-from ingest.chunker import split_sentences
+from common.text import split_sentences
 
 # The model is told to answer exactly this when the sources do not answer; matched loosely (case, spaces).
 REFUSAL_SENTINEL = "NO_ANSWER_IN_SOURCES"
