@@ -112,9 +112,13 @@ class Retriever:
             dense = VectorQuery(DENSE_VECTOR, dense=vector, must=must, limit=max(cfg.prefetch, k * 3))
         if mode in ("sparse", "hybrid"):
             indices, values = self.sparse.encode_query(query, lang)
-            sparse_must = {**must, "language": lang} if mode == "hybrid" else must
-            sparse = VectorQuery(SPARSE_VECTOR, sparse=(indices, values), must=sparse_must,
-                                 limit=max(cfg.prefetch, k * 3))
+            sparse = VectorQuery(SPARSE_VECTOR, sparse=(indices, values), must=must, limit=max(cfg.prefetch, k * 3))
+            if mode == "hybrid":
+                # Only the question's language, and only where the caller's own language filter allows it.
+                allowed = must.get("language", lang)
+                sparse.must = {**must, "language": lang}
+                if lang not in (allowed if isinstance(allowed, list) else [allowed]):
+                    indices = []
             if not indices:
                 sparse = None
         timings["embed"] = (time.perf_counter() - t) * 1000
