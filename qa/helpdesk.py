@@ -67,7 +67,12 @@ class Helpdesk:
         diagnostics: dict[str, Any] = {}
 
         t = time.perf_counter()
-        lang = language or detect_language(question, hint=language_hint, languages=tuple(self.settings.languages))
+        # The question's language drives stemming, the keyword filter and word overlap; the answer is written in the
+        # requested language, else the question's. A one- or two-word question takes the requested one as its hint.
+        asked_in = detect_language(question, hint=language_hint or language, languages=tuple(self.settings.languages))
+        lang = language or asked_in
+        if asked_in != lang:
+            diagnostics["question_language"] = asked_in
         detect_ms = (time.perf_counter() - t) * 1000
         standalone = question
         if history:
@@ -79,7 +84,7 @@ class Helpdesk:
             if standalone != question:
                 diagnostics["standalone_question"] = standalone
 
-        retrieval = self.retriever.search(standalone, k=k, mode=mode, language=lang, filters=filters)
+        retrieval = self.retriever.search(standalone, k=k, mode=mode, language=asked_in, filters=filters)
         t = time.perf_counter()
         if self.reranker and use_llm and retrieval.hits:
             try:
@@ -90,7 +95,7 @@ class Helpdesk:
 
         t = time.perf_counter()
         request = ComposeRequest(standalone, lang, retrieval.hits, retrieval.query_vector,
-                                 latest_turn=question if standalone != question else None)
+                                 latest_turn=question if standalone != question else None, question_language=asked_in)
         similarity = passage_similarity(self.embedder, standalone, request.hits, request.query_vector)
         diagnostics["evidence"] = round(similarity, 4)
         other_years = unmatched_years(question, request.hits)

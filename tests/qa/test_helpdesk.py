@@ -106,6 +106,15 @@ def test_filters_and_explicit_language(helpdesk):
     assert "Französisch" in answer.answer
 
 
+def test_the_answer_language_is_not_taken_for_the_question_language(helpdesk):
+    """A German question answered in French is still searched, stemmed and matched as German."""
+    answer = helpdesk.ask("Wie hoch ist der Kofinanzierungssatz für weniger entwickelte Regionen?", language="fr",
+                          mode="hybrid")
+    assert answer.language == "fr" and answer.answer.startswith(phrase("lead", "fr"))
+    assert answer.diagnostics.get("question_language") == "de"
+    assert any(c.language == "de" for c in answer.citations)
+
+
 def test_json_shape(helpdesk):
     data = helpdesk.ask("Какъв е максималният процент на съфинансиране за по-слабо развитите региони?").to_json_dict()
     assert ANSWER_KEYS <= set(data) and set(data) - ANSWER_KEYS <= {"diagnostics"}
