@@ -47,3 +47,23 @@ def test_draft_reply_frames_the_answer_in_the_inquirys_language():
     refused = Answer(question="q", language="et", answer=phrase("refusal", "et"), answerable=False, composer="extractive")
     text = draft_reply(refused)
     assert text.startswith(phrase("greeting", "et")) and phrase("references", "et") not in text
+
+
+def test_amounts_between_1900_and_2099_are_not_years():
+    hits = [hit("Small projects are funded up to EUR 50 000 per beneficiary.")]
+    assert unmatched_years("Can I fund a project costing 2000 euros?", hits) == []
+    assert unmatched_years("Kann ein Projekt mit 1950 Euro gefördert werden?", hits) == []
+    assert unmatched_years("Is € 2000 enough, or 2 000 EUR, or 2000,50?", hits) == []
+    assert unmatched_years("Сколько стоит проект за 2000 евро?", hits) == []
+    assert unmatched_years("What changed for projects costing 2000 euros in 2025?", hits) == ["2025"]
+    assert unmatched_years("Is the deadline 31.12.2030?", hits) == ["2030"]
+
+
+def test_every_served_language_has_amount_words():
+    import yaml
+
+    from common.settings import SERVED_LANGUAGES
+    from qa.evidence import _AMOUNTS
+
+    words = yaml.safe_load(_AMOUNTS.read_text(encoding="utf-8"))["words"]
+    assert set(words) == set(SERVED_LANGUAGES) and all(words[lang] for lang in SERVED_LANGUAGES)
