@@ -67,3 +67,12 @@ def test_every_served_language_has_amount_words():
 
     words = yaml.safe_load(_AMOUNTS.read_text(encoding="utf-8"))["words"]
     assert set(words) == set(SERVED_LANGUAGES) and all(words[lang] for lang in SERVED_LANGUAGES)
+
+
+def test_ordinary_short_questions_are_not_follow_ups():
+    for question in ("What is ESF+?", "A list of eligible costs?", "I need the flat rate for staff", "E-mail of the MA?",
+                     "Who can apply?"):
+        assert not is_follow_up(question), question
+    history = [{"role": "user", "content": "What is the co-financing rate for less developed regions?"}]
+    assert condense(history, "What is ESF+?") == "What is ESF+?"
+    assert is_follow_up("And for transition regions?") and is_follow_up("Und für Übergangsregionen?")
