@@ -95,6 +95,8 @@ class EmbedSettings(BaseSettings):
     # Add the e5 "query: " / "passage: " prefixes (servers such as TEI embed the text as given).
     remote_prefixes: bool = True
     timeout_s: float = 60.0
+    # Sentences and passages embedded while answering are kept in memory (never on disk), this many at most.
+    query_cache_entries: int = Field(20_000, ge=0, description="HELPDESK_EMBED_QUERY_CACHE_ENTRIES")
 
     @property
     def model_cache_dir(self) -> Path:

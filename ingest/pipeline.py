@@ -69,6 +69,9 @@ class IngestSummary:
     def ok(self) -> bool:
         return not self.failed
 
+    def count_embedded(self, passages: int) -> None:
+        self.embedded += passages
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -184,7 +187,6 @@ class Ingestor:
         ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
         self.store.ensure_collection(CollectionInfo(embed_model=self.embedder.name, dim=self.embedder.dim))
         self.progress.start(len(files))
-        embedded_before = self.embedder.embedded_count
         for path in files:
             ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             self.progress.file_started(path)
@@ -202,7 +204,6 @@ class Ingestor:
         if prune:
             summary.removed = self.prune(paths, {str(p) for p in files})
         self.store.flush()
-        summary.embedded = self.embedder.embedded_count - embedded_before
         summary.seconds["total"] = time.perf_counter() - started
         return summary
 
@@ -279,7 +280,7 @@ class Ingestor:
         title = meta["title"] if self.settings.chunk.embed_title else ""
         texts = [passage_text(title, c.text) for c in chunks]
         vectors = self.embedder.embed_passages(
-            texts, on_batch=_Counter(len(texts), self.progress.embedding)
+            texts, on_batch=_Counter(len(texts), self.progress.embedding), on_embedded=summary.count_embedded,
         )
         sparse = [self.sparse.encode_document(text, meta["language"]) for text in texts]
         t = self._timed(summary, "embed", t)

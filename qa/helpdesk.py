@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from common.embedder import Embedder
+from common.embedder import Embedder, for_questions
 from common.language import detect_language
 from common.schema import Answer
 from common.settings import Settings
@@ -42,6 +42,8 @@ class Helpdesk:
     def __init__(self, settings: Settings, store: VectorStore, embedder: Embedder,
                  llm: ChatClient | None = None) -> None:
         self.settings = settings
+        # Answering embeds sentences and passages of every question: in memory, never into ingest's disk cache.
+        embedder = for_questions(embedder, settings.embed.query_cache_entries)
         self.embedder = embedder
         self.retriever = Retriever(settings, store, embedder)
         self.llm = llm if llm is not None else ChatClient(settings.llm) if settings.llm.configured else None

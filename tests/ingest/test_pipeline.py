@@ -146,3 +146,33 @@ def test_documents_get_their_period_country_and_title(tmp_path, make_settings):
     assert docs["besluit_EFRO_2007-2013.md"]["country"] == "NL"
     assert docs["nieuws.txt"]["title"] == "Eesti omavalitsused saavad toetust perioodil 2021–2027"
     assert (docs["nieuws.txt"]["period"], docs["nieuws.txt"]["country"]) == ("2021-2027", "EE")
+
+
+class _QuestionsWhileEmbedding:
+    """Progress that, each time ingest reports an embedding batch, embeds a question's sentence on the same
+    embedder, as a server answering during an upload does."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder, self.asked = embedder, 0
+
+    def start(self, total_files): ...
+    def file_started(self, path): ...
+    def file_done(self, path, status): ...
+
+    def embedding(self, done, total):
+        self.asked += 1
+        self.embedder.embed_passages([f"A sentence quoted for question {self.asked} at {time.perf_counter_ns()}."])
+
+
+def test_the_ingest_summary_counts_only_its_own_embeddings(tmp_path, make_settings):
+    folder = tmp_path / "docs"
+    _write_docs(folder, 1, seed=991, sections=2)
+    settings = make_settings()
+    runtime = Runtime(settings)
+    try:
+        progress = _QuestionsWhileEmbedding(runtime.embedder)
+        summary = Ingestor(settings, runtime.store, runtime.embedder, progress).ingest([folder])
+        assert progress.asked and summary.chunks
+        assert summary.embedded == summary.chunks
+    finally:
+        runtime.close()
