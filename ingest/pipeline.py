@@ -1,8 +1,9 @@
 """Ingest pipeline: discover -> load (cached) -> clean -> detect language -> chunk -> embed (cached) -> upsert.
 
 Crash safety: a document's chunks are written with state "pending" under deterministic ids, flipped to
-"ready" in one filter update once all have landed, and only then are the previous version's chunks deleted.
-Search only sees "ready" chunks, so an interrupted run never exposes half a document, and re-running
+"ready" (with the time they were published) in one filter update once all have landed, and only then are the
+previous version's chunks deleted. Search only sees "ready" chunks, and of a document with two ready versions only
+the one published last, so an interrupted run never exposes half a document or two versions, and re-running
 overwrites the same ids instead of duplicating them.
 """
 
@@ -303,7 +304,8 @@ class Ingestor:
             # would (it dies of SIGBUS); the pending chunks stay invisible and a re-run completes them.
             ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             self.store.upsert(points[start : start + batch])
-        self.store.set_payload({"doc_id": doc_id, "build": build}, {"state": STATE_READY})
+        # Until the old version is deleted both are ready; search shows the one published last (qa/retriever.py).
+        self.store.set_payload({"doc_id": doc_id, "build": build}, {"state": STATE_READY, "published": time.time_ns()})
         self.store.delete({"doc_id": doc_id}, must_not={"build": build})
         self.store.flush()
         self._timed(summary, "upsert", t)

@@ -137,9 +137,9 @@ class Retriever:
         if sparse:
             lists.append((self.store.search(sparse, sparse.limit), cfg.sparse_weight))
         if len(lists) == 2:
-            hits = weighted_rrf(lists, cfg.rrf_k)[:fetch]
+            hits = one_version_per_document(weighted_rrf(lists, cfg.rrf_k))[:fetch]
         else:
-            hits = lists[0][0][:fetch] if lists else []
+            hits = one_version_per_document(lists[0][0])[:fetch] if lists else []
         timings["search"] = (time.perf_counter() - t) * 1000
         results = _collapse([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits], k)
         return Retrieval(query, lang, results, timings, vector)
@@ -194,6 +194,21 @@ def prefer_context(hits: list[Hit], periods_asked: list[str], countries_asked: l
 
     lowered = [Hit(h.id, h.score - penalty(h.payload), h.payload) for h in hits]
     return sorted(lowered, key=lambda h: -h.score)
+
+
+def one_version_per_document(hits: list[Hit]) -> list[Hit]:
+    """Hits of one version of each document: the most recently published one among them.
+
+    Ingest publishes a new version (pending -> ready) before it deletes the old one, and a crash in between leaves
+    both ready until the next run; no store can swap the two in one step, so search resolves it here.
+    """
+    newest: dict[str, tuple[int, str]] = {}
+    for hit in hits:
+        version = (int(hit.payload.get("published") or 0), str(hit.payload.get("build", "")))
+        doc_id = hit.payload.get("doc_id")
+        if doc_id not in newest or version > newest[doc_id]:
+            newest[doc_id] = version
+    return [h for h in hits if str(h.payload.get("build", "")) == newest[h.payload.get("doc_id")][1]]
 
 
 def weighted_rrf(lists: list[tuple[list[Hit], float]], k: int) -> list[Hit]:
