@@ -31,6 +31,10 @@ class FilterError(ValueError):
     """A `--filter key=value` the store cannot apply."""
 
 
+class SearchModeError(ValueError):
+    """A search mode that is not one of MODES."""
+
+
 def parse_filters(items: list[str] | dict[str, Any] | None) -> dict[str, Any]:
     """`["fund=ESF+", "country=EE"]` (or a dict) -> store conditions; repeated keys match any value."""
     pairs = items.items() if isinstance(items, dict) else [_split(item) for item in items or []]
@@ -95,7 +99,7 @@ class Retriever:
         k = k or cfg.k
         mode = mode or cfg.mode
         if mode not in MODES:
-            raise ValueError(f"unknown search mode {mode!r}; use one of: {', '.join(MODES)}")
+            raise SearchModeError(f"unknown search mode {mode!r}; use one of: {', '.join(MODES)}")
         if not self._checked:
             check_compatible(self.store, self.embedder.name, self.embedder.dim)
             self._checked = True

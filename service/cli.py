@@ -149,13 +149,13 @@ def search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Top chunks for a query, with title, page, section, language and score."""
-    from qa.retriever import FilterError, parse_filters
+    from qa.retriever import FilterError, SearchModeError, parse_filters
 
     runtime = Runtime(Settings())
     try:
         conditions = parse_filters(filters)
         result = _retriever(runtime).search(text, k=k, mode=mode, language=lang, filters=conditions)
-    except (FilterError, ValueError, StoreError, EmbedderError) as exc:
+    except (FilterError, SearchModeError, StoreError, EmbedderError) as exc:
         _fail(str(exc))
     finally:
         runtime.close()
@@ -200,11 +200,12 @@ def _helpdesk_session():
 
 
 def _ask_errors():
+    """What a user can cause or fix (input, configuration, a service down); anything else is a bug and shows as one."""
     from qa.helpdesk import QuestionError
     from qa.llm import LLMError
-    from qa.retriever import FilterError
+    from qa.retriever import FilterError, SearchModeError
 
-    return FilterError, QuestionError, LLMError, StoreError, EmbedderError, ValueError
+    return FilterError, SearchModeError, QuestionError, LLMError, StoreError, EmbedderError
 
 
 @app.command()

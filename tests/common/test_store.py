@@ -103,3 +103,14 @@ def test_an_index_of_the_other_e5_engine_is_refused_with_how_to_rebuild(tmp_path
     store.close()
     remote = EmbeddingMismatchError(CollectionInfo(embed_model="remote/bge", dim=384), "onnx/multilingual-e5-small", 384)
     assert "HELPDESK_EMBED_URL=<its endpoint> HELPDESK_EMBED_REMOTE_MODEL=bge" in str(remote)
+
+
+def test_a_programming_error_in_a_store_call_is_not_a_store_error():
+    """A bug (a wrong argument type) must surface as itself, not as '503 store unavailable'."""
+    from common.schema import DENSE_VECTOR
+    from common.store import VectorQuery
+
+    store = ServerStore("bugs", local_path=":memory:")
+    store.ensure_collection(CollectionInfo(embed_model="m", dim=3))
+    with pytest.raises(TypeError):
+        store.search(VectorQuery(DENSE_VECTOR, dense=[1.0, 0.0, 0.0]), "three")
