@@ -210,8 +210,11 @@ class ServiceSettings(BaseSettings):
     admin_keys: str = Field("", description="HELPDESK_ADMIN_KEYS")
     api_keys: str = Field("", description="HELPDESK_API_KEYS")
     max_upload_mb: float = 50.0
-    # Requests answered at once; more get 503 at once instead of queueing (HELPDESK_MAX_CONCURRENT).
-    max_concurrent: int = 8
+    # Questions answered at once (the API's /v1/ routes and the UI together); more wait in a first-come queue of
+    # queue_size, each for up to queue_wait_s; past either: 503 with Retry-After (service/api/admission.py).
+    max_concurrent: int = Field(8, ge=1, description="HELPDESK_MAX_CONCURRENT")
+    queue_size: int = Field(64, ge=0, description="HELPDESK_QUEUE_SIZE")
+    queue_wait_s: float = Field(30.0, gt=0, description="HELPDESK_QUEUE_WAIT_S")
     # How long an idle keep-alive connection stays open (HELPDESK_KEEP_ALIVE_S). Longer than the clients' and
     # proxies' own idle timeouts (httpx 5 s, nginx 75 s), so the server never closes a connection that a client is
     # just reusing: that race surfaced as connection errors under load with uvicorn's 5 s default.

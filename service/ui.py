@@ -1,11 +1,12 @@
 """The Gradio UI, mounted on the API app at /: Chat for providers, Draft for staff, Documents for admins.
 
-The UI calls the same AppState as the API, in process. Everything that comes from documents (answer quotes,
+The UI calls the same AppState as the API, in process, and waits in the same admission queue (service/api/admission.py). Everything that comes from documents (answer quotes,
 titles, sections) is HTML-escaped before rendering, so a document cannot inject markup or script into the page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 from pathlib import Path
 from urllib.parse import quote
@@ -17,10 +18,12 @@ from common.schema import Answer
 from common.settings import SERVED_LANGUAGES
 from qa.draft import draft_reply
 from qa.retriever import parse_filters
+from service.api.admission import ANSWERS, DOCUMENT_WRITES, Overloaded
 from service.api.budget import InputTooLarge, check_inquiry, check_question
 from service.api.state import AppState
 
 AUTO = "auto"
+BUSY = "The helpdesk is busy right now; please try again in a moment."
 _SAVE_DRAFT_JS = """(text) => {
   const link = document.createElement("a");
   link.href = URL.createObjectURL(new Blob([text || ""], {type: "text/plain;charset=utf-8"}));
@@ -92,7 +95,7 @@ def build_ui(state: AppState) -> gr.Blocks:
                                        label="Document type")
             answers = gr.State([])  # the Answer JSON behind each assistant message, for feedback
 
-            def respond(text, history, kept, lang, fund_value, country_value, doc_type_value):
+            async def respond(text, history, kept, lang, fund_value, country_value, doc_type_value):
                 text = (text or "").strip()
                 if not text:
                     return "", history, kept
@@ -104,8 +107,11 @@ def build_ui(state: AppState) -> gr.Blocks:
                 turns = [turn for a in kept for turn in ({"role": "user", "content": a["question"]},
                                                          {"role": "assistant", "content": a["answer"]})]
                 turns = recent_turns(turns, budget.max_history_turns, budget.max_history_chars)
-                answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang, history=turns,
-                                            filters=_filters(fund_value, country_value, doc_type_value))
+                try:
+                    answer = await _admitted(state, ANSWERS, state.helpdesk.ask, text, language=None if lang == AUTO else lang,
+                                             history=turns, filters=_filters(fund_value, country_value, doc_type_value))
+                except Overloaded:
+                    return text, history + [{"role": "assistant", "content": BUSY}], kept
                 state.metrics.count_answer(answer.answerable, answer.composer)
                 history = history + [{"role": "user", "content": _escape(text)},
                                      {"role": "assistant", "content": render_answer(answer)}]
@@ -135,14 +141,18 @@ def build_ui(state: AppState) -> gr.Blocks:
                                    buttons=["copy"])
             download = gr.Button("Download as .txt", elem_id="draft-download")
 
-            def make_draft(text, name, lang):
+            async def make_draft(text, name, lang):
                 if not (text or "").strip():
                     return ""
                 try:
                     check_inquiry(budget, text)
                 except InputTooLarge as exc:
                     return str(exc)
-                answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang)
+                try:
+                    answer = await _admitted(state, ANSWERS, state.helpdesk.ask, text,
+                                             language=None if lang == AUTO else lang)
+                except Overloaded:
+                    return BUSY
                 return draft_reply(answer, name)
 
             make.click(make_draft, [inquiry, sender, draft_language], [draft_box])
@@ -169,28 +179,35 @@ def build_ui(state: AppState) -> gr.Blocks:
 
                 return None if key_matches(key or None, state.settings.service.keys("admin")) else "A valid admin key is required."
 
-            def do_upload(key, file):
+            def upload_file(path: Path):
                 from service.api.routes.documents import store_upload
 
+                with path.open("rb") as handle:
+                    return store_upload(state, _Upload(path.name, handle), "/")
+
+            async def do_upload(key, file):
                 if (error := checked(key)) or file is None:
                     return rows(), error or ""
                 path = Path(file if isinstance(file, str) else file.name)
                 try:
-                    with path.open("rb") as handle:
-                        result = store_upload(state, _Upload(path.name, handle), "/")
+                    result = await _admitted(state, DOCUMENT_WRITES, upload_file, path)
                 except HTTPException as exc:
                     return rows(), _escape(f"Refused: {exc.detail}")
+                except Overloaded:
+                    return rows(), BUSY
                 return rows(), _escape(f"{result['status']}: {path.name} ({result['chunks']} chunks)")
 
-            def do_delete(key, doc_id):
+            async def do_delete(key, doc_id):
                 from service.api.routes.documents import delete_document
 
                 if error := checked(key):
                     return rows(), error
                 try:
-                    delete_document(doc_id.strip(), state)
+                    await _admitted(state, DOCUMENT_WRITES, delete_document, doc_id.strip(), state)
                 except HTTPException as exc:
                     return rows(), _escape(str(exc.detail))
+                except Overloaded:
+                    return rows(), BUSY
                 return rows(), _escape(f"deleted {doc_id}")
 
             refresh.click(rows, None, table)
@@ -198,6 +215,12 @@ def build_ui(state: AppState) -> gr.Blocks:
             delete.click(do_delete, [admin_key, delete_id], [table, status])
             ui.load(rows, None, table)
     return ui
+
+
+async def _admitted(state: AppState, lane: str, work, *args, **kwargs):
+    """Runs `work` in a worker thread once its lane admits it: the UI shares the API's limit and queue."""
+    async with state.admission.lane(lane).slot():
+        return await asyncio.to_thread(work, *args, **kwargs)
 
 
 class _Upload:

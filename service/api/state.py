@@ -17,6 +17,7 @@ from common.settings import Settings
 from common.store import StoreError
 from qa.helpdesk import Helpdesk
 from service import uploads
+from service.api.admission import Admission
 from service.api.lanes import LaneEmbedder
 from service.api.metrics import Metrics
 from service.feedback import FeedbackStore
@@ -35,6 +36,7 @@ class AppState:
 
     def __post_init__(self) -> None:
         self.runtime = Runtime(self.settings, background_index=True)
+        self.admission = Admission(self.settings.service)
 
     @cached_property
     def helpdesk(self) -> Helpdesk:
