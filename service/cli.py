@@ -19,6 +19,7 @@ from common.schema import STATE_READY
 from common.settings import Settings
 from common.store import StoreError, index_now
 from common.embedder import EmbedderError
+from service.console import RichIngestProgress, console, fail
 from service.eval_cli import eval_app
 
 app = typer.Typer(help="Funding Helpdesk: cited answers over EU funding documents.", no_args_is_help=True)
@@ -27,37 +28,7 @@ app.add_typer(corpus_app, name="corpus")
 feedback_app = typer.Typer(help="Answer feedback collected by the service.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(eval_app, name="eval")
-# soft_wrap: error lines carry file paths that tests and users grep; never break them.
-console = Console(stderr=True, soft_wrap=True)
-
 FilterOption = Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="key=value (fund, country, language, doc_type, period, doc_id); repeatable.")]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {escape(message)}")
-    raise typer.Exit(code)
-
-
-class RichIngestProgress:
-    """Files bar plus an embedding bar for the document in hand."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.files = progress.add_task("documents", total=0)
-        self.embed = progress.add_task("embedding", total=0, visible=False)
-
-    def start(self, total_files: int) -> None:
-        self.progress.update(self.files, total=total_files)
-
-    def file_started(self, path: Path) -> None:
-        self.progress.update(self.files, description=path.name[:40])
-        self.progress.update(self.embed, completed=0, total=0, visible=False)
-
-    def embedding(self, done: int, total: int) -> None:
-        self.progress.update(self.embed, completed=done, total=total, visible=True)
-
-    def file_done(self, path: Path, status: str) -> None:
-        self.progress.advance(self.files)
 
 
 @app.command()
@@ -74,9 +45,9 @@ def ingest(
     from ingest.pipeline import Ingestor
 
     if not paths and not reader:
-        _fail("give files or folders to ingest (or --reader module:function)")
+        fail("give files or folders to ingest (or --reader module:function)")
     if reader and prune:
-        _fail("--prune works on folders, not on --reader documents")
+        fail("--prune works on folders, not on --reader documents")
     documents = _read_documents(reader, paths or []) if reader else None
     runtime = Runtime(Settings())
     try:
@@ -93,7 +64,7 @@ def ingest(
         with console.status("building the search index", spinner="dots") if not as_json else nullcontext():
             index_now(runtime.store)
     except (StoreError, EmbedderError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         runtime.close()
     if as_json:
@@ -110,7 +81,7 @@ def _read_documents(spec: str, arguments: list[str]):
     try:
         return group_documents(read_with(spec, arguments))
     except ReaderError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _print_summary(summary) -> None:
@@ -156,7 +127,7 @@ def search(
         conditions = parse_filters(filters)
         result = _retriever(runtime).search(text, k=k, mode=mode, language=lang, filters=conditions)
     except (FilterError, SearchModeError, StoreError, EmbedderError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         runtime.close()
     if as_json:
@@ -226,7 +197,7 @@ def ask(
             answer = _answer(helpdesk, question, stream=not as_json, lang=lang, filters=parse_filters(filters),
                              composer=composer, k=k, mode=mode)
     except _ask_errors() as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         print(json.dumps(answer.to_json_dict(), ensure_ascii=False, indent=2))
     raise typer.Exit(0)
@@ -299,7 +270,7 @@ def chat(
                 history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
                 print()
     except _ask_errors() as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @app.command()
@@ -315,7 +286,7 @@ def serve(
     import uvicorn
 
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        _fail(f"--log-level {log_level!r}: use debug, info, warning or error")
+        fail(f"--log-level {log_level!r}: use debug, info, warning or error")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
 
     from service.api import create_app
@@ -324,7 +295,7 @@ def serve(
     try:
         application = create_app(settings, with_ui=ui)
     except (StoreError, EmbedderError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     # The event loop that accepts requests (and refuses them at the limit) competes for the GIL with the worker
     # threads answering; 1 ms turns instead of 5 ms cut the refusals' p95 under 50 clients from ~740 to ~490 ms
     # on 2 cores at the same throughput (bench/load.py).
@@ -372,7 +343,7 @@ def feedback_purge(
         store.close()
     console.print(f"deleted {deleted} feedback rows")
     if missing:
-        _fail(f"no feedback with id {', '.join(map(str, missing))}", code=1)
+        fail(f"no feedback with id {', '.join(map(str, missing))}", code=1)
 
 
 @app.command()
@@ -391,7 +362,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         index_state = getattr(store, "index_state", None)  # the embedded store's; a server indexes on its own
         index = index_state() if index_state else None
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         runtime.close()
     report = {
@@ -437,7 +408,7 @@ def corpus_download(
         report = download_official(parsed, dest, lang or ["en"], celex, url_pattern,
                                    on_file=lambda label, state: console.print(f"{state:>7} {label}"))
     except (ManifestError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"saved {len(report.saved)}, already there {len(report.skipped)}, failed {len(report.failed)}")
     for failure in report.failed:
         console.print(f"[red]failed[/red] {escape(failure)}")
