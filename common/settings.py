@@ -7,6 +7,7 @@ the well-known variable names stay flat while the code sees `settings.embed.mode
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, get_args
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,13 @@ SERVED_LANGUAGES: tuple[str, ...] = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it",
     "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "ru",
 )
+
+
+SearchMode = Literal["dense", "sparse", "hybrid"]
+Composer = Literal["auto", "extractive", "llm"]
+Rerank = Literal["none", "llm"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
+COMPOSERS: tuple[str, ...] = get_args(Composer)
 
 
 def _group(prefix: str) -> SettingsConfigDict:
@@ -134,7 +142,7 @@ class RetrievalSettings(BaseSettings):
 
     k: int = 5
     # Dense measured best on the sample set (`helpdesk eval compare`, README "Search").
-    mode: str = Field("dense", description="dense | sparse | hybrid")
+    mode: SearchMode = Field("dense", description="dense | sparse | hybrid")
     prefetch: int = 50
     rrf_k: int = 60
     # Weight of the sparse (keyword) list in the fusion; it only ranks chunks in the question's language.
@@ -172,7 +180,7 @@ class LLMSettings(BaseSettings):
 class AnswerSettings(BaseSettings):
     model_config = _group("HELPDESK_ANSWER_")
 
-    composer: str = Field("auto", description="auto (llm when HELPDESK_LLM_BASE_URL is set) | extractive | llm")
+    composer: Composer = Field("auto", description="auto (llm when HELPDESK_LLM_BASE_URL is set) | extractive | llm")
     # Below this query-passage similarity the documents are taken not to answer (evals/calibrate_refusal.py).
     min_evidence: float = 0.80
     max_sentences: int = 4
@@ -185,7 +193,7 @@ class AnswerSettings(BaseSettings):
     # Passages whose sentences the extractive composer reads. Cross-lingual scores come near-tied: over the real
     # CPR, Article 112 ranked 4th for a Bulgarian co-financing question, so reading only the top 3 missed it.
     passages: int = 5
-    rerank: str = Field("none", description="none | llm")
+    rerank: Rerank = Field("none", description="none | llm")
 
 
 class InputSettings(BaseSettings):
@@ -267,3 +275,15 @@ class Settings(BaseSettings):
     @property
     def store_dir(self) -> Path:
         return self.data_dir / "qdrant"
+
+
+def settings_error(exc) -> str:
+    """One line per rejected setting of a pydantic ValidationError, naming its variable and the values allowed."""
+    groups = {cls.__name__: cls.model_config.get("env_prefix", "HELPDESK_") for cls in BaseSettings.__subclasses__()}
+    prefix = groups.get(exc.title, "HELPDESK_")
+    lines = []
+    for error in exc.errors():
+        variable = prefix + "_".join(str(part) for part in error["loc"]).upper()
+        allowed = error.get("ctx", {}).get("expected")
+        lines.append(f"{variable}={error.get('input')!r}: {error['msg']}" + (f" ({allowed})" if allowed and allowed not in error["msg"] else ""))
+    return "invalid settings: " + "; ".join(lines)

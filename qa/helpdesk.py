@@ -10,7 +10,7 @@ from typing import Any
 from common.embedder import Embedder, for_questions
 from common.language import detect_language
 from common.schema import Answer
-from common.settings import Settings
+from common.settings import COMPOSERS, Settings
 from common.store import VectorStore
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.extractive import ExtractiveComposer
@@ -23,7 +23,6 @@ from qa.rerank import LLMReranker
 from qa.retriever import Retriever
 from qa.templates import refusal
 
-COMPOSERS = ("auto", "extractive", "llm")
 
 
 class QuestionError(ValueError):

@@ -20,11 +20,11 @@ from common.language import detect_language
 from common.countries import canonical_country, question_countries
 from common.periods import PeriodError, known_periods, normalise_period, question_periods
 from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_READY, SearchHit
-from common.settings import Settings
+from common.settings import SEARCH_MODES, Settings
 from common.sparse import BM25Encoder
 from common.store import Hit, VectorQuery, VectorStore, check_compatible
 
-MODES = ("dense", "sparse", "hybrid")
+MODES = SEARCH_MODES
 
 
 class FilterError(ValueError):

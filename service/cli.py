@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,7 +17,7 @@ from rich.table import Table
 
 from common.runtime import Runtime
 from common.schema import STATE_READY
-from common.settings import Settings
+from common.settings import Settings, settings_error
 from common.store import StoreError, index_now
 from common.embedder import EmbedderError
 from service.console import RichIngestProgress, console, fail
@@ -28,6 +29,14 @@ app.add_typer(corpus_app, name="corpus")
 feedback_app = typer.Typer(help="Answer feedback collected by the service.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(eval_app, name="eval")
+def _settings() -> Settings:
+    """The settings from the environment; a value that is not allowed stops the command at once, named."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        fail(settings_error(exc))
+
+
 FilterOption = Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="key=value (fund, country, language, doc_type, period, doc_id); repeatable.")]
 
 
@@ -49,7 +58,7 @@ def ingest(
     if reader and prune:
         fail("--prune works on folders, not on --reader documents")
     documents = _read_documents(reader, paths or []) if reader else None
-    runtime = Runtime(Settings())
+    runtime = Runtime(_settings())
     try:
         with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=as_json) as progress:
@@ -122,7 +131,7 @@ def search(
     """Top chunks for a query, with title, page, section, language and score."""
     from qa.retriever import FilterError, SearchModeError, parse_filters
 
-    runtime = Runtime(Settings())
+    runtime = Runtime(_settings())
     try:
         conditions = parse_filters(filters)
         result = _retriever(runtime).search(text, k=k, mode=mode, language=lang, filters=conditions)
@@ -159,7 +168,7 @@ def _helpdesk_session():
     """A Helpdesk over the configured store, closed (LLM client, store, cache) however the command ends."""
     from qa.helpdesk import Helpdesk
 
-    runtime = Runtime(Settings())
+    runtime = Runtime(_settings())
     helpdesk = None
     try:
         helpdesk = Helpdesk(runtime.settings, runtime.store, runtime.embedder)
@@ -291,7 +300,7 @@ def serve(
 
     from service.api import create_app
 
-    settings = Settings()
+    settings = _settings()
     try:
         application = create_app(settings, with_ui=ui)
     except (StoreError, EmbedderError) as exc:
@@ -311,7 +320,7 @@ def feedback_export(
     """Write the kept answer feedback (past-retention rows are purged first; redacted) as eval questions."""
     from service.feedback import FeedbackStore, to_eval_questions
 
-    store = FeedbackStore.open(Settings())
+    store = FeedbackStore.open(_settings())
     try:
         store.purge_expired()
         questions = to_eval_questions(store.rows())
@@ -329,7 +338,7 @@ def feedback_purge(
     """Erase feedback: rows past the retention (the default), rows older than N days, or given rows."""
     from service.feedback import FeedbackStore
 
-    settings = Settings()
+    settings = _settings()
     store = FeedbackStore.open(settings)
     try:
         if ids:
@@ -349,7 +358,7 @@ def feedback_purge(
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Collection, engine, model, and documents and chunks per language."""
-    runtime = Runtime(Settings())
+    runtime = Runtime(_settings())
     try:
         store = runtime.store
         info = store.collection_info()
