@@ -305,9 +305,8 @@ def serve(
         application = create_app(settings, with_ui=ui)
     except (StoreError, EmbedderError) as exc:
         fail(str(exc))
-    # The event loop that accepts requests (and refuses them at the limit) competes for the GIL with the worker
-    # threads answering; 1 ms turns instead of 5 ms cut the refusals' p95 under 50 clients from ~740 to ~490 ms
-    # on 2 cores at the same throughput (bench/load.py).
+    # The event loop that admits, queues and refuses requests competes for the GIL with the worker threads
+    # answering; 1 ms turns instead of 5 ms made it answer sooner at the same throughput (bench/load.py).
     sys.setswitchinterval(0.001)
     uvicorn.run(application, host=host or settings.service.host, port=port or settings.service.port,
                 log_level=log_level.lower(), timeout_keep_alive=settings.service.keep_alive_s)
