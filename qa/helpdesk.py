@@ -24,7 +24,6 @@ from qa.retriever import Retriever
 from qa.templates import refusal
 
 
-
 class QuestionError(ValueError):
     """The question cannot be asked as given (empty, unknown composer)."""
 

@@ -150,7 +150,7 @@ def _evaluate(questions: list[EvalQuestion], corpus: Path, dataset: str, presets
     from common.settings import Settings
     from evals.corpus_index import open_corpus_index
     from evals.runner import run_preset
-    from qa.helpdesk import COMPOSERS
+    from common.settings import COMPOSERS
     from service.console import RichIngestProgress, console, fail
 
     if composer is not None and composer not in COMPOSERS:
