@@ -2,8 +2,8 @@
 
 Starts the server itself on a free loopback port over HELPDESK_DATA_DIR, or drives --url. With --corpus it first
 ingests those paths into a collection of their own (--collection; unchanged files are a no-op on later runs).
-Bounded in time and in requests. Reports throughput, p50/p95/p99 per route, errors, requests refused at the
-concurrency limit (503 overloaded, counted apart from errors; the client pauses --backoff-ms), and the server's
+Bounded in time and in requests. Reports throughput, p50/p95/p99 per route, errors, requests refused by admission
+(503 overloaded: queue full or waited too long, counted apart from errors; the client pauses --backoff-ms), and the server's
 RSS before, at peak and after each round once idle, in all and for the heap alone (RssAnon, without the index files
 the engine maps): --rounds shows whether memory settles or climbs round after round.
 

@@ -1,10 +1,12 @@
-"""Dense embedders behind one interface, and a content-hash cache so nothing is embedded twice."""
+"""Dense embedders behind one interface; a content-hash cache on disk so ingest embeds nothing twice, and an
+in-memory one for what answering embeds (the query path writes nothing to disk)."""
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -167,11 +169,13 @@ class CachedEmbedder:
         self.dim = embedder.dim
         self.cache = cache
         self.batch_size = batch_size
-        self.embedded_count = 0  # passages actually run through the model (cache misses)
 
     def embed_passages(
-        self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
+        self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None,
+        on_embedded: Callable[[int], None] | None = None,
     ) -> np.ndarray:
+        """`on_batch` gets each batch's size, cached or not; `on_embedded` the texts run through the model (the
+        caller's own count: the embedder may be shared with other callers)."""
         hashes = [text_hash(t) for t in texts]
         vectors = self.cache.get(self.name, hashes)
         first_index = {h: i for i, h in reversed(list(enumerate(hashes)))}
@@ -186,7 +190,8 @@ class CachedEmbedder:
             new = {hashes[i]: vec for i, vec in zip(batch, embedded)}
             self.cache.put(self.name, new)
             vectors.update(new)
-            self.embedded_count += len(batch)
+            if on_embedded:
+                on_embedded(len(batch))
             if on_batch:
                 on_batch(len(batch))
         if not texts:
@@ -195,3 +200,44 @@ class CachedEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.embed_queries(texts)
+
+
+class MemoryCachedEmbedder:
+    """What answering embeds (sentences to quote, passages to check), kept in a bounded in-memory LRU; no disk."""
+
+    def __init__(self, embedder: Embedder, entries: int = 20_000) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.dim = embedder.dim
+        self.entries = entries
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        hashes = [text_hash(t) for t in texts]
+        with self._lock:
+            found = {h: self._vectors[h] for h in hashes if h in self._vectors}
+            for h in found:
+                self._vectors.move_to_end(h)
+        missing = list({h: i for i, h in enumerate(hashes) if h not in found}.values())
+        if missing:
+            embedded = self.inner.embed_passages([texts[i] for i in missing])
+            new = {hashes[i]: vector for i, vector in zip(missing, embedded)}
+            found.update(new)
+            with self._lock:
+                self._vectors.update(new)
+                while len(self._vectors) > self.entries:
+                    self._vectors.popitem(last=False)
+        return np.stack([found[h] for h in hashes])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+
+def for_questions(embedder: Embedder, entries: int) -> Embedder:
+    """The embedder answering uses: an ingest embedder's model behind an in-memory cache instead of its disk cache."""
+    if isinstance(embedder, CachedEmbedder):
+        return MemoryCachedEmbedder(embedder.inner, entries)
+    return embedder

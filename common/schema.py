@@ -83,6 +83,8 @@ class ChunkPayload(BaseModel):
     # Language-neutral keys (common/anchors.py) shared with questions in any language.
     anchors: list[str] = Field(default_factory=list)
     state: str = STATE_PENDING
+    # When the version went ready (ns since the epoch); of two ready versions of a document search shows the later.
+    published: int | None = None
 
 
 class SearchHit(BaseModel):

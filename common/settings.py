@@ -7,7 +7,7 @@ the well-known variable names stay flat while the code sees `settings.embed.mode
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +17,13 @@ SERVED_LANGUAGES: tuple[str, ...] = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it",
     "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "ru",
 )
+
+
+SearchMode = Literal["dense", "sparse", "hybrid"]
+Composer = Literal["auto", "extractive", "llm"]
+Rerank = Literal["none", "llm"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
+COMPOSERS: tuple[str, ...] = get_args(Composer)
 
 
 def _group(prefix: str) -> SettingsConfigDict:
@@ -96,6 +103,8 @@ class EmbedSettings(BaseSettings):
     # Add the e5 "query: " / "passage: " prefixes (servers such as TEI embed the text as given).
     remote_prefixes: bool = True
     timeout_s: float = 60.0
+    # Sentences and passages embedded while answering are kept in memory (never on disk), this many at most.
+    query_cache_entries: int = Field(20_000, ge=0, description="HELPDESK_EMBED_QUERY_CACHE_ENTRIES")
 
     @property
     def model_cache_dir(self) -> Path:
@@ -133,7 +142,7 @@ class RetrievalSettings(BaseSettings):
 
     k: int = 5
     # Dense measured best on the sample set (`helpdesk eval compare`, README "Search").
-    mode: str = Field("dense", description="dense | sparse | hybrid")
+    mode: SearchMode = Field("dense", description="dense | sparse | hybrid")
     prefetch: int = 50
     rrf_k: int = 60
     # Weight of the sparse (keyword) list in the fusion; it only ranks chunks in the question's language.
@@ -201,7 +210,7 @@ class LLMSettings(BaseSettings):
 class AnswerSettings(BaseSettings):
     model_config = _group("HELPDESK_ANSWER_")
 
-    composer: str = Field("auto", description="auto (llm when HELPDESK_LLM_BASE_URL is set) | extractive | llm")
+    composer: Composer = Field("auto", description="auto (llm when HELPDESK_LLM_BASE_URL is set) | extractive | llm")
     # Below this query-passage similarity the documents are taken not to answer (evals/calibrate_refusal.py).
     min_evidence: float = 0.80
     max_sentences: int = 4
@@ -214,7 +223,7 @@ class AnswerSettings(BaseSettings):
     # Passages whose sentences the extractive composer reads. Cross-lingual scores come near-tied: over the real
     # CPR, Article 112 ranked 4th for a Bulgarian co-financing question, so reading only the top 3 missed it.
     passages: int = 5
-    rerank: str = Field("none", description="none | llm")
+    rerank: Rerank = Field("none", description="none | llm")
 
 
 class InputSettings(BaseSettings):
@@ -239,8 +248,11 @@ class ServiceSettings(BaseSettings):
     admin_keys: str = Field("", description="HELPDESK_ADMIN_KEYS")
     api_keys: str = Field("", description="HELPDESK_API_KEYS")
     max_upload_mb: float = 50.0
-    # Requests answered at once; more get 503 at once instead of queueing (HELPDESK_MAX_CONCURRENT).
-    max_concurrent: int = 8
+    # Questions answered at once (the API's /v1/ routes and the UI together); more wait in a first-come queue of
+    # queue_size, each for up to queue_wait_s; past either: 503 with Retry-After (service/api/admission.py).
+    max_concurrent: int = Field(8, ge=1, description="HELPDESK_MAX_CONCURRENT")
+    queue_size: int = Field(64, ge=0, description="HELPDESK_QUEUE_SIZE")
+    queue_wait_s: float = Field(30.0, gt=0, description="HELPDESK_QUEUE_WAIT_S")
     # How long an idle keep-alive connection stays open (HELPDESK_KEEP_ALIVE_S). Longer than the clients' and
     # proxies' own idle timeouts (httpx 5 s, nginx 75 s), so the server never closes a connection that a client is
     # just reusing: that race surfaced as connection errors under load with uvicorn's 5 s default.
@@ -293,3 +305,15 @@ class Settings(BaseSettings):
     @property
     def store_dir(self) -> Path:
         return self.data_dir / "qdrant"
+
+
+def settings_error(exc) -> str:
+    """One line per rejected setting of a pydantic ValidationError, naming its variable and the values allowed."""
+    groups = {cls.__name__: cls.model_config.get("env_prefix", "HELPDESK_") for cls in BaseSettings.__subclasses__()}
+    prefix = groups.get(exc.title, "HELPDESK_")
+    lines = []
+    for error in exc.errors():
+        variable = prefix + "_".join(str(part) for part in error["loc"]).upper()
+        allowed = error.get("ctx", {}).get("expected")
+        lines.append(f"{variable}={error.get('input')!r}: {error['msg']}" + (f" ({allowed})" if allowed and allowed not in error["msg"] else ""))
+    return "invalid settings: " + "; ".join(lines)

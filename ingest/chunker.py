@@ -1,40 +1,12 @@
-"""Structure-aware chunking: split at article / section headings in many languages, then pack whole
+"""Structure-aware chunking: split at article / section headings in many languages (common/text.py), then pack whole
 sentences into windows of a configurable size with overlap. Each chunk keeps its pages and heading path."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from common.text import MAX_HEADING, heading, split_sentences
 from ingest.loaders.base import Page
-
-# Words that introduce a numbered article or paragraph in EU languages (and Russian).
-_ARTICLE_WORDS = (
-    "Article|Articles|Artikel|Artikkel|Artikla|Artiklan|Artículo|Articolo|Artigo|Articolul|Artykuł|Článek|Článok|"
-    "Cikk|Straipsnis|Pants|Člen|Članak|Airteagal|Artiklu|Член|Статья|Стаття|Άρθρο|§"
-)
-_ARTICLE = re.compile(
-    rf"^(?:{_ARTICLE_WORDS})\s*(\d+[a-z]?)\s*\.?(?:\s*[–—:.-]?\s*(?P<title>\S.*))?$", re.IGNORECASE
-)
-_DIVISION = re.compile(
-    r"^(?:CHAPTER|CHAPITRE|KAPITEL|HOOFDSTUK|TITLE|TITRE|TITEL|PART|PARTIE|TEIL|DEEL|ГЛАВА|РАЗДЕЛ|ДЯЛ|"
-    r"ΚΕΦΑΛΑΙΟ|ΤΙΤΛΟΣ|ANNEX|ANNEXE|ANHANG|BIJLAGE|ПРИЛОЖЕНИЕ|ΠΑΡΑΡΤΗΜΑ|LISA)\s+[IVXLC\d]+\b.{0,80}$"
-    r"|^\d+\.\s+(?:peatükk|jagu)\b.{0,100}$",
-    re.IGNORECASE,
-)
-_MARKDOWN = re.compile(r"^(#{1,6})\s+(\S.*)$")
-_ARTICLE_LEVEL = 4
-_DIVISION_LEVEL = 2
-_MAX_HEADING = 120
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"«„“‘'(]?[^\W\d_])")
-# Periods after these do not end a sentence ("Art. 5", "z. B.", "p. ex.", "lk 12").
-_ABBREVIATIONS = {
-    "art", "arts", "nr", "no", "nos", "p", "pp", "z", "b", "e", "g", "i", "bzw", "vgl", "cf", "ca", "etc",
-    "ex", "mr", "mrs", "dr", "prof", "st", "ст", "čl", "lk", "jne", "vrd", "resp", "incl", "approx", "fig", "par",
-    "al", "abs", "lit", "sq", "ff", "op", "cit", "ibid", "vs", "mln", "mrd", "bl", "blz", "о", "г", "т", "п",
-}
-
 
 @dataclass
 class Chunk:
@@ -43,52 +15,6 @@ class Chunk:
     page_start: int | None
     page_end: int | None
     section: str | None
-
-
-def _heading(line: str, next_line: str | None) -> tuple[int, str, bool] | None:
-    """(level, heading text, consumed next line) when `line` is a heading."""
-    markdown = _MARKDOWN.match(line)
-    if markdown:
-        return len(markdown.group(1)), markdown.group(2).strip(), False
-    if len(line) > _MAX_HEADING:
-        return None
-    article = _ARTICLE.match(line)
-    if article:
-        title = article.group("title")
-        if title is None:
-            # Official Journal layout: "Article 63" on one line, its title ("Éligibilité") on the next.
-            if next_line and len(next_line) <= 90 and next_line[:1].isupper() and not next_line.endswith((".", ";", ",", ":")) \
-                    and _heading(next_line, None) is None:  # "Article 1" then "Article 2": two headings, not a title
-                return _ARTICLE_LEVEL, f"{line} {next_line}", True
-            return _ARTICLE_LEVEL, line, False
-        if title[:1].isupper() and not title.endswith((",", ";")) and len(title) <= 100:
-            return _ARTICLE_LEVEL, line, False
-        return None
-    if _DIVISION.match(line):
-        return _DIVISION_LEVEL, line, False
-    return None
-
-
-def is_heading_line(line: str) -> bool:
-    return _heading(line, None) is not None
-
-
-def split_sentences(text: str) -> list[str]:
-    sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        paragraph = " ".join(paragraph.split())
-        if not paragraph:
-            continue
-        start = 0
-        for match in _SENTENCE_END.finditer(paragraph):
-            before = paragraph[start : match.start()]
-            last_word = re.split(r"\s", before.rstrip(".!?;…"))[-1].casefold().strip("(\"'")
-            if before.endswith(".") and (last_word in _ABBREVIATIONS or len(last_word) == 1):
-                continue
-            sentences.append(paragraph[start : match.start()].strip())
-            start = match.end()
-        sentences.append(paragraph[start:].strip())
-    return [s for s in sentences if s]
 
 
 @dataclass
@@ -109,14 +35,14 @@ def _sections(pages: list[Page]) -> list[_Section]:
                 continue
             line = raw.strip()
             following = next((l.strip() for l in lines[i + 1 : i + 2] if l.strip()), None)
-            found = _heading(line, following) if line else None
+            found = heading(line, following) if line else None
             if found is None:
                 sections[-1].lines.append((page.number, line))
                 continue
             level, text, skip = found
             while stack and stack[-1][0] >= level:
                 stack.pop()
-            stack.append((level, text[:_MAX_HEADING]))
+            stack.append((level, text[:MAX_HEADING]))
             sections.append(_Section([t for _, t in stack], []))
     return [s for s in sections if any(line for _, line in s.lines)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ingest.chunker import is_heading_line
+from common.text import is_heading_line
 from ingest.loaders.base import Page
 
 # Lines this close to the top or bottom of a page are candidates for running headers/footers.

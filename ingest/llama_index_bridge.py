@@ -180,7 +180,6 @@ class DocumentIngest:
         self.store.ensure_collection(CollectionInfo(embed_model=self.embedder.name, dim=self.embedder.dim))
         progress = self.ingestor.progress
         progress.start(len(sources))
-        embedded_before = self.embedder.embedded_count
         for document in sources:
             ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             label = Path(document.source)
@@ -194,7 +193,6 @@ class DocumentIngest:
                 getattr(summary, status).append(document.source)
             progress.file_done(label, status)
         self.store.flush()
-        summary.embedded = self.embedder.embedded_count - embedded_before
         summary.seconds["total"] = time.perf_counter() - started
         return summary
 

@@ -1,8 +1,9 @@
 """Ingest pipeline: discover -> load (cached) -> clean -> detect language -> chunk -> embed (cached) -> upsert.
 
 Crash safety: a document's chunks are written with state "pending" under deterministic ids, flipped to
-"ready" in one filter update once all have landed, and only then are the previous version's chunks deleted.
-Search only sees "ready" chunks, so an interrupted run never exposes half a document, and re-running
+"ready" (with the time they were published) in one filter update once all have landed, and only then are the
+previous version's chunks deleted. Search only sees "ready" chunks, and of a document with two ready versions only
+the one published last, so an interrupted run never exposes half a document or two versions, and re-running
 overwrites the same ids instead of duplicating them.
 """
 
@@ -69,6 +70,9 @@ class IngestSummary:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    def count_embedded(self, passages: int) -> None:
+        self.embedded += passages
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -185,7 +189,6 @@ class Ingestor:
         ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
         self.store.ensure_collection(CollectionInfo(embed_model=self.embedder.name, dim=self.embedder.dim))
         self.progress.start(len(files))
-        embedded_before = self.embedder.embedded_count
         for path in files:
             ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             self.progress.file_started(path)
@@ -203,7 +206,6 @@ class Ingestor:
         if prune:
             summary.removed = self.prune(paths, {str(p) for p in files})
         self.store.flush()
-        summary.embedded = self.embedder.embedded_count - embedded_before
         summary.seconds["total"] = time.perf_counter() - started
         return summary
 
@@ -280,7 +282,7 @@ class Ingestor:
         title = meta["title"] if self.settings.chunk.embed_title else ""
         texts = [passage_text(title, c.text) for c in chunks]
         vectors = self.embedder.embed_passages(
-            texts, on_batch=_Counter(len(texts), self.progress.embedding)
+            texts, on_batch=_Counter(len(texts), self.progress.embedding), on_embedded=summary.count_embedded,
         )
         sparse = [self.sparse.encode_document(text, meta["language"]) for text in texts]
         t = self._timed(summary, "embed", t)
@@ -303,7 +305,8 @@ class Ingestor:
             # would (it dies of SIGBUS); the pending chunks stay invisible and a re-run completes them.
             ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             self.store.upsert(points[start : start + batch])
-        self.store.set_payload({"doc_id": doc_id, "build": build}, {"state": STATE_READY})
+        # Until the old version is deleted both are ready; search shows the one published last (qa/retriever.py).
+        self.store.set_payload({"doc_id": doc_id, "build": build}, {"state": STATE_READY, "published": time.time_ns()})
         self.store.delete({"doc_id": doc_id}, must_not={"build": build})
         self.store.flush()
         self._timed(summary, "upsert", t)

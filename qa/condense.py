@@ -10,11 +10,11 @@ import re
 
 from qa.llm import ChatBackend
 
-# A turn this short, or opening with a connective, leans on the previous one.
-_FOLLOW_UP_MAX_WORDS = 6
+# A turn opening with a connective leans on the previous one. One-letter Latin connectives (cs/pl "a", "i", es "y",
+# it/pt "e") are left out: they open ordinary questions as articles and pronouns ("A list of ...", "I need ...").
 _CONNECTIVES = {
     "and", "but", "also", "what about", "how about", "et", "mais", "und", "aber", "en", "maar", "и", "а", "ами",
-    "και", "ja", "aga", "și", "iar", "i", "a", "y", "e", "ed", "és", "ir", "un", "och", "og", "u", "agus",
+    "και", "ja", "aga", "și", "iar", "ed", "és", "ir", "un", "och", "og", "agus",
     "ta", "pa", "ale", "ma", "pero", "mas", "и ещё", "а как", "entä", "sekä", "samt",
 }
 # Interrogatives and similar words that say nothing about the subject of a question.
@@ -39,7 +39,7 @@ def is_follow_up(question: str) -> bool:
     if not words:
         return False
     opening = " ".join(words[:2])
-    return len(words) <= _FOLLOW_UP_MAX_WORDS or words[0].strip(",") in _CONNECTIVES or opening in _CONNECTIVES
+    return words[0].strip(",") in _CONNECTIVES or opening in _CONNECTIVES
 
 
 def subject_terms(question: str, exclude: str) -> list[str]:

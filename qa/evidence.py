@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from common.embedder import Embedder
 from common.schema import SearchHit
 
+_AMOUNTS = Path(__file__).resolve().parents[1] / "common" / "data" / "amounts.yaml"
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 # "2021-2027", "2021–27", "2014/2020": one period; any of its years in a passage is a match
 _PERIOD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-–/]\s*((?:19|20)?\d{2})(?!\d)")
@@ -33,6 +37,32 @@ def passage_similarity(embedder: Embedder, question: str, hits: Sequence[SearchH
     return float(np.max(passages @ query / np.where(norms == 0, 1, norms)))
 
 
+@lru_cache(maxsize=1)
+def _amount_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(symbols, words) that follow or precede an amount (common/data/amounts.yaml), casefolded."""
+    raw = yaml.safe_load(_AMOUNTS.read_text(encoding="utf-8"))
+    return (frozenset(s.casefold() for s in raw["symbols"]),
+            frozenset(w.casefold() for words in raw["words"].values() for w in words))
+
+
+def _is_amount(text: str, start: int, end: int) -> bool:
+    """Whether the number at text[start:end] is an amount ("2000 euros", "€ 2000", "2000,50"), not a year."""
+    symbols, words = _amount_words()
+    before, after = text[:start].rstrip(), text[end:]
+    if re.match(r"[.,]\d", after):
+        return True  # "2000,50", "2000.000"
+    following = re.match(r"\s*([^\W\d_]+|[€$£%])", after)
+    if following and (following.group(1).casefold() in words or following.group(1).casefold() in symbols):
+        return True
+    preceding = re.search(r"([^\W\d_]+|[€$£])\s*$", before)
+    return bool(preceding and preceding.group(1).casefold() in symbols)
+
+
+def question_years(question: str) -> list[str]:
+    """Years the question names, amounts left out."""
+    return [m.group(1) for m in _YEAR.finditer(question) if not _is_amount(question, m.start(1), m.end(1))]
+
+
 def unmatched_years(question: str, hits: Sequence[SearchHit]) -> list[str]:
     """Years or periods the question names that no passage mentions (in its text, title, section or file name)."""
     mentioned = {year for hit in hits for field in (hit.text, hit.title, hit.section or "", hit.source)
@@ -45,5 +75,5 @@ def unmatched_years(question: str, hits: Sequence[SearchHit]) -> list[str]:
         if not {start, end} & mentioned:
             missing.append(match.group(0))
         rest = rest.replace(match.group(0), " ")
-    missing += [year for year in _YEAR.findall(rest) if year not in mentioned]
+    missing += [year for year in question_years(rest) if year not in mentioned]
     return missing

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from common.embedder import Embedder
+from common.embedder import Embedder, for_questions
 from common.language import detect_language, unserved_language, unserved_notice
 from common.schema import STATE_READY, Answer
-from common.settings import Settings
+from common.settings import COMPOSERS, Settings
 from common.store import VectorStore
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.extractive import ExtractiveComposer
@@ -23,8 +23,6 @@ from qa.rerank import LLMReranker
 from qa.retriever import Retriever
 from qa.templates import refusal
 from qa.translate import translate_query
-
-COMPOSERS = ("auto", "extractive", "llm")
 
 
 class QuestionError(ValueError):
@@ -43,6 +41,8 @@ class Helpdesk:
     def __init__(self, settings: Settings, store: VectorStore, embedder: Embedder,
                  llm: ChatBackend | None = None) -> None:
         self.settings = settings
+        # Answering embeds sentences and passages of every question: in memory, never into ingest's disk cache.
+        embedder = for_questions(embedder, settings.embed.query_cache_entries)
         self.embedder = embedder
         self.retriever = Retriever(settings, store, embedder)
         self.llm = llm if llm is not None else chat_backend(settings.llm)
@@ -75,7 +75,12 @@ class Helpdesk:
                 diagnostics={"unserved_language": foreign}))
             return
         t = time.perf_counter()
-        lang = language or detect_language(question, hint=language_hint, languages=tuple(self.settings.languages))
+        # The question's language drives stemming, the keyword filter and word overlap; the answer is written in the
+        # requested language, else the question's. A one- or two-word question takes the requested one as its hint.
+        asked_in = detect_language(question, hint=language_hint or language, languages=tuple(self.settings.languages))
+        lang = language or asked_in
+        if asked_in != lang:
+            diagnostics["question_language"] = asked_in
         detect_ms = (time.perf_counter() - t) * 1000
         standalone = question
         if history:
@@ -87,8 +92,8 @@ class Helpdesk:
             if standalone != question:
                 diagnostics["standalone_question"] = standalone
 
-        variants = self._translations(standalone, lang, diagnostics)
-        retrieval = self.retriever.search(standalone, k=k, mode=mode, language=lang, filters=filters,
+        variants = self._translations(standalone, asked_in, diagnostics)
+        retrieval = self.retriever.search(standalone, k=k, mode=mode, language=asked_in, filters=filters,
                                           variants=list(variants.values()))
         if filters and not retrieval.hits:
             diagnostics["filters_match_nothing"] = self.filter_blockers(filters)
@@ -102,7 +107,7 @@ class Helpdesk:
 
         t = time.perf_counter()
         request = ComposeRequest(standalone, lang, retrieval.hits, retrieval.query_vector,
-                                 latest_turn=question if standalone != question else None)
+                                 latest_turn=question if standalone != question else None, question_language=asked_in)
         similarity = passage_similarity(self.embedder, standalone, request.hits, request.query_vector)
         diagnostics["evidence"] = round(similarity, 4)
         other_years = unmatched_years(question, request.hits)

@@ -20,15 +20,19 @@ from common.language import detect_language
 from common.countries import canonical_country, question_countries
 from common.periods import PeriodError, known_periods, normalise_period, question_periods
 from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_READY, SearchHit
-from common.settings import Settings
+from common.settings import SEARCH_MODES, Settings
 from common.sparse import BM25Encoder
 from common.store import Hit, VectorQuery, VectorStore, check_compatible
 
-MODES = ("dense", "sparse", "hybrid")
+MODES = SEARCH_MODES
 
 
 class FilterError(ValueError):
     """A `--filter key=value` the store cannot apply."""
+
+
+class SearchModeError(ValueError):
+    """A search mode that is not one of MODES."""
 
 
 def parse_filters(items: list[str] | dict[str, Any] | None) -> dict[str, Any]:
@@ -102,7 +106,7 @@ class Retriever:
         k = k or cfg.k
         mode = mode or cfg.mode
         if mode not in MODES:
-            raise ValueError(f"unknown search mode {mode!r}; use one of: {', '.join(MODES)}")
+            raise SearchModeError(f"unknown search mode {mode!r}; use one of: {', '.join(MODES)}")
         if not self._checked:
             check_compatible(self.store, self.embedder.name, self.embedder.dim)
             self._checked = True
@@ -119,9 +123,13 @@ class Retriever:
             dense = VectorQuery(DENSE_VECTOR, dense=vector, must=must, limit=max(cfg.prefetch, k * 3))
         if mode in ("sparse", "hybrid"):
             indices, values = self.sparse.encode_query(query, lang)
-            sparse_must = {**must, "language": lang} if mode == "hybrid" else must
-            sparse = VectorQuery(SPARSE_VECTOR, sparse=(indices, values), must=sparse_must,
-                                 limit=max(cfg.prefetch, k * 3))
+            sparse = VectorQuery(SPARSE_VECTOR, sparse=(indices, values), must=must, limit=max(cfg.prefetch, k * 3))
+            if mode == "hybrid":
+                # Only the question's language, and only where the caller's own language filter allows it.
+                allowed = must.get("language", lang)
+                sparse.must = {**must, "language": lang}
+                if lang not in (allowed if isinstance(allowed, list) else [allowed]):
+                    indices = []
             if not indices:
                 sparse = None
         timings["embed"] = (time.perf_counter() - t) * 1000
@@ -143,9 +151,9 @@ class Retriever:
         if sparse:
             lists.append((self.store.search(sparse, sparse.limit), cfg.sparse_weight))
         if len(lists) == 2:
-            hits = weighted_rrf(lists, cfg.rrf_k)[:fetch]
+            hits = one_version_per_document(weighted_rrf(lists, cfg.rrf_k))[:fetch]
         else:
-            hits = lists[0][0][:fetch] if lists else []
+            hits = one_version_per_document(lists[0][0])[:fetch] if lists else []
         timings["search"] = (time.perf_counter() - t) * 1000
         results = _collapse([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits], k)
         return Retrieval(query, lang, results, timings, vector)
@@ -220,6 +228,21 @@ def prefer_context(hits: list[Hit], periods_asked: list[str], countries_asked: l
 
     lowered = [Hit(h.id, h.score - penalty(h.payload), h.payload) for h in hits]
     return sorted(lowered, key=lambda h: -h.score)
+
+
+def one_version_per_document(hits: list[Hit]) -> list[Hit]:
+    """Hits of one version of each document: the most recently published one among them.
+
+    Ingest publishes a new version (pending -> ready) before it deletes the old one, and a crash in between leaves
+    both ready until the next run; no store can swap the two in one step, so search resolves it here.
+    """
+    newest: dict[str, tuple[int, str]] = {}
+    for hit in hits:
+        version = (int(hit.payload.get("published") or 0), str(hit.payload.get("build", "")))
+        doc_id = hit.payload.get("doc_id")
+        if doc_id not in newest or version > newest[doc_id]:
+            newest[doc_id] = version
+    return [h for h in hits if str(h.payload.get("build", "")) == newest[h.payload.get("doc_id")][1]]
 
 
 def weighted_rrf(lists: list[tuple[list[Hit], float]], k: int) -> list[Hit]:

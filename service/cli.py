@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,9 +17,10 @@ from rich.table import Table
 
 from common.runtime import Runtime
 from common.schema import STATE_READY
-from common.settings import Settings
+from common.settings import Settings, settings_error
 from common.store import StoreError, index_now
 from common.embedder import EmbedderError
+from service.console import RichIngestProgress, console, fail
 from service.eval_cli import eval_app
 
 app = typer.Typer(help="Funding Helpdesk: cited answers over EU funding documents.", no_args_is_help=True)
@@ -27,37 +29,15 @@ app.add_typer(corpus_app, name="corpus")
 feedback_app = typer.Typer(help="Answer feedback collected by the service.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(eval_app, name="eval")
-# soft_wrap: error lines carry file paths that tests and users grep; never break them.
-console = Console(stderr=True, soft_wrap=True)
+def _settings() -> Settings:
+    """The settings from the environment; a value that is not allowed stops the command at once, named."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        fail(settings_error(exc))
+
 
 FilterOption = Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="key=value (fund, country, language, doc_type, period, doc_id); repeatable.")]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {escape(message)}")
-    raise typer.Exit(code)
-
-
-class RichIngestProgress:
-    """Files bar plus an embedding bar for the document in hand."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.files = progress.add_task("documents", total=0)
-        self.embed = progress.add_task("embedding", total=0, visible=False)
-
-    def start(self, total_files: int) -> None:
-        self.progress.update(self.files, total=total_files)
-
-    def file_started(self, path: Path) -> None:
-        self.progress.update(self.files, description=path.name[:40])
-        self.progress.update(self.embed, completed=0, total=0, visible=False)
-
-    def embedding(self, done: int, total: int) -> None:
-        self.progress.update(self.embed, completed=done, total=total, visible=True)
-
-    def file_done(self, path: Path, status: str) -> None:
-        self.progress.advance(self.files)
 
 
 @app.command()
@@ -74,11 +54,11 @@ def ingest(
     from ingest.pipeline import Ingestor
 
     if not paths and not reader:
-        _fail("give files or folders to ingest (or --reader module:function)")
+        fail("give files or folders to ingest (or --reader module:function)")
     if reader and prune:
-        _fail("--prune works on folders, not on --reader documents")
+        fail("--prune works on folders, not on --reader documents")
     documents = _read_documents(reader, paths or []) if reader else None
-    runtime = Runtime(Settings())
+    runtime = Runtime(_settings())
     try:
         with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=as_json) as progress:
@@ -93,7 +73,7 @@ def ingest(
         with console.status("building the search index", spinner="dots") if not as_json else nullcontext():
             index_now(runtime.store)
     except (StoreError, EmbedderError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         runtime.close()
     if as_json:
@@ -110,7 +90,7 @@ def _read_documents(spec: str, arguments: list[str]):
     try:
         return group_documents(read_with(spec, arguments))
     except ReaderError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _print_summary(summary) -> None:
@@ -149,14 +129,14 @@ def search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Top chunks for a query, with title, page, section, language and score."""
-    from qa.retriever import FilterError, parse_filters
+    from qa.retriever import FilterError, SearchModeError, parse_filters
 
-    runtime = Runtime(Settings())
+    runtime = Runtime(_settings())
     try:
         conditions = parse_filters(filters)
         result = _retriever(runtime).search(text, k=k, mode=mode, language=lang, filters=conditions)
-    except (FilterError, ValueError, StoreError, EmbedderError) as exc:
-        _fail(str(exc))
+    except (FilterError, SearchModeError, StoreError, EmbedderError) as exc:
+        fail(str(exc))
     finally:
         runtime.close()
     if as_json:
@@ -188,7 +168,7 @@ def _helpdesk_session():
     """A Helpdesk over the configured store, closed (LLM client, store, cache) however the command ends."""
     from qa.helpdesk import Helpdesk
 
-    runtime = Runtime(Settings())
+    runtime = Runtime(_settings())
     helpdesk = None
     try:
         helpdesk = Helpdesk(runtime.settings, runtime.store, runtime.embedder)
@@ -200,11 +180,12 @@ def _helpdesk_session():
 
 
 def _ask_errors():
+    """What a user can cause or fix (input, configuration, a service down); anything else is a bug and shows as one."""
     from qa.helpdesk import QuestionError
     from qa.llm import LLMError
-    from qa.retriever import FilterError
+    from qa.retriever import FilterError, SearchModeError
 
-    return FilterError, QuestionError, LLMError, StoreError, EmbedderError, ValueError
+    return FilterError, SearchModeError, QuestionError, LLMError, StoreError, EmbedderError
 
 
 @app.command()
@@ -225,7 +206,7 @@ def ask(
             answer = _answer(helpdesk, question, stream=not as_json, lang=lang, filters=parse_filters(filters),
                              composer=composer, k=k, mode=mode)
     except _ask_errors() as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         print(json.dumps(answer.to_json_dict(), ensure_ascii=False, indent=2))
     raise typer.Exit(0)
@@ -298,7 +279,7 @@ def chat(
                 history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
                 print()
     except _ask_errors() as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @app.command()
@@ -314,21 +295,20 @@ def serve(
     import uvicorn
 
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        _fail(f"--log-level {log_level!r}: use debug, info, warning or error")
+        fail(f"--log-level {log_level!r}: use debug, info, warning or error")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
 
     from service.api import create_app
 
     from qa.llm import LLMError
 
-    settings = Settings()
+    settings = _settings()
     try:
         application = create_app(settings, with_ui=ui)
     except (StoreError, EmbedderError, LLMError) as exc:
-        _fail(str(exc))
-    # The event loop that accepts requests (and refuses them at the limit) competes for the GIL with the worker
-    # threads answering; 1 ms turns instead of 5 ms cut the refusals' p95 under 50 clients from ~740 to ~490 ms
-    # on 2 cores at the same throughput (bench/load.py).
+        fail(str(exc))
+    # The event loop that admits, queues and refuses requests competes for the GIL with the worker threads
+    # answering; 1 ms turns instead of 5 ms made it answer sooner at the same throughput (bench/load.py).
     sys.setswitchinterval(0.001)
     uvicorn.run(application, host=host or settings.service.host, port=port or settings.service.port,
                 log_level=log_level.lower(), timeout_keep_alive=settings.service.keep_alive_s)
@@ -341,7 +321,7 @@ def feedback_export(
     """Write the kept answer feedback (past-retention rows are purged first; redacted) as eval questions."""
     from service.feedback import FeedbackStore, to_eval_questions
 
-    store = FeedbackStore.open(Settings())
+    store = FeedbackStore.open(_settings())
     try:
         store.purge_expired()
         questions = to_eval_questions(store.rows())
@@ -359,7 +339,7 @@ def feedback_purge(
     """Erase feedback: rows past the retention (the default), rows older than N days, or given rows."""
     from service.feedback import FeedbackStore
 
-    settings = Settings()
+    settings = _settings()
     store = FeedbackStore.open(settings)
     try:
         if ids:
@@ -373,13 +353,13 @@ def feedback_purge(
         store.close()
     console.print(f"deleted {deleted} feedback rows")
     if missing:
-        _fail(f"no feedback with id {', '.join(map(str, missing))}", code=1)
+        fail(f"no feedback with id {', '.join(map(str, missing))}", code=1)
 
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Collection, engine, model, and documents and chunks per language."""
-    runtime = Runtime(Settings())
+    runtime = Runtime(_settings())
     try:
         store = runtime.store
         info = store.collection_info()
@@ -392,7 +372,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         index_state = getattr(store, "index_state", None)  # the embedded store's; a server indexes on its own
         index = index_state() if index_state else None
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         runtime.close()
     report = {
@@ -438,7 +418,7 @@ def corpus_download(
         report = download_official(parsed, dest, lang or ["en"], celex, url_pattern,
                                    on_file=lambda label, state: console.print(f"{state:>7} {label}"))
     except (ManifestError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"saved {len(report.saved)}, already there {len(report.skipped)}, failed {len(report.failed)}")
     for failure in report.failed:
         console.print(f"[red]failed[/red] {escape(failure)}")

@@ -89,7 +89,7 @@ def compare(
     from evals.dataset import load_dataset, spread
     from evals.presets import parse_presets
     from evals.report import write_comparison, write_json, write_run_report
-    from service.cli import console
+    from service.console import console
 
     names = _guarded(lambda: parse_presets(presets))
     questions = spread(_guarded(lambda: load_dataset(dataset)), limit)
@@ -134,7 +134,7 @@ def _single_run(questions: list[EvalQuestion], corpus: Path, dataset: str, name:
     from common.settings import Settings
     from evals.presets import check_preset
     from evals.report import write_json, write_run_report
-    from service.cli import console
+    from service.console import console
 
     _guarded(lambda: check_preset(preset))
     _, (result,) = _evaluate(questions, corpus, dataset, [preset], composer, k, deep_k)
@@ -154,11 +154,11 @@ def _evaluate(questions: list[EvalQuestion], corpus: Path, dataset: str, presets
     from common.settings import Settings
     from evals.corpus_index import open_corpus_index
     from evals.runner import run_preset
-    from qa.helpdesk import COMPOSERS
-    from service.cli import RichIngestProgress, _fail, console
+    from common.settings import COMPOSERS
+    from service.console import RichIngestProgress, console, fail
 
     if composer is not None and composer not in COMPOSERS:
-        _fail(f"unknown composer {composer!r}; use one of: {', '.join(COMPOSERS)}")
+        fail(f"unknown composer {composer!r}; use one of: {', '.join(COMPOSERS)}")
     columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         index = _guarded(lambda: open_corpus_index(corpus, Settings(), RichIngestProgress(progress)))
@@ -189,19 +189,19 @@ def _guarded(action: Callable[[], T]) -> T:
     from evals.presets import PresetError
     from evals.squad import SquadError
     from qa.llm import LLMError
-    from service.cli import _fail
+    from service.console import fail
 
     try:
         return action()
     except (DatasetError, PresetError, SquadError, OSError, StoreError, EmbedderError, LLMError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _print_figures(results: list[RunResult]) -> None:
     """Metrics as rows, presets as columns: stays readable in a narrow terminal."""
     from rich.table import Table
 
-    from service.cli import console
+    from service.console import console
 
     from evals.report import quality_keys, rate_cell
 

@@ -1,11 +1,13 @@
 """The Gradio UI, mounted on the API app at /: Chat for providers, Draft for staff, Documents for admins.
 
-The UI calls the same AppState as the API, in process. Everything that comes from documents (answer quotes,
+The UI calls the same AppState as the API, in process, and waits in the same admission queue
+(service/api/admission.py). Everything that comes from documents (answer quotes,
 titles, sections) is HTML-escaped before rendering, so a document cannot inject markup or script into the page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from pathlib import Path
@@ -19,10 +21,12 @@ from common.settings import SERVED_LANGUAGES
 from qa.draft import eml_headers
 from qa.retriever import parse_filters
 from qa.templates import phrase
+from service.api.admission import ANSWERS, DOCUMENT_WRITES, Overloaded
 from service.api.budget import InputTooLarge, check_inquiry, check_question
 from service.api.state import AppState
 
 AUTO = "auto"
+BUSY = "The helpdesk is busy right now; please try again in a moment."
 # The files are made in the browser from the edited text, so no copy of a draft is written server-side.
 _SAVE_JS = """(text, name, type) => {
   const link = document.createElement("a");
@@ -216,7 +220,7 @@ def build_ui(state: AppState) -> gr.Blocks:
                 return ("", history, kept + [None, None], "", gr.update(interactive=False, value="Working…"), text,
                         text, *hide_drops)
 
-            def answer_question(text, history, kept, lang, fund_value, country_value, doc_type_value):
+            async def answer_question(text, history, kept, lang, fund_value, country_value, doc_type_value):
                 """Second step: the answer replaces the working line; notices for empty filters; Ask enabled again."""
                 if text is None:
                     return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *[gr.skip() for _ in drop]
@@ -226,8 +230,12 @@ def build_ui(state: AppState) -> gr.Blocks:
                 except ValueError as exc:
                     history = history[:-1] + [{"role": "assistant", "content": _escape(str(exc))}]
                     return history, kept, "", gr.update(interactive=True, value="Ask"), *hide_drops
-                answer = state.helpdesk.ask(text, language=None if lang == AUTO else lang, history=turns,
-                                            filters=chosen)
+                try:
+                    answer = await _admitted(state, ANSWERS, state.helpdesk.ask, text,
+                                             language=None if lang == AUTO else lang, history=turns, filters=chosen)
+                except Overloaded:
+                    history = history[:-1] + [{"role": "assistant", "content": BUSY}]
+                    return history, kept, "", gr.update(interactive=True, value="Ask"), *hide_drops
                 state.metrics.count_answer(answer.answerable, answer.composer)
                 history = history[:-1] + [{"role": "assistant", "content": render_answer(answer)}]
                 kept = kept[:-1] + [answer.to_json_dict()]
@@ -293,7 +301,7 @@ def build_ui(state: AppState) -> gr.Blocks:
                 download = gr.Button("Download as .txt", elem_id="draft-download")
                 download_eml = gr.Button("Download as .eml", elem_id="draft-download-eml")
 
-            def make_draft(text, name, lang):
+            async def make_draft(text, name, lang):
                 from service.api.routes.answers import make_draft as draft_for
 
                 if not (text or "").strip():
@@ -302,7 +310,11 @@ def build_ui(state: AppState) -> gr.Blocks:
                     check_inquiry(budget, text)
                 except InputTooLarge as exc:
                     return str(exc), ""
-                made = draft_for(state, text, name, None if lang == AUTO else lang, {})
+                try:
+                    made = await _admitted(state, ANSWERS, draft_for, state, text, name,
+                                           None if lang == AUTO else lang, {})
+                except Overloaded:
+                    return BUSY, ""
                 return made.text, eml_headers(made.subject) if made.subject else ""
 
             make.click(make_draft, [inquiry, sender, draft_language], [draft_box, headers])
@@ -339,17 +351,22 @@ def build_ui(state: AppState) -> gr.Blocks:
 
                 return None if key_matches(key or None, state.settings.service.keys("admin")) else "A valid admin key is required."
 
-            def do_upload(key, file):
+            def upload_file(path: Path):
                 from service.api.routes.documents import store_upload
 
+                with path.open("rb") as handle:
+                    return store_upload(state, _Upload(path.name, handle), "/")
+
+            async def do_upload(key, file):
                 if file is None:
                     return gr.skip(), gr.skip(), gr.skip(), ""
                 path = Path(file if isinstance(file, str) else file.name)
                 if error := checked(key):
                     return gr.skip(), gr.skip(), None, error
                 try:
-                    with path.open("rb") as handle:
-                        result = store_upload(state, _Upload(path.name, handle), "/")
+                    result = await _admitted(state, DOCUMENT_WRITES, upload_file, path)
+                except Overloaded:
+                    return gr.skip(), gr.skip(), gr.skip(), BUSY
                 except HTTPException as exc:
                     return gr.skip(), gr.skip(), None, _escape(upload_refusal(path.name, exc,
                                                                               state.settings.service.max_upload_mb))
@@ -371,14 +388,16 @@ def build_ui(state: AppState) -> gr.Blocks:
                 return (_escape(f"Delete “{doc['title']}” and its {doc['chunk_count']} chunks? This cannot be undone."),
                         gr.update(visible=True))
 
-            def do_delete(key, doc):
+            async def do_delete(key, doc):
                 from service.api.routes.documents import delete_document
 
                 hidden = gr.update(visible=False)
                 if (error := checked(key)) or doc is None:
                     return gr.skip(), gr.skip(), gr.skip(), gr.skip(), error or "", hidden
                 try:
-                    delete_document(doc["doc_id"], state)
+                    await _admitted(state, DOCUMENT_WRITES, delete_document, doc["doc_id"], state)
+                except Overloaded:
+                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), BUSY, hidden
                 except HTTPException:
                     message = f"“{doc['title']}” is no longer in the index."
                 else:
@@ -393,6 +412,12 @@ def build_ui(state: AppState) -> gr.Blocks:
             cancel.click(lambda: ("", gr.update(visible=False)), None, [delete_status, confirm_row])
             ui.load(listed, None, [table, docs])
     return ui
+
+
+async def _admitted(state: AppState, lane: str, work, *args, **kwargs):
+    """Runs `work` in a worker thread once its lane admits it: the UI shares the API's limit and queue."""
+    async with state.admission.lane(lane).slot():
+        return await asyncio.to_thread(work, *args, **kwargs)
 
 
 class _Upload:

@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,45 @@ def _build_in_child(shard_dir: str, dim: int, index_json: str) -> None:
     shard.close()
 
 
+class SharedLock:
+    """Many holders at once in shared mode, one alone in exclusive mode; a waiting exclusive holder goes first."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._shared = 0
+        self._exclusive = False
+        self._exclusive_waiting = 0
+
+    @contextmanager
+    def shared(self):
+        with self._condition:
+            while self._exclusive or self._exclusive_waiting:
+                self._condition.wait()
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._shared -= 1
+                if not self._shared:
+                    self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self):
+        with self._condition:
+            self._exclusive_waiting += 1
+            while self._exclusive or self._shared:
+                self._condition.wait()
+            self._exclusive_waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._exclusive = False
+                self._condition.notify_all()
+
+
 def _condition(key: str, value: Any) -> qe.FieldCondition:
     if isinstance(value, (list, tuple, set)):
         return qe.FieldCondition(key=key, match=qe.MatchAny(any=list(value)))
@@ -108,9 +148,11 @@ class EdgeStore:
         self.index = index or IndexSettings()
         self._background = background_index
         self._shard: qe.EdgeShard | None = None
-        # Every call into the shard holds `_lock`; writes (and an index build's copy and swap) hold `_write_gate`
-        # first, so a build can copy the files and swap shards while answers go on.
-        self._lock = threading.RLock()
+        # Every call into the shard holds `_shard_lock`: shared for searches and writes alike (the shard synchronises
+        # them itself, so a search never waits for an upload's batch), exclusive only to create, swap or close the
+        # shard. Writes (and an index build's copy and swap) hold `_write_gate` first, one at a time, so a build can
+        # copy the files and swap shards while answers go on.
+        self._shard_lock = SharedLock()
         self._write_gate = threading.RLock()
         self._build_lock = threading.Lock()
         self._replay: list[qe.UpdateOperation] | None = None  # writes to replay onto the shard being built
@@ -180,7 +222,7 @@ class EdgeStore:
         return self.collection_info_file()
 
     def ensure_collection(self, info: CollectionInfo) -> None:
-        with self._write_gate, self._lock:
+        with self._write_gate, self._shard_lock.exclusive():
             existing = self.collection_info()
             if existing is not None:
                 if (existing.embed_model, existing.dim) != (info.embed_model, info.dim):
@@ -213,7 +255,7 @@ class EdgeStore:
         return self._shard
 
     def _write(self, operation: qe.UpdateOperation) -> None:
-        with self._write_gate, self._lock:
+        with self._write_gate, self._shard_lock.shared():
             self._require().update(operation)
             if self._replay is not None:
                 self._replay.append(operation)
@@ -247,7 +289,7 @@ class EdgeStore:
             return
         offset = None
         while True:
-            with self._lock:
+            with self._shard_lock.shared():
                 records, offset = self._require().scroll(qe.ScrollRequest(
                     offset=offset, limit=512, filter=_filter(must),
                     with_payload=qe.PayloadSelector.Include(fields), with_vector=False,
@@ -260,13 +302,13 @@ class EdgeStore:
     def count(self, must: Conditions) -> int:
         if self._shard is None:
             return 0
-        with self._lock:
+        with self._shard_lock.shared():
             return int(self._shard.count(qe.CountRequest(filter=_filter(must), exact=True)))
 
     def facet(self, key: str, must: Conditions) -> dict[str, int]:
         if self._shard is None:
             return {}
-        with self._lock:
+        with self._shard_lock.shared():
             response = self._shard.facet(qe.FacetRequest(key=key, limit=1000, exact=True, filter=_filter(must)))
         return {str(hit.value): int(hit.count) for hit in response.hits}
 
@@ -286,13 +328,13 @@ class EdgeStore:
     def search(self, query: VectorQuery, limit: int) -> list[Hit]:
         request = qe.QueryRequest(limit=limit, query=self._query(query), filter=_filter(query.must), with_payload=True,
                                   params=self._params(query))
-        with self._lock:
+        with self._shard_lock.shared():
             points = self._require().query(request)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
 
     def flush(self) -> None:
         if self._shard is not None:
-            with self._lock:
+            with self._shard_lock.shared():
                 self._shard.flush()
             if self._background and self._pending:
                 self._schedule()
@@ -301,7 +343,7 @@ class EdgeStore:
 
     def index_state(self) -> dict[str, Any]:
         """For status pages: whether writes are waiting for an index build, and whether one is running."""
-        with self._lock:
+        with self._shard_lock.shared():
             info = self._shard.info() if self._shard is not None else None
         return {
             "pending": self._pending, "building": self._build_lock.locked(),
@@ -354,7 +396,7 @@ class EdgeStore:
                 info = self.collection_info()
                 if info is None:
                     return False
-                with self._lock:
+                with self._shard_lock.shared():
                     self._shard.flush()
                 target = self.path / f"{BUILD_PREFIX}{uuid.uuid4().hex[:12]}"
                 try:
@@ -400,7 +442,7 @@ class EdgeStore:
             self._replay = None
             # The pointer names the new shard from here on: a crash now reopens it, complete.
             self._write_live_file(target.name)
-            with self._lock:
+            with self._shard_lock.exclusive():
                 old, old_dir = self._shard, self._live_dir
                 self._shard, self._live_dir = built, target
             if not replayed:
@@ -419,7 +461,7 @@ class EdgeStore:
         worker = self._worker
         if worker is not None and worker is not threading.current_thread():
             worker.join()
-        with self._build_lock, self._write_gate, self._lock:
+        with self._build_lock, self._write_gate, self._shard_lock.exclusive():
             if self._shard is not None:
                 self._shard.flush()
                 self._shard.close()

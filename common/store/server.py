@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 from qdrant_client import QdrantClient, models
+from qdrant_client.common.client_exceptions import QdrantException
+from qdrant_client.http.exceptions import ApiException, ResponseHandlingException, UnexpectedResponse
 
 from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SPARSE_VECTOR, CollectionInfo
 from common.settings import IndexSettings
@@ -17,6 +20,19 @@ from common.store.base import (
     StoreError,
     VectorQuery,
 )
+
+
+# What a Qdrant server or the way to it can fail with (the client wraps httpx's errors in these).
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ApiException, UnexpectedResponse, ResponseHandlingException, QdrantException, httpx.HTTPError, ConnectionError,
+    TimeoutError, OSError,
+)
+try:
+    import grpc
+
+    _UNAVAILABLE += (grpc.RpcError,)
+except ImportError:  # the gRPC transport is optional
+    pass
 
 
 def _condition(key: str, value: Any) -> models.FieldCondition:
@@ -69,11 +85,17 @@ class ServerStore:
             self._client = QdrantClient(location=":memory:") if local_path in (None, ":memory:") else QdrantClient(path=local_path)
 
     def _call(self, what: str, fn, *args, **kwargs):
+        """Connection failures, timeouts and the server's refusals become StoreError (503); a bug stays itself."""
         try:
             return fn(*args, **kwargs)
         except StoreError:
             raise
-        except Exception as exc:  # connection refused, timeouts, server-side errors
+        except _UNAVAILABLE as exc:
+            raise StoreError(f"Qdrant {what} failed on {self.engine}: {exc}") from exc
+        except ValueError as exc:
+            if self._remote:
+                raise
+            # qdrant-client's local mode (a server's stand-in) refuses as a server would, with ValueError.
             raise StoreError(f"Qdrant {what} failed on {self.engine}: {exc}") from exc
 
     def collection_info(self) -> CollectionInfo | None:

@@ -15,6 +15,11 @@ class ComposeRequest:
     hits: list[SearchHit]
     query_vector: list[float] | None = None
     latest_turn: str | None = None  # the follow-up as typed, when it differs from `question`
+    question_language: str | None = None  # the language the question is written in, when not `language`
+
+    @property
+    def asked_in(self) -> str:
+        return self.question_language or self.language
 
 
 @dataclass

@@ -17,7 +17,7 @@ from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.sparse import tokenize
-from ingest.chunker import is_heading_line, split_sentences
+from common.text import is_heading_line, split_sentences
 from qa.compose.base import ComposeRequest, Composition
 from qa.templates import language_name, phrase
 
@@ -55,13 +55,13 @@ class ExtractiveComposer:
         if not units:
             return Composition("", answerable=False)
         vectors = _normalise(self.embedder.embed_passages([u.context for u in units]))
-        relevance = self._relevance(request.question, request.language, units, vectors,
+        relevance = self._relevance(request.question, request.asked_in, units, vectors,
                                     self._query_vector(request))
         if request.latest_turn and request.latest_turn != request.question:
             # A follow-up ("And for transition regions?") decides which sentence answers; the carried
             # context decides which passages were fetched.
             latest = _normalise(self.embedder.embed_queries([request.latest_turn]))[0]
-            relevance = (relevance + self._relevance(request.latest_turn, request.language, units, vectors, latest)) / 2
+            relevance = (relevance + self._relevance(request.latest_turn, request.asked_in, units, vectors, latest)) / 2
         chosen = _mmr(vectors, relevance, self.settings.max_sentences, self.settings.mmr_lambda,
                       self.settings.sentence_margin)
         chosen += _items_of_chosen_intros(units, chosen)

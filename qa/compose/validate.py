@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from common.schema import SearchHit
-from ingest.chunker import split_sentences
+from common.text import split_sentences
 
 # The model is told to answer exactly this when the sources do not answer; matched loosely (case, spaces).
 REFUSAL_SENTINEL = "NO_ANSWER_IN_SOURCES"
@@ -64,11 +64,17 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n[ \t]+\n", "\n\n", re.sub(r"\n{3,}", "\n\n", text)).strip()
 
 
+# A bare list label: "1.", "b)", "(iv)", "-".
+_LABEL = re.compile(r"[-*•\s]*\(?(?:\d{1,3}|[a-z]|[ivxlc]{1,5})?[.)]?\s*", re.IGNORECASE)
+
+
 def _is_claim(sentence: str) -> bool:
-    """Lead-ins ('According to the sources:') and bare list labels state nothing that needs a source; a figure does."""
-    if sentence.rstrip().endswith(":"):
+    """Lead-ins ('According to the sources:') and bare list labels state nothing that needs a source; anything else
+    does, however short ('Approved.', 'Yes, eligible!')."""
+    stripped = sentence.strip()
+    if stripped.endswith(":") or _LABEL.fullmatch(stripped):
         return False
-    return any(ch.isdigit() for ch in sentence) or sum(ch.isalnum() for ch in sentence) >= 12
+    return any(ch.isalnum() for ch in stripped)
 
 
 def remove_foreign_links(text: str, hits: list[SearchHit]) -> tuple[str, list[str]]:
@@ -112,7 +118,12 @@ class StreamGuard:
         pieces = _sentences(self.draft[self.complete:])
         if len(pieces) < 2:  # the last sentence may still grow, or get its marker: hold it
             return ""
-        self.complete += self.draft[self.complete:].rfind(pieces[-1])
+        # The pieces have their whitespace normalised: find where the last one starts in the draft as written.
+        last = r"\s+".join(map(re.escape, pieces[-1].split()))
+        held = re.search(rf"{last}\s*$", self.draft[self.complete:])
+        if held is None:
+            return ""
+        self.complete += held.start()
         return self._advance(self.draft[: self.complete])
 
     def close(self) -> str:

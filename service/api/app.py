@@ -1,4 +1,4 @@
-"""The FastAPI application: routers per area, JSON errors, metrics and a concurrency limit, the UI at /."""
+"""The FastAPI application: routers per area, JSON errors, metrics and admission (a bounded queue), the UI at /."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from qa.llm import LLMError, LLMNotConfiguredError
 from qa.local_llm import check_gguf
 from qa.retriever import FilterError
 from service.api.budget import BodySizeLimit, InputTooLarge
-from service.api.metrics import ConcurrencyLimit, MetricsMiddleware
+from service.api.admission import AdmissionControl
+from service.api.metrics import MetricsMiddleware
 from service.api.public import plain_message
 from service.api.ratelimit import RateLimit
 from service.api.ratelimit import check_settings as check_rate_limits
@@ -137,8 +138,8 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
 
         app = mount_ui(app, state)
     service = state.settings.service
-    # Innermost first: the concurrency slot is only taken by a request that passed the size and rate checks.
-    app.add_middleware(ConcurrencyLimit, limit=service.max_concurrent, metrics=state.metrics)
+    # Innermost first: a slot (or a place in the queue) is only taken by a request that passed the size and rate checks.
+    app.add_middleware(AdmissionControl, admission=state.admission, metrics=state.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=state.settings.input.max_body_kb * 1024)
     app.add_middleware(RateLimit, settings=service, metrics=state.metrics)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)

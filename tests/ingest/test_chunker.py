@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from ingest.chunker import chunk_pages, is_heading_line, split_sentences
+from common.text import is_heading_line, split_sentences
+from ingest.chunker import chunk_pages
 from ingest.loaders.base import Page
 
 SENTENCE_END = re.compile(r"[.!?;…]$")

@@ -146,3 +146,66 @@ def test_documents_get_their_period_country_and_title(tmp_path, make_settings):
     assert docs["besluit_EFRO_2007-2013.md"]["country"] == "NL"
     assert docs["nieuws.txt"]["title"] == "Eesti omavalitsused saavad toetust perioodil 2021–2027"
     assert (docs["nieuws.txt"]["period"], docs["nieuws.txt"]["country"]) == ("2021-2027", "EE")
+
+
+class _QuestionsWhileEmbedding:
+    """Progress that, each time ingest reports an embedding batch, embeds a question's sentence on the same
+    embedder, as a server answering during an upload does."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder, self.asked = embedder, 0
+
+    def start(self, total_files): ...
+    def file_started(self, path): ...
+    def file_done(self, path, status): ...
+
+    def embedding(self, done, total):
+        self.asked += 1
+        self.embedder.embed_passages([f"A sentence quoted for question {self.asked} at {time.perf_counter_ns()}."])
+
+
+def test_the_ingest_summary_counts_only_its_own_embeddings(tmp_path, make_settings):
+    folder = tmp_path / "docs"
+    _write_docs(folder, 1, seed=991, sections=2)
+    settings = make_settings()
+    runtime = Runtime(settings)
+    try:
+        progress = _QuestionsWhileEmbedding(runtime.embedder)
+        summary = Ingestor(settings, runtime.store, runtime.embedder, progress).ingest([folder])
+        assert progress.asked and summary.chunks
+        assert summary.embedded == summary.chunks
+    finally:
+        runtime.close()
+
+
+def test_search_shows_one_version_of_a_document_when_a_crash_leaves_two(tmp_path, make_settings):
+    """A crash after the new version went ready and before the old one was deleted leaves both in the store;
+    search must still show one version per document, the new one."""
+    from common.store.edge import EdgeStore
+    from qa.retriever import Retriever
+
+    class CrashBeforeDelete(EdgeStore):
+        def delete(self, must, must_not=None):
+            raise RuntimeError("killed between publishing the new version and deleting the old")
+
+    folder = tmp_path / "docs"
+    _write_docs(folder, 1, seed=5, sections=3)
+    settings = make_settings()
+    _ingest(settings, [folder])
+    guide = folder / "guide-00.md"
+    guide.write_text(guide.read_text(encoding="utf-8").replace("people.", "persons."), encoding="utf-8")
+    runtime = Runtime(settings)
+    crashing = CrashBeforeDelete(settings.store_dir, settings.store.collection, index=settings.index)
+    try:
+        runtime.__dict__["store"] = crashing
+        try:
+            Ingestor(settings, crashing, runtime.embedder).ingest([folder])
+        except RuntimeError:
+            pass
+        builds = {p["build"] for _, p in crashing.scroll({"state": STATE_READY}, ["build"])}
+        assert len(builds) == 2  # the crash left both versions ready in the store
+        hits = Retriever(settings, crashing, runtime.embedder).search("The grant of the budget covers people", k=20).hits
+        texts = [h.text for h in hits]
+        assert hits and all("persons." in t and "people." not in t for t in texts), texts
+    finally:
+        runtime.close()

@@ -30,3 +30,32 @@ def test_follow_ups_carry_the_previous_subject():
     standalone = condense(history, "А за регионите в преход?")
     assert standalone.startswith("А за регионите в преход?") and "съфинансиране" in standalone
     assert condense([], "And for transition regions?") == "And for transition regions?"
+
+
+def test_amounts_between_1900_and_2099_are_not_years():
+    hits = [hit("Small projects are funded up to EUR 50 000 per beneficiary.")]
+    assert unmatched_years("Can I fund a project costing 2000 euros?", hits) == []
+    assert unmatched_years("Kann ein Projekt mit 1950 Euro gefördert werden?", hits) == []
+    assert unmatched_years("Is € 2000 enough, or 2 000 EUR, or 2000,50?", hits) == []
+    assert unmatched_years("Сколько стоит проект за 2000 евро?", hits) == []
+    assert unmatched_years("What changed for projects costing 2000 euros in 2025?", hits) == ["2025"]
+    assert unmatched_years("Is the deadline 31.12.2030?", hits) == ["2030"]
+
+
+def test_every_served_language_has_amount_words():
+    import yaml
+
+    from common.settings import SERVED_LANGUAGES
+    from qa.evidence import _AMOUNTS
+
+    words = yaml.safe_load(_AMOUNTS.read_text(encoding="utf-8"))["words"]
+    assert set(words) == set(SERVED_LANGUAGES) and all(words[lang] for lang in SERVED_LANGUAGES)
+
+
+def test_ordinary_short_questions_are_not_follow_ups():
+    for question in ("What is ESF+?", "A list of eligible costs?", "I need the flat rate for staff", "E-mail of the MA?",
+                     "Who can apply?"):
+        assert not is_follow_up(question), question
+    history = [{"role": "user", "content": "What is the co-financing rate for less developed regions?"}]
+    assert condense(history, "What is ESF+?") == "What is ESF+?"
+    assert is_follow_up("And for transition regions?") and is_follow_up("Und für Übergangsregionen?")

@@ -106,6 +106,15 @@ def test_filters_and_explicit_language(helpdesk):
     assert "Französisch" in answer.answer
 
 
+def test_the_answer_language_is_not_taken_for_the_question_language(helpdesk):
+    """A German question answered in French is still searched, stemmed and matched as German."""
+    answer = helpdesk.ask("Wie hoch ist der Kofinanzierungssatz für weniger entwickelte Regionen?", language="fr",
+                          mode="hybrid")
+    assert answer.language == "fr" and answer.answer.startswith(phrase("lead", "fr"))
+    assert answer.diagnostics.get("question_language") == "de"
+    assert any(c.language == "de" for c in answer.citations)
+
+
 def test_json_shape(helpdesk):
     data = helpdesk.ask("Какъв е максималният процент на съфинансиране за по-слабо развитите региони?").to_json_dict()
     assert ANSWER_KEYS <= set(data) and set(data) - ANSWER_KEYS <= {"diagnostics"}
@@ -119,3 +128,32 @@ def test_bad_questions_are_named_errors(helpdesk):
         helpdesk.ask("   ")
     with pytest.raises(QuestionError, match="unknown composer"):
         helpdesk.ask("What is ESF+?", composer="poetry")
+
+
+def test_answering_writes_nothing_to_the_embedding_cache(tmp_path):
+    """Ingest fills the disk cache; questions embed sentences in memory only (a read-only disk must not matter)."""
+    import sqlite3
+
+    from common.runtime import Runtime
+    from common.settings import Settings
+    from ingest.pipeline import Ingestor
+
+    guide = tmp_path / "guide.md"
+    guide.write_text("---\ntitle: Rates\nlanguage: en\n---\n# Rates\n\nThe co-financing rate for less developed "
+                     "regions is 85 %. Transition regions get 60 %. More developed regions get 40 %.\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    runtime = Runtime(settings)
+    try:
+        assert Ingestor(settings, runtime.store, runtime.embedder).ingest([guide]).ok
+
+        def rows() -> int:
+            with sqlite3.connect(settings.cache_dir / "embeddings.sqlite") as db:
+                return db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+
+        before = rows()
+        answer = Helpdesk(settings, runtime.store, runtime.embedder).ask(
+            "What is the co-financing rate for less developed regions?", composer="extractive")
+        assert "85 %" in answer.answer
+        assert rows() == before
+    finally:
+        runtime.close()

@@ -64,12 +64,7 @@ CASES = [
 ]
 PAYLOADS = {case.instruction: case.payload for case in CASES}
 IDS = [case.name for case in CASES]
-# The French payload ends in "%." and ingest.chunker.split_sentences does not split there, so the validator sees it
-# glued to the next, cited sentence and keeps it; both prompts that carry the French document leak it.
-SPLITTER_LEAKS = {"Travel rules", "Frais de garde"}
-OBEY_CASES = [pytest.param(case, id=case.name, marks=pytest.mark.xfail(
-    strict=True, reason="known bug: no sentence split after '%.', so an uncited payload rides with a cited sentence"))
-    if case.name in SPLITTER_LEAKS else pytest.param(case, id=case.name) for case in CASES]
+OBEY_CASES = [pytest.param(case, id=case.name) for case in CASES]
 
 
 @pytest.fixture(scope="module")

@@ -70,3 +70,12 @@ def test_weighted_rrf_prefers_the_heavier_list():
     b = [Hit("y", 9.0, {}), Hit("x", 1.0, {})]
     assert [h.id for h in weighted_rrf([(a, 1.0), (b, 0.1)], 60)] == ["x", "y"]
     assert [h.id for h in weighted_rrf([(a, 0.1), (b, 1.0)], 60)] == ["y", "x"]
+
+
+def test_hybrid_search_keeps_the_callers_language_filter(retriever):
+    """The keyword list ranks the question's language only; it must not widen a caller's language filter."""
+    # k past the French chunks of the corpus: any German keyword hit fused in would show.
+    result = retriever.search("Wie hoch ist der Kofinanzierungssatz für weniger entwickelte Regionen?", k=60,
+                              mode="hybrid", filters=parse_filters(["language=fr"]))
+    assert result.language == "de"
+    assert result.hits and {h.language for h in result.hits} == {"fr"}

@@ -58,3 +58,24 @@ def test_a_stream_shows_whole_checked_sentences_as_they_complete():
     assert progress[0] == "Staff costs are 85 % [1]."  # out as soon as the next sentence began
     assert "".join(progress) == remove_foreign_links(check_answer(draft, 2).text, guard.hits)[0]  # as the answer
     assert "Approved" not in "".join(progress) and "e.x" not in "".join(progress)
+
+
+def test_short_sentences_are_claims_too():
+    checked = check_answer("Rates are 85 % [1]. Approved. Yes, eligible!", n_sources=1)
+    assert checked.text == "Rates are 85 % [1]."
+    assert checked.uncited_sentences == ["Approved.", "Yes, eligible!"]
+
+
+def test_bare_list_labels_are_not_claims():
+    checked = check_answer("Rates:\n1.\n- 85 % for less developed regions [1].", n_sources=1)
+    assert checked.uncited_sentences == []
+
+
+def test_a_stream_with_double_spaces_still_streams_sentence_by_sentence():
+    guard = StreamGuard([hit("one"), hit("two")])
+    draft = "Staff  costs are 85 % [1].  Travel  is 60 % [2].  Equipment  is 40 % [1]."
+    words = re.findall(r"\S+\s*", draft)
+    pieces = ["".join(words[i : i + 3]) for i in range(0, len(words), 3)]  # a model streams a few words at a time
+    during = [guard.feed(piece) for piece in pieces]
+    assert [p for p in during if p][:2] == ["Staff costs are 85 % [1].", " Travel is 60 % [2]."]
+    assert "".join(during) + guard.close() == check_answer(draft, 2).text

@@ -52,31 +52,59 @@ def test_unreachable_store_gives_503_not_a_crash(tmp_path):
         assert search.status_code == 503
 
 
-def test_requests_beyond_the_limit_are_refused_quickly(sample_index):
+def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_refused(sample_index):
+    """One answer at a time and three places in the queue: of six requests sent 0.2 s apart (each answer takes 3 s),
+    the first four are all answered, in the order sent, and only the last two are refused, at once."""
     base, _ = sample_index
     with OpenAIProtocolServer() as llm:
         settings = base.model_copy(update={
             "llm": LLMSettings(base_url=llm.base_url, model="slow", timeout_s=10),
             "answer": AnswerSettings(composer="llm"),
-            "service": ServiceSettings(max_concurrent=2),
+            "service": ServiceSettings(max_concurrent=1, queue_size=3, queue_wait_s=60, rate_limit_per_client=""),
         })
         with serving(settings) as url:
             async def burst():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-                    async def one():
+                    async def one(index: int):
+                        await asyncio.sleep(0.2 * index)
                         started = time.perf_counter()
                         response = await client.post("/v1/ask", json={
                             "question": "What is the co-financing rate for less developed regions?"})
-                        return response.status_code, time.perf_counter() - started, response.headers
-                    return await asyncio.gather(*(one() for _ in range(6)))
+                        return index, response.status_code, time.perf_counter() - started, time.perf_counter(), \
+                            response.headers
+                    return await asyncio.gather(*(one(i) for i in range(6)))
 
             results = asyncio.run(burst())
-            refused = [r for r in results if r[0] == 503]
-            assert len([r for r in results if r[0] == 200]) == 2 and len(refused) == 4
-            assert all(seconds < 1.5 for _, seconds, _ in refused)  # the slow LLM takes 3 s
-            assert all(headers["retry-after"] == "1" for _, _, headers in refused)
+            assert [status for _, status, *_ in results] == [200, 200, 200, 200, 503, 503]
+            answered = sorted((r for r in results if r[1] == 200), key=lambda r: r[3])
+            assert [index for index, *_ in answered] == [0, 1, 2, 3]  # first come, first served
+            refused = [r for r in results if r[1] == 503]
+            assert all(seconds < 1.5 for _, _, seconds, _, _ in refused)  # not after a wait
+            assert all(int(headers["retry-after"]) >= 1 for *_, headers in refused)
             metrics = httpx.get(f"{url}/metrics").text
-            assert "helpdesk_rejected_overload_total 4.0" in metrics
+            assert "helpdesk_rejected_overload_total 2.0" in metrics
+
+
+def test_a_request_waiting_past_the_queue_wait_is_refused(sample_index):
+    base, _ = sample_index
+    with OpenAIProtocolServer() as llm:
+        settings = base.model_copy(update={
+            "llm": LLMSettings(base_url=llm.base_url, model="slow", timeout_s=10),
+            "answer": AnswerSettings(composer="llm"),
+            "service": ServiceSettings(max_concurrent=1, queue_size=5, queue_wait_s=1, rate_limit_per_client=""),
+        })
+        with serving(settings) as url:
+            async def pair():
+                async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+                    async def one(delay: float):
+                        await asyncio.sleep(delay)
+                        started = time.perf_counter()
+                        response = await client.post("/v1/ask", json={"question": "What is ESF+ for?"})
+                        return response.status_code, time.perf_counter() - started
+                    return await asyncio.gather(one(0), one(0.3))
+
+            (first, _), (second, waited) = asyncio.run(pair())
+            assert first == 200 and second == 503 and 0.9 < waited < 2.5
 
 
 def test_uploads_while_serving_fail_no_query_and_keys_never_reach_the_logs(tmp_path, embedding_cache_dir):

@@ -152,3 +152,19 @@ def test_ask_errors_are_named(helpdesk_env):
     assert result.returncode == 2 and "unknown filter 'colour'" in result.stderr
     result = _run(["ask", "What is ESF+?", "--composer", "llm"], helpdesk_env, check=False)
     assert result.returncode == 2 and "HELPDESK_LLM_BASE_URL" in result.stderr
+
+
+def test_a_bug_is_not_reported_as_a_user_error(helpdesk_env, monkeypatch):
+    """A ValueError from inside answering is a bug: a traceback and exit 1, not 'error: ...' and exit 2."""
+    from typer.testing import CliRunner
+
+    from qa.helpdesk import Helpdesk
+    from service.cli import app
+
+    def broken(self, question, **options):
+        raise ValueError("zero-size array to reduction operation maximum which has no identity")
+
+    monkeypatch.setenv("HELPDESK_DATA_DIR", helpdesk_env["HELPDESK_DATA_DIR"])
+    monkeypatch.setattr(Helpdesk, "ask_stream", broken)
+    result = CliRunner().invoke(app, ["ask", "What is ESF+?", "--json"])
+    assert result.exit_code == 1 and isinstance(result.exception, ValueError)

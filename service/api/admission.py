@@ -1,0 +1,148 @@
+"""Admission: at most N requests are answered at once; more wait in a bounded first-come queue, and only a request
+that finds the queue full, or waits past its limit, is refused (503 with Retry-After).
+
+Lanes keep kinds of work apart: questions (every /v1/ route and the UI's Chat and Draft) and document writes
+(uploads, deletes), so a long upload never takes a question's place. A lane can be entered from any event loop or
+thread: the API's middleware and Gradio's handlers share one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from common.settings import ServiceSettings
+
+ANSWERS = "answers"
+DOCUMENT_WRITES = "document-writes"
+
+
+class Overloaded(Exception):
+    """The lane's queue is full, or the wait for a slot ran past its limit."""
+
+    def __init__(self, lane: str, reason: str, retry_after_s: int) -> None:
+        super().__init__(f"{lane}: {reason}")
+        self.lane, self.reason, self.retry_after_s = lane, reason, retry_after_s
+
+
+@dataclass
+class Lane:
+    name: str
+    limit: int
+    queue_size: int
+    wait_s: float
+    active: int = 0
+    waits: deque = field(default_factory=deque)  # (loop, future) of queued requests, first come first
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def queued(self) -> int:
+        return len(self.waits)
+
+    async def acquire(self) -> float:
+        """Take a slot, waiting in line if need be; returns the seconds waited. Raises Overloaded."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self.active < self.limit and not self.waits:
+                self.active += 1
+                return 0.0
+            if len(self.waits) >= self.queue_size:
+                raise Overloaded(self.name, "queue full", self._retry_after())
+            entry = (loop, loop.create_future())
+            self.waits.append(entry)
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(asyncio.shield(entry[1]), self.wait_s)
+        except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+            with self._lock:
+                handed = entry not in self.waits  # release() passed its slot on just now
+                if not handed:
+                    self.waits.remove(entry)
+            if isinstance(exc, asyncio.CancelledError):
+                if handed:
+                    self.release()
+                raise
+            if not handed:
+                raise Overloaded(self.name, "waited too long", self._retry_after()) from None
+        return time.monotonic() - started
+
+    def release(self) -> None:
+        """Pass the slot to the first in line, or free it."""
+        with self._lock:
+            if not self.waits:
+                self.active -= 1
+                return
+            loop, future = self.waits.popleft()
+        loop.call_soon_threadsafe(_grant, future)
+
+    def _retry_after(self) -> int:
+        return max(1, round(self.wait_s / 4))
+
+    @asynccontextmanager
+    async def slot(self):
+        waited = await self.acquire()
+        try:
+            yield waited
+        finally:
+            self.release()
+
+
+def _grant(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(True)
+
+
+class Admission:
+    def __init__(self, service: ServiceSettings) -> None:
+        self.lanes = {
+            ANSWERS: Lane(ANSWERS, service.max_concurrent, service.queue_size, service.queue_wait_s),
+            # Uploads and deletes run one at a time anyway (the ingest lock); they queue apart from questions.
+            DOCUMENT_WRITES: Lane(DOCUMENT_WRITES, 1, service.queue_size, service.queue_wait_s),
+        }
+
+    def lane(self, name: str) -> Lane:
+        return self.lanes[name]
+
+
+def lane_for(method: str, path: str) -> str | None:
+    """The lane of an HTTP request; None for routes outside admission (health, metrics, the UI's own traffic)."""
+    if not path.startswith("/v1/"):
+        return None
+    if path.startswith("/v1/documents") and method in ("POST", "DELETE", "PUT"):
+        return DOCUMENT_WRITES
+    return ANSWERS
+
+
+class AdmissionControl:
+    """ASGI middleware: each /v1/ request holds a slot of its lane for as long as it is answered."""
+
+    def __init__(self, app, admission: Admission, metrics) -> None:
+        self.app = app
+        self.admission = admission
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send):
+        name = lane_for(scope.get("method", ""), scope["path"]) if scope["type"] == "http" else None
+        if name is None:
+            return await self.app(scope, receive, send)
+        lane = self.admission.lane(name)
+        try:
+            waited = await lane.acquire()
+        except Overloaded as exc:
+            self.metrics.rejected.inc()
+            body = (b'{"error":{"code":"overloaded","message":"the helpdesk is busy (' + exc.reason.encode()
+                    + b'); retry shortly"}}')
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/json"), (b"retry-after", str(exc.retry_after_s).encode()),
+                (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        self.metrics.queue_wait.labels(name).observe(waited)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            lane.release()
