@@ -22,6 +22,23 @@ from qa.compose.base import ComposeRequest, Composition
 from qa.templates import language_name, phrase
 
 _MIN_UNIT_CHARS = 20
+# A quotable unit keeps this many letters and words once addresses, link and image syntax are taken out:
+# "“ (en)" (a sentence emptied by link removal) and a bare EUR-Lex address are hollow.
+_MIN_SUBSTANCE_LETTERS = 12
+_MIN_SUBSTANCE_WORDS = 3
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_ADDRESS = re.compile(r"(?:\bhttps?:)?//\S+|\bwww\.\S+|\b\S+@\S+\.\w+", re.IGNORECASE)
+# Running headers and footers of printed documents: "Page 3 of 12", "Official Journal of the European Union",
+# "L 231/159", "EN 30.6.2021"; a line made of these alone is no answer.
+_PAGE_FURNITURE = re.compile(
+    r"(?:page|pagina|página|seite|strana|strona|стр\.?|σελίδα|lk|lehekülg|oldal|sivu|sida|side)\s*\d+"
+    r"(?:\s*(?:of|/|de|von|из|από|z|sur|van)\s*\d+)?"
+    r"|official journal of the european union|journal officiel de l.union européenne|amtsblatt der europäischen union"
+    r"|publicatieblad van de europese unie|euroopa liidu teataja|официален вестник на европейския съюз"
+    r"|\b[lc]\s?\d{1,3}/\d{1,4}\b|\b[a-z]{2}\s\d{1,2}\.\d{1,2}\.\d{4}\b",
+    re.IGNORECASE,
+)
 _MAX_QUOTE_CHARS = 900
 _MAX_LIST_ITEMS = 8
 # Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";" or ",".
@@ -117,7 +134,7 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     intro: int | None = None
     for sentence in split_sentences("\n".join(lines)):
         for piece, is_item in _pieces(sentence):
-            if len(piece) < _MIN_UNIT_CHARS or is_heading_line(piece) or not any(c.isalpha() for c in piece):
+            if len(piece) < _MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece):
                 continue
             if len(piece) > _MAX_QUOTE_CHARS:
                 piece = piece[:_MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
@@ -128,6 +145,16 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
             if not is_item:
                 intro = len(units) - 1 if piece.endswith(":") else None
     return units
+
+
+def is_hollow(piece: str) -> bool:
+    """Nothing to read once addresses, link and image syntax, page headers and footers and table rules are gone:
+    '“ (en)', a bare EUR-Lex address, 'Official Journal of the European Union L 231/159', a table header row."""
+    if piece.startswith("|") and piece.endswith("|") and not any(c.isdigit() for c in piece):
+        return True  # a table's header row on its own
+    substance = _PAGE_FURNITURE.sub(" ", _ADDRESS.sub(" ", _LINK.sub(r"\1", _IMAGE.sub(" ", piece))))
+    words = [w for w in substance.split() if sum(c.isalpha() for c in w) >= 2]
+    return sum(c.isalpha() for c in substance) < _MIN_SUBSTANCE_LETTERS or len(words) < _MIN_SUBSTANCE_WORDS
 
 
 def _pieces(sentence: str) -> list[tuple[str, bool]]:

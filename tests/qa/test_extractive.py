@@ -92,3 +92,22 @@ def _settings():
     from common.settings import AnswerSettings
 
     return AnswerSettings()
+
+
+# --- nothing empty or hollow is quoted -------------------------------------------------------------------------
+
+def test_hollow_units_are_never_quoted():
+    text = ("[![EUR-Lex](https://eur-lex.europa.eu/logo.png)](https://eur-lex.europa.eu) "
+            "[https://eur-lex.europa.eu/eli/reg/2021/1060/oj](https://eur-lex.europa.eu/eli/reg/2021/1060/oj) (en).\n\n"
+            "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32021R1060\n\n"
+            "Official Journal of the European Union L 231/159 EN 30.6.2021\n\n"
+            "| Category of region | Maximum EU co-financing rate |\n\n"
+            "Page 12 of 40 www.example.europa.eu\n\n"
+            "The rate may not exceed 85 % for less developed regions.")
+    quoted = [u.text for u in _units(hit(text), 0)]
+    assert quoted == ["The rate may not exceed 85 % for less developed regions."]
+
+
+def test_a_sentence_with_a_link_keeps_its_words():
+    text = "See the [programme guide](https://example.eu/guide.pdf) for the list of eligible costs."
+    assert [u.text for u in _units(hit(text), 0)] == [text]
