@@ -74,13 +74,15 @@ def _cue_patterns(language: str) -> list[tuple[str, re.Pattern]]:
             for kind in data["order"] if cues.get(kind)]
 
 
+def detect_answer_types(question: str, language: str) -> list[str]:
+    """Every kind whose cue words of the question's language match, in the order of the data file."""
+    folded = " ".join(_fold(question).split())
+    return [kind for kind, pattern in _cue_patterns(language) if pattern.search(folded)]
+
+
 def detect_answer_type(question: str, language: str) -> str | None:
     """The kind of value the question asks for, or None when no cue of its language matches."""
-    folded = " ".join(_fold(question).split())
-    for kind, pattern in _cue_patterns(language):
-        if pattern.search(folded):
-            return kind
-    return None
+    return next(iter(detect_answer_types(question, language)), None)
 
 
 # --- values -----------------------------------------------------------------------------------------------
