@@ -228,7 +228,7 @@ class AnswerSettings(BaseSettings):
     key_fact: bool = True
     key_fact_types: tuple[str, ...] = ("rate", "amount", "date", "duration", "count")
     # No key-fact line when a sentence scoring within this of the best one carries another value of the type.
-    key_fact_margin: float = 0.01
+    key_fact_margin: float = 0.02
     rerank: str = Field("none", description="none | llm")
 
 
