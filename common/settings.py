@@ -220,9 +220,24 @@ class AnswerSettings(BaseSettings):
     sentence_margin: float = 0.03
     # Weight of question/sentence word overlap (Jaccard) added to the dense similarity of a sentence.
     lexical_weight: float = 0.1
+    # For a question asking for a value: weight of the share of the question's words a sentence contains, each
+    # weighted by its rarity among the sentences read (the subject, "Interreg", over the topic, "co-financing").
+    subject_weight: float = 0.03
     # Passages whose sentences the extractive composer reads. Cross-lingual scores come near-tied: over the real
     # CPR, Article 112 ranked 4th for a Bulgarian co-financing question, so reading only the top 3 missed it.
     passages: int = 5
+    # Added to the score of a sentence carrying a value of the type the question asks for (a rate, an amount, a
+    # date, a duration, a count: qa/data/answer_types.yaml).
+    typed_bonus: float = 0.03
+    # Sentences quoted when the best one carries the asked value: it, and others adding a distinct value.
+    max_typed_quotes: int = 3
+    # Sentences quoted otherwise (MMR within sentence_margin).
+    max_untyped_quotes: int = 4
+    # Open the answer with the asked value restated in the asker's language ("Ставка: 85 % [1]"), for these types.
+    key_fact: bool = True
+    key_fact_types: tuple[str, ...] = ("rate", "amount", "date", "duration", "count")
+    # No key-fact line when a sentence scoring within this of the best one carries another value of the type.
+    key_fact_margin: float = 0.02
     rerank: Rerank = Field("none", description="none | llm")
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from evals.matching import contains_any_fact
 from evals.records import QuestionRecord
+from qa.compose.answer_types import VALUE_TYPES
 
 LATENCY_KEYS = ("search_p50", "search_p95", "ask_p50", "ask_p95")
 WILSON_Z = 1.96  # 95 %
@@ -116,6 +117,10 @@ def _answered(records: Sequence[QuestionRecord]) -> list[QuestionRecord]:
     return [r for r in records if r.answerable]
 
 
+def _key_fact_judged(records: Sequence[QuestionRecord]) -> list[QuestionRecord]:
+    return [r for r in records if r.gold_answerable and r.answerable and r.facts_found]
+
+
 ANSWER_METRICS: list[Metric] = [
     Metric("fact_recall", "mean over answerable questions with facts of the share of facts found in the answer "
            "(token-bounded, see 'fact found')",
@@ -132,6 +137,12 @@ ANSWER_METRICS: list[Metric] = [
            lambda rs: [float(r.content_language == r.language) for r in _answered(rs)]),
     Metric("refusal_accuracy", "share of all questions where the system's answerable flag equals the gold one",
            lambda rs: [float(r.answerable == r.gold_answerable) for r in rs]),
+    Metric("key_fact_accuracy", "over answerable questions with facts whose answer opens with a key-fact line "
+           "(\"Ставка: 85 % [1]\"), the share of lines that state a gold fact",
+           lambda rs: [float(r.key_fact_found) for r in _key_fact_judged(rs) if r.key_fact]),
+    Metric("key_fact_coverage", "over answerable questions with facts that ask for a value (rate, amount, date, "
+           "duration, count), the share whose answer opens with a key-fact line stating a gold fact",
+           lambda rs: [float(r.key_fact_found) for r in _key_fact_judged(rs) if r.answer_type in VALUE_TYPES]),
 ]
 ANSWER_KEYS = tuple(metric.name for metric in ANSWER_METRICS)
 DETECTOR_METRIC = Metric(
@@ -180,6 +191,12 @@ def answer_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]
     return {name: rate["value"] for name, rate in _rates(ANSWER_METRICS, records).items()}
 
 
+def answer_shape(records: Sequence[QuestionRecord]) -> dict[str, float | None]:
+    """How long the answers are: quoted lines per answered question (median and mean)."""
+    quoted = [r.quoted_lines for r in _answered(records)]
+    return {"median_quotes": float(np.median(quoted)) if quoted else None, "mean_quotes": mean(quoted)}
+
+
 def latency_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]:
     search = [r.search_ms for r in records]
     ask = [r.ask_ms for r in records]
@@ -219,6 +236,7 @@ def summarise(records: Sequence[QuestionRecord], config: dict[str, Any], k: int 
         "language_id": {name: rate["value"] for name, rate in detector.items()},
         "rates": {**retrieval, **deep, **answer, **detector},
         "latency_ms": latency_metrics(records),
+        "answer_shape": answer_shape(records),
         "by_language": {lang: quality_metrics(group, k)
                         for lang, group in group_by(records, lambda r: [r.language]).items()},
         "by_tag": {tag: quality_metrics(group, k) for tag, group in group_by(records, lambda r: r.tags).items()},

@@ -46,6 +46,13 @@ class QuestionRecord(BaseModel):
     citations: list[Citing] = Field(default_factory=list)
     # One flag per gold fact: found in the answer text.
     facts_found: list[bool] = Field(default_factory=list)
+    # The value type the question asks for (qa.compose.answer_types), and the key-fact line the answer opens
+    # with ("Ставка: 85 % [1]"), empty when it has none.
+    answer_type: str = ""
+    key_fact: str = ""
+    key_fact_found: bool = False  # the key-fact line states a gold fact
+    # Lines of the answer that quote a passage.
+    quoted_lines: int = 0
     search_ms: float = 0.0
     ask_ms: float = 0.0
 

@@ -18,6 +18,7 @@ from evals.matching import contains_any, normalize
 from evals.metrics import facts_found, summarise
 from evals.presets import apply_preset
 from evals.records import Citing, QuestionRecord, RankedHit
+from qa.compose.answer_types import detect_answer_type
 from qa.helpdesk import Helpdesk
 from qa.retriever import Retrieval, Retriever
 
@@ -72,6 +73,7 @@ def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: s
     received = recorder.last.hits if recorder.last else []
     deep = recorder.inner.search(question.question, k=deep_k, language=answer.language).hits if deep_k else []
     frame = answer_frame(answer.answer, [hit.text for hit in received])
+    key_fact = str(answer.diagnostics.get("key_fact", "")) if answer.answerable else ""
     return QuestionRecord(
         id=question.id, question=question.question, language=question.language, tags=question.tags,
         question_language_detected=answer.language,
@@ -82,6 +84,10 @@ def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: s
         content_language=detect_language(answer.answer, languages=languages),
         citations=[Citing(n=c.n, doc_id=c.doc_id, relevant=relevant(c.text)) for c in answer.citations],
         facts_found=facts_found(answer.answer, question.facts),
+        answer_type=detect_answer_type(question.question, answer.language) or "",
+        key_fact=key_fact,
+        key_fact_found=bool(key_fact) and any(facts_found(key_fact, question.facts)),
+        quoted_lines=sum(line.startswith("- ") for line in answer.answer.splitlines()) if answer.answerable else 0,
         search_ms=round(answer.timings_ms.get("embed", 0.0) + answer.timings_ms.get("search", 0.0), 2),
         ask_ms=round(ask_ms, 2),
     )

@@ -9,7 +9,7 @@ that language named, and the surrounding text (lead-in, language note, pointer t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,10 +18,32 @@ from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.sparse import tokenize
 from common.text import is_heading_line, split_sentences
+from qa.compose.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, find_values
 from qa.compose.base import ComposeRequest, Composition
+from qa.compose.key_fact import key_fact_line
 from qa.templates import language_name, phrase
 
 _MIN_UNIT_CHARS = 20
+# A quotable unit keeps this many letters and words once addresses, link and image syntax are taken out:
+# "“ (en)" (a sentence emptied by link removal) and a bare EUR-Lex address are hollow.
+_MIN_SUBSTANCE_LETTERS = 12
+_MIN_SUBSTANCE_WORDS = 3
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_ADDRESS = re.compile(r"(?:\bhttps?:)?//\S+|\bwww\.\S+|\b\S+@\S+\.\w+", re.IGNORECASE)
+# Running headers and footers of printed documents: "Page 3 of 12", "Official Journal of the European Union",
+# "L 231/159", "EN 30.6.2021"; a line made of these alone is no answer.
+_PAGE_FURNITURE = re.compile(
+    r"(?:page|pagina|página|seite|strana|strona|стр\.?|σελίδα|lk|lehekülg|oldal|sivu|sida|side)\s*\d+"
+    r"(?:\s*(?:of|/|de|von|из|από|z|sur|van)\s*\d+)?"
+    r"|official journal of the european union|journal officiel de l.union européenne|amtsblatt der europäischen union"
+    r"|publicatieblad van de europese unie|euroopa liidu teataja|официален вестник на европейския съюз"
+    r"|\b[lc]\s?\d{1,3}/\d{1,4}\b|\b[a-z]{2}\s\d{1,2}\.\d{1,2}\.\d{4}\b",
+    re.IGNORECASE,
+)
+# "How many hours ...?" is answered by "1 720 hours": a count question takes a counted duration too.
+_ANSWERED_BY = {"rate": ("rate",), "amount": ("amount",), "date": ("date",), "duration": ("duration",),
+                "count": ("count", "duration")}
 _MAX_QUOTE_CHARS = 900
 _MAX_LIST_ITEMS = 8
 # Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";" or ",".
@@ -41,6 +63,10 @@ class _Unit:
     intro: int | None  # position of the unit introducing this list item or table row
     position: int  # within its chunk
     language: str
+    values: list[TypedValue] = field(default_factory=list)  # typed values, those the question states left out
+
+    def values_of(self, kind: str) -> list[TypedValue]:
+        return [v for v in self.values if v.kind in _ANSWERED_BY[kind]]
 
 
 class ExtractiveComposer:
@@ -62,11 +88,53 @@ class ExtractiveComposer:
             # context decides which passages were fetched.
             latest = _normalise(self.embedder.embed_queries([request.latest_turn]))[0]
             relevance = (relevance + self._relevance(request.latest_turn, request.asked_in, units, vectors, latest)) / 2
-        chosen = _mmr(vectors, relevance, self.settings.max_sentences, self.settings.mmr_lambda,
-                      self.settings.sentence_margin)
+        kinds = _asked_types(request)
+        # "Can the regulation allow higher rates?" asks for a yes or a no, which no value states.
+        asked = "yes_no" if "yes_no" in kinds else next(iter(kinds), None)
+        if asked in VALUE_TYPES:
+            # A sentence with a value of the asked type, on the question's subject, answers; one on its topic only
+            # ("co-financing rate" for "... for Interreg programmes?") merely resembles it.
+            _attach_values(request, units)
+            asked_words = _content_tokens(request.latest_turn or request.question, request.asked_in)
+            relevance = (relevance
+                         + self.settings.typed_bonus * np.array([bool(u.values_of(asked)) for u in units])
+                         + self.settings.subject_weight * _subject_overlap(
+                             asked_words, [_content_tokens(u.text, u.language) for u in units]))
+        chosen = self._choose(units, vectors, relevance, asked)
+        stated = find_values(request.latest_turn or request.question, request.asked_in)
+        key_fact = self._key_fact(units, relevance, chosen[0], asked,
+                                  any(v.kind in ("rate", "amount") for v in stated))
         chosen += _items_of_chosen_intros(units, chosen)
         chosen.sort(key=lambda i: (units[i].hit_rank, units[i].position))
-        return self._write(request, [units[i] for i in chosen], float(relevance[chosen].max()))
+        composition = self._write(request, [units[i] for i in chosen], float(relevance[chosen].max()), key_fact)
+        if asked:
+            composition.diagnostics["answer_type"] = asked
+        return composition
+
+    def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None) -> list[int]:
+        """The best unit first; for a question asking for a value, others only when they add a value of the
+        asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them."""
+        if asked in VALUE_TYPES and units[int(np.argmax(relevance))].values_of(asked):
+            return _distinct_values(units, vectors, relevance, asked, self.settings.sentence_margin,
+                                    min(self.settings.max_typed_quotes, self.settings.max_sentences))
+        return _mmr(vectors, relevance, min(self.settings.max_untyped_quotes, self.settings.max_sentences),
+                    self.settings.mmr_lambda, self.settings.sentence_margin)
+
+    def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
+                  question_states_figures: bool) -> tuple[TypedValue, int] | None:
+        """(value, passage rank) to restate when the best unit carries one value of the asked type and no unit
+        scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
+        the asker means, and a wrong line is worse than none. A question stating figures of its own ("a project
+        of 100 000 euro ...") asks for a calculation, which no quote states."""
+        if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
+            return None
+        # A number written as a word ("five years", "one of") is where the value finder is least sure.
+        values = [v for v in units[best].values_of(asked) if any(c.isdigit() for c in v.text)]
+        near = relevance >= relevance[best] - self.settings.key_fact_margin
+        distinct = {str(v.value) for i in np.flatnonzero(near) for v in units[i].values_of(asked)}
+        if len(distinct) != 1 or not values:
+            return None
+        return values[0], units[best].hit_rank
 
     def _relevance(self, question: str, language: str, units: list[_Unit], vectors: np.ndarray,
                    query: np.ndarray) -> np.ndarray:
@@ -81,13 +149,20 @@ class ExtractiveComposer:
             return _normalise(np.asarray([request.query_vector], dtype=np.float32))[0]
         return _normalise(self.embedder.embed_queries([request.question]))[0]
 
-    def _write(self, request: ComposeRequest, picked: list[_Unit], best: float) -> Composition:
+    def _write(self, request: ComposeRequest, picked: list[_Unit], best: float,
+               key_fact: tuple[TypedValue, int] | None) -> Composition:
         lang = request.language
         numbers: dict[int, int] = {}
         for unit in picked:
             numbers.setdefault(unit.hit_rank, len(numbers) + 1)
         foreign = sorted({u.language for u in picked if u.language != lang})
-        lines = [phrase("lead", lang)]
+        lines = []
+        diagnostics: dict[str, object] = {"best_sentence_score": round(best, 4)}
+        if key_fact:
+            value, rank = key_fact
+            lines.append(key_fact_line([(value, f"[{numbers[rank]}]")], lang))
+            diagnostics["key_fact"] = lines[0]
+        lines.append(phrase("lead", lang))
         if foreign:
             names = ", ".join(language_name(code, lang) for code in foreign)
             lines.append(phrase("other_language", lang, languages=names))
@@ -100,8 +175,7 @@ class ExtractiveComposer:
                 lines.append(f"- “{quote}” ({unit.language}) {marker}")
         lines.append(phrase("contact", lang))
         citations = [Citation.from_hit(n, request.hits[rank]) for rank, n in numbers.items()]
-        return Composition("\n".join(lines), answerable=True, citations=citations,
-                           diagnostics={"best_sentence_score": round(best, 4)})
+        return Composition("\n".join(lines), answerable=True, citations=citations, diagnostics=diagnostics)
 
 
 def _units(hit: SearchHit, rank: int) -> list[_Unit]:
@@ -117,7 +191,7 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     intro: int | None = None
     for sentence in split_sentences("\n".join(lines)):
         for piece, is_item in _pieces(sentence):
-            if len(piece) < _MIN_UNIT_CHARS or is_heading_line(piece) or not any(c.isalpha() for c in piece):
+            if len(piece) < _MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece):
                 continue
             if len(piece) > _MAX_QUOTE_CHARS:
                 piece = piece[:_MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
@@ -128,6 +202,53 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
             if not is_item:
                 intro = len(units) - 1 if piece.endswith(":") else None
     return units
+
+
+def is_hollow(piece: str) -> bool:
+    """Nothing to read once addresses, link and image syntax, page headers and footers and table rules are gone:
+    '“ (en)', a bare EUR-Lex address, 'Official Journal of the European Union L 231/159', a table header row."""
+    if piece.startswith("|") and piece.endswith("|") and not any(c.isdigit() for c in piece):
+        return True  # a table's header row on its own
+    substance = _PAGE_FURNITURE.sub(" ", _ADDRESS.sub(" ", _LINK.sub(r"\1", _IMAGE.sub(" ", piece))))
+    words = [w for w in substance.split() if sum(c.isalpha() for c in w) >= 2]
+    return sum(c.isalpha() for c in substance) < _MIN_SUBSTANCE_LETTERS or len(words) < _MIN_SUBSTANCE_WORDS
+
+
+def _asked_types(request: ComposeRequest) -> list[str]:
+    """A follow-up as typed says what it asks for ("And until when?"); else the standalone question."""
+    if request.latest_turn:
+        asked = detect_answer_types(request.latest_turn, request.asked_in)
+        if asked:
+            return asked
+    return detect_answer_types(request.question, request.asked_in)
+
+
+def _attach_values(request: ComposeRequest, units: list[_Unit]) -> None:
+    """Each unit's typed values. An amount or date the question itself states ("a project of 120 000 euro") is
+    no answer to it; a rate it names may well be ("can we use the 20 % flat rate?")."""
+    stated = {str(v.value) for v in find_values(request.latest_turn or request.question, request.asked_in)
+              if v.kind in ("amount", "date")}
+    for unit in units:
+        unit.values = [v for v in find_values(unit.text, unit.language) if str(v.value) not in stated
+                       or v.kind not in ("amount", "date")]
+
+
+def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str,
+                     margin: float, limit: int) -> list[int]:
+    """The best unit, then units within the score margin that add a value of the asked type not quoted yet and
+    do not repeat a chosen unit in other words."""
+    order = [int(i) for i in np.argsort(-relevance)]
+    best = order[0]
+    chosen = [best]
+    seen = {str(v.value) for v in units[best].values_of(asked)}
+    for i in order[1:]:
+        if len(chosen) >= limit or relevance[i] < relevance[best] - margin:
+            break
+        new = {str(v.value) for v in units[i].values_of(asked)} - seen
+        if new:  # rows of one table read alike yet each adds its value
+            chosen.append(i)
+            seen |= new
+    return chosen
 
 
 def _pieces(sentence: str) -> list[tuple[str, bool]]:
@@ -173,6 +294,18 @@ def _items_of_chosen_intros(units: list[_Unit], chosen: list[int]) -> list[int]:
 def _content_tokens(text: str, language: str) -> set[str]:
     """Stemmed words of three or more letters, and numbers; short function words carry no subject."""
     return {t for t in tokenize(text, language) if len(t) > 2 or t.isdigit()}
+
+
+def _subject_overlap(asked: set[str], unit_tokens: list[set[str]]) -> np.ndarray:
+    """Share of the question's words a unit contains, each weighted by how rare it is among the units: the
+    subject ("Interreg") separates the sentence that answers from sentences that merely share the topic
+    ("co-financing rate"). Words no unit contains weigh nothing."""
+    count = len(unit_tokens)
+    weights = {t: np.log((count + 1) / df) for t in asked if (df := sum(t in tokens for tokens in unit_tokens))}
+    total = sum(weights.values())
+    if not total:
+        return np.zeros(count)
+    return np.array([sum(w for t, w in weights.items() if t in tokens) / total for tokens in unit_tokens])
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

@@ -195,6 +195,25 @@ def test_answer_metrics_with_refusals():
     assert figures["refusal_accuracy"] == pytest.approx(3 / 5)    # a, c, d
 
 
+def test_key_fact_accuracy_judges_the_lines_shown_and_coverage_the_questions_asking_for_a_value():
+    def typed(qid, line, found, answer_type="rate", **kw):
+        record = _record(qid, facts=[found], **kw)
+        return record.model_copy(update={"answer_type": answer_type, "key_fact": line, "key_fact_found": found,
+                                         "quoted_lines": 1 if qid != "c" else 3})
+    records = [
+        typed("a", "Rate: 85 % [1]", True),
+        typed("b", "Rate: 60 % [1]", False),
+        typed("c", "", False),                        # a rate asked, no line shown: coverage only
+        typed("d", "", False, answer_type="who"),     # no value asked: judged by neither
+        typed("e", "Date: 1 May [1]", True, answerable=False),  # refused: not judged
+    ]
+    figures = answer_metrics(records)
+    assert figures["key_fact_accuracy"] == pytest.approx(1 / 2)  # a right, b wrong
+    assert figures["key_fact_coverage"] == pytest.approx(1 / 3)  # a of a, b, c
+    shape = summarise(records, {})["answer_shape"]
+    assert shape == {"median_quotes": 1.0, "mean_quotes": pytest.approx(6 / 4)}  # answered a, b, c, d
+
+
 def test_metrics_with_nothing_to_judge_are_none_not_zero():
     unanswerable = [_record("u", gold=False, evidence=False, answerable=False)]
     figures = quality_metrics(unanswerable)
@@ -220,11 +239,12 @@ def test_summary_has_exactly_the_documented_shape_and_groups():
     ]
     summary = summarise(records, {"preset": "dense"})
     assert list(summary) == ["n", "n_answerable", "retrieval", "answer", "language_id", "rates", "latency_ms",
-                             "by_language", "by_tag", "config"]
+                             "answer_shape", "by_language", "by_tag", "config"]
     assert summary["n"] == 3 and summary["n_answerable"] == 2 and summary["config"] == {"preset": "dense"}
     assert list(summary["retrieval"]) == ["recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
     assert list(summary["answer"]) == ["fact_recall", "citation_precision", "cited_rate", "language_match",
-                                       "content_language_match", "refusal_accuracy"]
+                                       "content_language_match", "refusal_accuracy", "key_fact_accuracy",
+                                       "key_fact_coverage"]
     assert list(summary["latency_ms"]) == ["search_p50", "search_p95", "ask_p50", "ask_p95"]
     assert set(summary["by_language"]) == {"bg", "fr"}
     assert set(summary["by_tag"]) == {"cross-lingual", "co-financing", "unanswerable"}

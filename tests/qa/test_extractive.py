@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from common.schema import SearchHit
 from qa.compose.base import ComposeRequest
@@ -92,3 +93,99 @@ def _settings():
     from common.settings import AnswerSettings
 
     return AnswerSettings()
+
+
+# --- nothing empty or hollow is quoted -------------------------------------------------------------------------
+
+def test_hollow_units_are_never_quoted():
+    text = ("[![EUR-Lex](https://eur-lex.europa.eu/logo.png)](https://eur-lex.europa.eu) "
+            "[https://eur-lex.europa.eu/eli/reg/2021/1060/oj](https://eur-lex.europa.eu/eli/reg/2021/1060/oj) (en).\n\n"
+            "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32021R1060\n\n"
+            "Official Journal of the European Union L 231/159 EN 30.6.2021\n\n"
+            "| Category of region | Maximum EU co-financing rate |\n\n"
+            "Page 12 of 40 www.example.europa.eu\n\n"
+            "The rate may not exceed 85 % for less developed regions.")
+    quoted = [u.text for u in _units(hit(text), 0)]
+    assert quoted == ["The rate may not exceed 85 % for less developed regions."]
+
+
+def test_a_sentence_with_a_link_keeps_its_words():
+    text = "See the [programme guide](https://example.eu/guide.pdf) for the list of eligible costs."
+    assert [u.text for u in _units(hit(text), 0)] == [text]
+
+
+# --- answer types: the sentence with the asked value first, fewer quotes, the key fact restated ---------------
+
+# The Greek question of issue 14 was answered with these four, the date last.
+_ISSUE_PASSAGES = [
+    ("Παράδειγμα: ο φορέας εφαρμόζει ποσοστό 85 % στο σύνολο των επιλέξιμων δαπανών του έργου.", "el"),
+    ("Δικαιούχοι μπορούν να είναι δήμοι, μη κερδοσκοπικές οργανώσεις και κοινωνικές επιχειρήσεις.", "el"),
+    ("Κανονισμός (ΕΕ) 2021/1060 για τις κοινές διατάξεις και Κανονισμός (ΕΕ) 2021/1057 για το ΕΚΤ+.", "el"),
+    ("Οι δαπάνες των προγραμμάτων 2021-2027 είναι επιλέξιμες εάν πραγματοποιήθηκαν και πληρώθηκαν "
+     "έως τις 31 Δεκεμβρίου 2029.", "el"),
+]
+
+
+@pytest.fixture(scope="module")
+def real_embedder():
+    from common.embedder import load_embedder
+    from common.settings import EmbedSettings
+
+    return load_embedder(EmbedSettings())
+
+
+def _hits(passages):
+    return [SearchHit(doc_id=f"d{i}", title="Guide", source=f"g{i}.md", page_start=1, page_end=1, section=None,
+                      language=lang, score=0.9 - i / 100, text=text) for i, (text, lang) in enumerate(passages)]
+
+
+def _quoted(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("- ")]
+
+
+def test_a_date_question_is_answered_by_the_date_sentence_with_the_date_restated(real_embedder):
+    question = "Μέχρι πότε είναι επιλέξιμες οι δαπάνες των προγραμμάτων 2021-2027;"
+    result = ExtractiveComposer(real_embedder, _settings()).compose(
+        ComposeRequest(question, "el", _hits(_ISSUE_PASSAGES)))
+    assert " ".join(result.text.splitlines()[0].split()) == "Προθεσμία: 31 Δεκεμβρίου 2029 [1]"
+    quoted = _quoted(result.text)
+    assert len(quoted) == 1 and "31 Δεκεμβρίου 2029" in quoted[0]
+    assert [c.doc_id for c in result.citations] == ["d3"]
+    assert result.diagnostics["answer_type"] == "date"
+
+
+def test_a_rate_question_in_another_language_gets_the_rate_in_the_askers_locale(real_embedder):
+    passages = [("The EU co-financing rate may not exceed 85 % for less developed regions.", "en"),
+                ("Beneficiaries may be municipalities, NGOs and social enterprises.", "en")]
+    question = "Какъв е процентът на съфинансиране за по-слабо развитите региони?"
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "bg", _hits(passages)))
+    assert " ".join(result.text.splitlines()[0].split()) == "Ставка: 85% [1]"
+    assert "“The EU co-financing rate may not exceed 85 % for less developed regions.” (en) [1]" in result.text
+    assert len(_quoted(result.text)) == 1
+
+
+def test_several_values_in_the_best_sentence_are_quoted_but_not_restated(real_embedder):
+    passages = [("The EU co-financing rate may not exceed 85 % for less developed regions, 60 % for transition "
+                 "regions and 40 % for more developed regions.", "en")]
+    result = ExtractiveComposer(real_embedder, _settings()).compose(
+        ComposeRequest("What is the co-financing rate?", "en", _hits(passages)))
+    assert result.text.splitlines()[0] == "According to the documents:" and "key_fact" not in result.diagnostics
+    assert "60 %" in result.text
+
+
+def test_a_question_without_a_type_has_no_key_fact_line(real_embedder):
+    question = "What does the regulation say about beneficiaries?"
+    result = ExtractiveComposer(real_embedder, _settings()).compose(
+        ComposeRequest(question, "en", _hits([("Beneficiaries may be municipalities, NGOs and social enterprises "
+                                               "that run the project.", "en")])))
+    assert result.text.splitlines()[0] == "According to the documents:"
+    assert "answer_type" not in result.diagnostics and "key_fact" not in result.diagnostics
+
+
+def test_a_question_stating_its_own_figures_gets_no_key_fact_line(real_embedder):
+    """It asks for a calculation: a value restated from a quote would answer another project."""
+    passages = [("For a project of 120 000 EUR at 85 %, the EU pays 102 000 EUR.", "en")]
+    question = "A project costs 150 000 euro. How much EU money can we get?"
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "en", _hits(passages)))
+    assert result.text.splitlines()[0] == "According to the documents:" and "key_fact" not in result.diagnostics
+    assert result.diagnostics["answer_type"] == "amount" and "102 000 EUR" in result.text

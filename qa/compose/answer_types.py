@@ -1,0 +1,294 @@
+"""What kind of value a question asks for, and the values of each kind a sentence carries.
+
+The expected type comes from cue words per language (`qa/data/answer_types.yaml`). Values are found with
+patterns built from CLDR data through Babel (month names and duration units of every served language) and
+`qa/data/number_words.yaml`, so that "31 Δεκεμβρίου 2029", "31.12.2029", "85 %", "EUR 400 000" and
+"six months" are recognised whichever language the source is in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel import Locale
+
+from common.settings import SERVED_LANGUAGES
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+ANSWER_TYPES = ("rate", "amount", "date", "duration", "count", "who", "yes_no")
+# Types whose value can be stated on one line; who/yes_no only steer which sentence is quoted.
+VALUE_TYPES = ("rate", "amount", "date", "duration", "count")
+DURATION_UNITS = ("year", "month", "week", "day", "hour")
+
+
+@dataclass(frozen=True)
+class TypedValue:
+    kind: str  # one of VALUE_TYPES
+    text: str  # as written in the source
+    start: int
+    end: int
+    value: Any  # Decimal (rate, amount, count), datetime.date, or (Decimal, unit) for a duration
+    currency: str | None = None
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+
+
+@lru_cache(maxsize=1)
+def answer_type_cues() -> dict[str, Any]:
+    return yaml.safe_load((DATA_DIR / "answer_types.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def number_words() -> dict[str, list[str]]:
+    return yaml.safe_load((DATA_DIR / "number_words.yaml").read_text(encoding="utf-8"))
+
+
+_SENTENCE_START = r"(?:^|[.?!;:]\s+|[¿¡])"
+
+
+def _cue_regex(cue: str, sentence_start: bool) -> str:
+    inside = cue.startswith("~")
+    at_start = sentence_start or cue.startswith("^")
+    word = _fold(cue.lstrip("~^"))
+    body = re.escape(word) + (r"(?![\w'-])" if len(word) <= 3 or sentence_start else "")
+    if inside:
+        return body
+    return (_SENTENCE_START if at_start else r"(?<!\w)") + body
+
+
+@lru_cache(maxsize=64)
+def _cue_patterns(language: str) -> list[tuple[str, re.Pattern]]:
+    data = answer_type_cues()
+    cues = data["cues"].get(language) or data["cues"]["en"]
+    return [(kind, re.compile("|".join(_cue_regex(cue, kind == "yes_no") for cue in cues[kind])))
+            for kind in data["order"] if cues.get(kind)]
+
+
+def detect_answer_types(question: str, language: str) -> list[str]:
+    """Every kind whose cue words of the question's language match, in the order of the data file."""
+    folded = " ".join(_fold(question).split())
+    return [kind for kind, pattern in _cue_patterns(language) if pattern.search(folded)]
+
+
+def detect_answer_type(question: str, language: str) -> str | None:
+    """The kind of value the question asks for, or None when no cue of its language matches."""
+    return next(iter(detect_answer_types(question, language)), None)
+
+
+# --- values -----------------------------------------------------------------------------------------------
+
+_NUMBER = r"\d{1,3}(?:[  \u202f.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+_PERCENT = re.compile(
+    rf"(?<![\w.,])({_NUMBER})\s?(%|per\s?cent\b|pour\s+cent\b|prozent\b|procent\w*|процент\w*|τοις\s+εκατό|"
+    rf"por\s+ciento|per\s+cento|por\s+cento|prosent\w*|protsent\w*|százalék\w*|odstot\w*)",
+    re.IGNORECASE,
+)
+_CURRENCY = r"€|eur\b|euros?\b|евро\b|ευρώ|eurot?\b|eura\b|eiro\b|ewro\b|euró\w*|eurų"
+_SCALE = (r"millions?|mio\.?|mln\.?|million\w*|miljoen|miljon\w*|milion\w*|милион\w*|миллион\w*|млн\.?|"
+          r"εκατ\.?|εκατομμύρι\w*|milliards?|mrd\.?|billion")
+_MONEY_AFTER = re.compile(rf"(?<![\w.,])({_NUMBER})(?:\s?({_SCALE}))?\s?({_CURRENCY})", re.IGNORECASE)
+_MONEY_BEFORE = re.compile(rf"({_CURRENCY})\s?({_NUMBER})(?:\s?({_SCALE})(?!\w))?", re.IGNORECASE)
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4})(?!\d)|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_YEAR_LIKE = re.compile(r"^(?:19|20)\d\d$")
+_ARTICLE_BEFORE = re.compile(
+    r"(?:art\w*|článek|člen\w*|член\w*|статья|άρθρ\w*|§|point|punkt\w*|paragraph\w*|absatz|lid|alinéa|"
+    r"regulation|verordnung|règlement|no\.?|nr\.?|n°|annex\w*|annexe|anhang|bijlage|chapter|kapitel)"
+    r"\s*\(?[a-z]?\)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _scale_factor(word: str | None) -> Decimal:
+    if not word:
+        return Decimal(1)
+    folded = word.casefold()
+    if folded.startswith(("milliard", "mrd", "billion")):
+        return Decimal(10) ** 9
+    return Decimal(10) ** 6
+
+
+def parse_number(text: str) -> Decimal | None:
+    """'100 000' / '100.000' / '100,000' -> 100000; '12,5' / '12.5' -> 12.5."""
+    compact = re.sub(r"[\s\u202f ]", "", text)
+    if re.fullmatch(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*", compact):
+        compact = re.sub(r"[.,]", "", compact)  # one kind of separator before groups of three: thousands
+    elif re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+[.,]\d+", compact):
+        compact = re.sub(r"[.,](?=\d{3}[.,])", "", compact).replace(",", ".")
+    else:
+        compact = compact.replace(",", ".")
+    try:
+        return Decimal(compact)
+    except InvalidOperation:
+        return None
+
+
+def _stem(word: str) -> str:
+    return word if len(word) <= 4 else word[: max(4, len(word) - 2)]
+
+
+@lru_cache(maxsize=1)
+def _month_names() -> dict[str, int]:
+    """Casefolded month names of every served language (format and stand-alone, wide and abbreviated) and their
+    stems, each to its month; a stem two months share is left out."""
+    exact: dict[str, int] = {}
+    stems: dict[str, set[int]] = {}
+    for language in SERVED_LANGUAGES:
+        locale = Locale.parse(language)
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for month, name in locale.months[context][width].items():
+                    name = _fold(name).rstrip(".")
+                    if len(name) < 3 or not name.isalpha():
+                        continue
+                    exact.setdefault(name, month)
+                    if width == "wide":
+                        stems.setdefault(_stem(name), set()).add(month)
+    for stem, months in stems.items():
+        if len(months) == 1:
+            exact.setdefault(stem, next(iter(months)))
+    return exact
+
+
+def _month_of(word: str) -> int | None:
+    folded = _fold(word).rstrip(".")
+    names = _month_names()
+    if folded in names:
+        return names[folded]
+    for size in range(len(folded) - 1, 3, -1):  # inflected forms: "detsembril", "jaanuarist"
+        month = names.get(folded[:size])
+        if month is not None:
+            return month
+    return None
+
+
+# "31 December 2029", "31. detsembril 2029", "1er janvier 2021", "31 декември 2029 г."
+_WORD_DATE = re.compile(r"(?<![\w.])(\d{1,2})(?:\.|er|st|nd|rd|th|-?го|-?ης)?\s+([^\W\d_]{3,}\.?)\s+(\d{4})"
+                        r"(?:\s?(?:г\.|r\.|m\.))?(?!\d)")
+_MONTH_FIRST = re.compile(r"(?<![\w.])([^\W\d_]{3,})\s+(\d{1,2}),?\s+(\d{4})(?!\d)")
+
+
+def _date(year: str, month: int | None, day: str) -> dt.date | None:
+    if month is None:
+        return None
+    try:
+        return dt.date(int(year), month, int(day))
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=64)
+def _unit_words(language: str) -> list[tuple[str, str]]:
+    """(stem, unit) for the duration units of `language` and English, longest first."""
+    found: dict[str, str] = {}
+    for language in dict.fromkeys((language, "en")):
+        patterns = Locale.parse(language)._data["unit_patterns"]
+        for unit in DURATION_UNITS:
+            for width in ("long", "short"):
+                forms = patterns.get(f"duration-{unit}", {}).get(width, {})
+                for form in (forms.values() if hasattr(forms, "values") else []):
+                    if not isinstance(form, str):
+                        continue
+                    word = _fold(form.replace("{0}", "")).strip(" .")
+                    if len(word) >= 3 and " " not in word and word.isalpha():
+                        found.setdefault(_stem(word), unit)
+    extra = {"χρόν": "year", "ετ": "year", "μήν": "month", "jaar": "year", "jahr": "year", "ann": "year",
+             "ans": "year", "year": "year", "month": "month"}
+    for stem, unit in extra.items():
+        found.setdefault(stem, unit)  # inflected forms CLDR does not list ("χρόνια", "jaar")
+    return sorted(found.items(), key=lambda item: -len(item[0]))
+
+
+@lru_cache(maxsize=64)
+def _number_word_table(language: str) -> list[tuple[str, int]]:
+    languages = dict.fromkeys((language, "en"))
+    table = [(_fold(word), n) for lang in languages for n, word in enumerate(number_words().get(lang, []), 1)]
+    return sorted(table, key=lambda item: -len(item[0]))
+
+
+def _number_word(word: str, language: str) -> int | None:
+    folded = _fold(word)
+    for stem, n in _number_word_table(language):
+        if folded == stem or (len(stem) >= 4 and folded.startswith(stem) and len(folded) - len(stem) <= 3):
+            return n
+    return None
+
+
+_COUNTED = re.compile(rf"(?<![\w.,/-])({_NUMBER}|[^\W\d_]{{2,14}})(?=\s+([^\W\d_]{{2,}}))")
+
+
+def _unit_of(word: str, language: str) -> str | None:
+    folded = _fold(word)
+    for stem, unit in _unit_words(language):
+        if folded.startswith(stem) and (len(stem) >= 3 or folded == stem or len(folded) - len(stem) <= 3):
+            return unit
+    return None
+
+
+def find_values(text: str, language: str = "en") -> list[TypedValue]:
+    """Every rate, amount, date, duration and count in `text` (written in `language`), in order, without
+    overlaps (a money or date match claims its digits before a count could)."""
+    values: list[TypedValue] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in taken)
+
+    def add(value: TypedValue) -> None:
+        if free(value.start, value.end):
+            values.append(value)
+            taken.append((value.start, value.end))
+
+    for m in _WORD_DATE.finditer(text):
+        date = _date(m.group(3), _month_of(m.group(2)), m.group(1))
+        if date:
+            add(TypedValue("date", m.group(0).strip(), m.start(), m.end(), date))
+    for m in _MONTH_FIRST.finditer(text):
+        date = _date(m.group(3), _month_of(m.group(1)), m.group(2))
+        if date:
+            add(TypedValue("date", m.group(0), m.start(), m.end(), date))
+    for m in _NUMERIC_DATE.finditer(text):
+        if m.group(1):
+            date = _date(m.group(3), int(m.group(2)) if 1 <= int(m.group(2)) <= 12 else None, m.group(1))
+        else:
+            date = _date(m.group(4), int(m.group(5)) if 1 <= int(m.group(5)) <= 12 else None, m.group(6))
+        if date:
+            add(TypedValue("date", m.group(0), m.start(), m.end(), date))
+    for m in _PERCENT.finditer(text):
+        number = parse_number(m.group(1))
+        if number is not None and number <= 100:
+            add(TypedValue("rate", m.group(0), m.start(), m.end(), number))
+    for m in _MONEY_AFTER.finditer(text):
+        number = parse_number(m.group(1))
+        if number is not None:
+            add(TypedValue("amount", m.group(0), m.start(), m.end(), number * _scale_factor(m.group(2)), "EUR"))
+    for m in _MONEY_BEFORE.finditer(text):
+        number = parse_number(m.group(2))
+        if number is not None:
+            add(TypedValue("amount", m.group(0), m.start(), m.end(), number * _scale_factor(m.group(3)), "EUR"))
+    for m in _COUNTED.finditer(text):
+        first, following = m.group(1), m.group(2)
+        word_value = None if first[0].isdigit() else _number_word(first, language)
+        n = parse_number(first) if first[0].isdigit() else (Decimal(word_value) if word_value else None)
+        if n is None or _YEAR_LIKE.match(first) or _ARTICLE_BEFORE.search(text[max(0, m.start() - 25) : m.start()]):
+            continue
+        unit = _unit_of(following, language)
+        end = m.end(1) + len(text[m.end(1):]) - len(text[m.end(1):].lstrip()) + len(following) if unit else m.end(1)
+        if unit:
+            add(TypedValue("duration", text[m.start():end], m.start(), end, (n, unit)))
+        else:
+            add(TypedValue("count", first, m.start(), end, n))
+    return sorted(values, key=lambda v: v.start)
+
+
+def values_of(text: str, kind: str, language: str = "en") -> list[TypedValue]:
+    return [v for v in find_values(text, language) if v.kind == kind]
