@@ -2,8 +2,9 @@
 
 Restricting the candidate set is what makes short questions reliable: an unrestricted detector confuses
 Bulgarian with Macedonian, Dutch with Afrikaans and Romanian with Italian, none of which we serve. The restricted
-detector cannot say "none of these", so a text written mostly in a script no served language uses (Japanese,
-Chinese, Arabic, ...) is named by `unserved_language` instead of being taken for English.
+detector cannot say "none of these", so `unserved_language` names a text written mostly in a script no served
+language uses (Japanese, Chinese, Arabic, ...), or clearly in an unserved language of a served script (Turkish,
+Ukrainian, Catalan, ...), instead of it being taken for the nearest served language.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import threading
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from babel import Locale
 
@@ -65,29 +69,58 @@ def detect_document_language(text: str, languages: tuple[str, ...] = SERVED_LANG
 
 # Scripts of the served languages (Latin, Cyrillic, Greek; Irish and Maltese are Latin too).
 _SERVED_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
-# Languages a text in another script is told apart among, for the notice (lingua names).
-_OTHER_SCRIPT_LANGUAGES = ("JAPANESE", "CHINESE", "KOREAN", "ARABIC", "PERSIAN", "URDU", "HEBREW", "HINDI",
-                           "MARATHI", "BENGALI", "PUNJABI", "GUJARATI", "TAMIL", "TELUGU", "THAI", "GEORGIAN",
-                           "ARMENIAN")
+# Unserved languages the notice can name (lingua names), by whether they share a served language's script.
+_UNSERVED = Path(__file__).parent / "data" / "languages.yaml"
+# A same-script question is called unserved only when it has this many words and lingua, choosing among the
+# served languages and the unserved ones, gives every served language less than this confidence.
+UNSERVED_MIN_WORDS = 4
+UNSERVED_MAX_SERVED_CONFIDENCE = 0.1
+
+
+@lru_cache(maxsize=1)
+def unserved_names() -> dict[str, tuple[str, ...]]:
+    table = yaml.safe_load(_UNSERVED.read_text(encoding="utf-8"))
+    return {group: tuple(names) for group, names in table.items()}
 
 
 def _script(char: str) -> str:
     return unicodedata.name(char, "").split(" ")[0]
 
 
-def unserved_language(text: str) -> str | None:
-    """ISO 639-1 code (or 'und') of a text written mostly in a script that no served language uses; else None."""
+def unserved_language(text: str, languages: tuple[str, ...] = SERVED_LANGUAGES) -> str | None:
+    """ISO 639-1 code (or 'und') of a text in a language the helpdesk does not serve; else None.
+
+    A text mostly in a script no served language uses (Japanese, Arabic, ...) is unserved. One in Latin or
+    Cyrillic is unserved only when it is long enough and clearly in an unserved language (Turkish, Ukrainian,
+    Catalan, ...): a served question wrongly refused costs more than an unserved one answered in a guess."""
     letters = [c for c in text if c.isalpha()]
-    if not letters or sum(_script(c) in _SERVED_SCRIPTS for c in letters) * 2 > len(letters):
+    if not letters:
         return None
+    if sum(_script(c) in _SERVED_SCRIPTS for c in letters) * 2 <= len(letters):
+        with _lock:
+            found = _other_script_detector().detect_language_of(text)
+        return found.iso_code_639_1.name.lower() if found is not None else "und"
+    if len(text.split()) < UNSERVED_MIN_WORDS:
+        return None
+    served = {lang for lang in (_lingua_language(c) for c in languages) if lang is not None}
     with _lock:
-        found = _other_script_detector().detect_language_of(text)
-    return found.iso_code_639_1.name.lower() if found is not None else "und"
+        confidences = _same_script_detector(tuple(sorted(served, key=str))).compute_language_confidence_values(text)
+    if not confidences or confidences[0].language in served:
+        return None
+    if max((c.value for c in confidences if c.language in served), default=0.0) >= UNSERVED_MAX_SERVED_CONFIDENCE:
+        return None
+    return confidences[0].language.iso_code_639_1.name.lower()
 
 
 @lru_cache(maxsize=1)
 def _other_script_detector():
-    return LanguageDetectorBuilder.from_languages(*(getattr(Language, n) for n in _OTHER_SCRIPT_LANGUAGES)).build()
+    return LanguageDetectorBuilder.from_languages(*(getattr(Language, n) for n in unserved_names()["other_scripts"])).build()
+
+
+@lru_cache(maxsize=4)
+def _same_script_detector(served: tuple):
+    unserved = [getattr(Language, n) for n in unserved_names()["same_scripts"]]
+    return LanguageDetectorBuilder.from_languages(*served, *unserved).build()
 
 
 def english_name(code: str) -> str:

@@ -77,3 +77,45 @@ def test_tokenize_is_safe_across_threads():
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda lang: (lang, tokenize(texts[lang], lang)), jobs))
     assert all(tokens == expected[lang] for lang, tokens in results)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Az gelişmiş bölgeler için AB eş finansman oranı nedir?", "tr"),
+    ("Яка максимальна ставка співфінансування ЄС для менш розвинених регіонів?", "uk"),
+    ("Quin és el percentatge màxim de cofinançament de la UE per a les regions menys desenvolupades?", "ca"),
+    ("Cila është norma maksimale e bashkëfinancimit të BE-së për rajonet më pak të zhvilluara?", "sq"),
+    ("EU共同融資率の上限はいくらですか?", "ja"),
+])
+def test_questions_in_unserved_languages_are_named(text, expected):
+    from common.language import unserved_language
+
+    assert unserved_language(text) == expected
+
+
+def test_no_question_of_the_eval_sets_is_taken_for_an_unserved_language():
+    """Every question of both development sets is in a served language, many short and cross-lingual: refusing
+    one of them as unserved would be worse than answering an unserved one."""
+    import json
+    from pathlib import Path
+
+    from common.language import unserved_language
+
+    root = Path(__file__).resolve().parents[2] / "evals" / "datasets"
+    questions = [json.loads(line) for name in ("sample.jsonl", "shared.jsonl")
+                 for line in (root / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(questions) > 150
+    wrongly = [(q["id"], unserved_language(q["question"])) for q in questions if unserved_language(q["question"])]
+    assert wrongly == []
+
+
+def test_the_unserved_language_table_names_lingua_languages_none_of_them_served():
+    from lingua import Language
+
+    from common.language import _lingua_language, unserved_names
+    from common.settings import SERVED_LANGUAGES
+
+    served = {_lingua_language(code) for code in SERVED_LANGUAGES}
+    names = unserved_names()
+    assert set(names) == {"other_scripts", "same_scripts"} and all(names.values())
+    for name in (*names["other_scripts"], *names["same_scripts"]):
+        assert getattr(Language, name) not in served, name
