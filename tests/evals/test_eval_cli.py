@@ -13,8 +13,8 @@ from tests.evals.conftest import write_squad
 
 HELPDESK = [sys.executable, "-m", "service"]
 PNG = b"\x89PNG\r\n\x1a\n"
-SUMMARY_KEYS = ["n", "n_answerable", "retrieval", "answer", "language_id", "rates", "latency_ms", "by_language",
-                "by_tag", "config"]
+SUMMARY_KEYS = ["n", "n_answerable", "retrieval", "answer", "language_id", "rates", "latency_ms", "answer_shape",
+                "by_language", "by_tag", "config"]
 
 
 @pytest.fixture
