@@ -34,8 +34,10 @@ ARTICLE_LEVEL = 4
 DIVISION_LEVEL = 2
 MAX_HEADING = 120
 
-# A candidate end: sentence punctuation, space, then (after an opening quote or bracket) a letter.
-_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"«„“‘'(]?[^\W\d_])")
+# A candidate end: sentence punctuation, space, then (after an opening quote or bracket) a letter, or the number
+# of a list item ("… selected. 4. Plan the costs …").
+_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"«„“‘'(]?[^\W\d_]|\d{1,3}[.)]\s)")
+_ITEM_NUMBER = re.compile(r"\d{1,3}[.)]")
 _WORD_EDGE = "()[]\"'«»„“”‘’,:;"
 
 
@@ -61,6 +63,10 @@ def _ends_sentence(before: str, after: str) -> bool:
     """Whether the punctuation that ends `before` ends a sentence, `after` being the text that follows."""
     if not before.endswith("."):
         return True
+    words = before.split()
+    # "4." opening a list item, or after a colon ("Steps: 1. Read …"), is the item's label, not a sentence.
+    if _ITEM_NUMBER.fullmatch(words[-1]) and (len(words) == 1 or words[-2].endswith(":")):
+        return False
     last = before[:-1].split()[-1].strip(_WORD_EDGE) if before[:-1].split() else ""
     folded = last.casefold()
     if folded in _abbreviations():

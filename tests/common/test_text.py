@@ -46,3 +46,10 @@ def test_abbreviations_and_dates_do_not_end_a_sentence(language, text):
 ])
 def test_a_figure_ends_a_sentence_before_a_capitalised_one(text, expected):
     assert split_sentences(text) == expected
+
+
+def test_a_list_items_number_opens_its_item():
+    assert split_sentences("It cannot be selected. 4. Plan the running costs. 5. Restrictions apply.") == [
+        "It cannot be selected.", "4. Plan the running costs.", "5. Restrictions apply."]
+    assert split_sentences("Steps: 1. Read the call. 2. Check eligibility.") == [
+        "Steps: 1. Read the call.", "2. Check eligibility."]

@@ -105,12 +105,12 @@ def test_retriever_plugs_into_llama_index_retrieval_evaluation(retriever, sample
 
 
 def test_query_engine_answers_with_cited_passages_in_citation_order(engine, sample_runtime):
-    question = "Jusqu'à quelle date les dépenses sont-elles éligibles ?"  # answered from several passages
+    question = "What is on the practical checklist for applying?"  # answered from several passages
     response = engine.query(question)
     answer = Helpdesk(sample_runtime.settings, sample_runtime.store, sample_runtime.embedder).ask(
         question, composer="extractive")
-    assert isinstance(response, Response) and response.response == answer.answer and "2029" in response.response
-    assert response.metadata["answerable"] is True and response.metadata["language"] == "fr"
+    assert isinstance(response, Response) and response.response == answer.answer
+    assert response.metadata["answerable"] is True and response.metadata["language"] == "en"
     assert response.metadata["composer"] == "extractive" and "evidence" in response.metadata["diagnostics"]
     assert len(answer.citations) >= 2
     assert [n.node.metadata["citation"] for n in response.source_nodes] == list(range(1, len(answer.citations) + 1))
