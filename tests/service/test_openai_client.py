@@ -179,17 +179,12 @@ def test_usage_counts_with_the_embedders_own_tokenizer_through_its_wrappers():
 
 
 def test_with_an_llm_max_tokens_reaches_it_and_task_prompts_go_to_it(sample_index):
-    from common.settings import AnswerSettings, LLMSettings, ServiceSettings
     from tests.qa.openai_server import OpenAIProtocolServer
-    from tests.service.test_api_faults import serving
+    from tests.service.test_api_faults import serving, with_llm
 
     base, _ = sample_index
     with OpenAIProtocolServer() as llm:
-        settings = base.model_copy(update={
-            "llm": LLMSettings(base_url=llm.base_url, model="cite-first", timeout_s=30),
-            "answer": AnswerSettings(composer="llm"),
-            "service": ServiceSettings(rate_limit_per_client=""),
-        })
+        settings = with_llm(base, llm, "cite-first")
         with serving(settings) as url, openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0) as client:
             assert [m.id for m in client.models.list().data] == ["funding-helpdesk", "cite-first"]
             completion = client.chat.completions.create(model="cite-first", max_tokens=9,
