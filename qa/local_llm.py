@@ -56,26 +56,39 @@ def check_gguf(path: Path) -> Path:
     return path
 
 
+def runtime():
+    """The xllamacpp module, or a LocalModelError that says how to install it."""
+    try:
+        import xllamacpp
+    except ImportError as exc:
+        raise LocalModelError(f"HELPDESK_LLM_GGUF needs the llama.cpp runtime: {INSTALL_HINT}") from exc
+    return xllamacpp
+
+
+def server_params(path: Path, threads: int, context_tokens: int, port: int | None = None):
+    """llama.cpp's parameters for one model; with `port`, it also serves the OpenAI protocol on loopback."""
+    params = runtime().CommonParams()
+    params.model.path = str(path)
+    params.n_ctx = context_tokens
+    params.n_parallel = 1  # one slot gets the whole context; llama.cpp queues the rest
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.warmup = False
+    params.verbosity = -1  # llama.cpp's per-token logs would drown the service's own
+    if port is not None:
+        params.port = port
+    return params
+
+
 def _server(path: Path, threads: int, context_tokens: int):
     """One llama.cpp server object per (file, threads, context) in this process."""
     key = (str(path.resolve()), threads, context_tokens)
     with _models_lock:
         if key in _models:
             return _models[key]
+        xllamacpp = runtime()
         try:
-            import xllamacpp
-        except ImportError as exc:
-            raise LocalModelError(f"HELPDESK_LLM_GGUF needs the llama.cpp runtime: {INSTALL_HINT}") from exc
-        params = xllamacpp.CommonParams()
-        params.model.path = str(path)
-        params.n_ctx = context_tokens
-        params.n_parallel = 1  # one slot gets the whole context; llama.cpp queues the rest
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
-        params.warmup = False
-        params.verbosity = -1  # llama.cpp's per-token logs would drown the service's own
-        try:
-            server = xllamacpp.Server(params)
+            server = xllamacpp.Server(server_params(path, threads, context_tokens))
         except Exception as exc:  # the binding raises plain RuntimeErrors for unloadable files
             raise LocalModelError(f"HELPDESK_LLM_GGUF: llama.cpp could not load {path}: {exc}") from exc
         _models[key] = server

@@ -26,18 +26,9 @@ class LlamaServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def __enter__(self) -> LlamaServer:
-        import xllamacpp
+        from qa.local_llm import runtime, server_params
 
-        params = xllamacpp.CommonParams()
-        params.model.path = str(self.gguf)
-        params.n_ctx = self.context_tokens
-        params.n_parallel = 1
-        params.cpuparams.n_threads = self.threads
-        params.cpuparams_batch.n_threads = self.threads
-        params.warmup = False
-        params.verbosity = -1
-        params.port = self.port
-        self._server = xllamacpp.Server(params)
+        self._server = runtime().Server(server_params(self.gguf, self.threads, self.context_tokens, self.port))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
