@@ -292,7 +292,7 @@ class Ingestor:
             payload = ChunkPayload(
                 doc_id=doc_id, title=meta["title"], source=source, url=meta.get("url"),
                 language=meta["language"], page_start=chunk.page_start, page_end=chunk.page_end,
-                section=chunk.section, fund=meta["fund"], country=meta.get("country"),
+                page_breaks=chunk.page_breaks or None, section=chunk.section, fund=meta["fund"], country=meta.get("country"),
                 doc_type=meta.get("doc_type"), period=meta.get("period"), doc_hash=doc_hash,
                 build=build, chunk_hash=text_hash(chunk.text),
                 anchors=chunk_anchors(meta["title"], chunk.section, chunk.body), chunk_index=index, chunk_count=len(chunks), text=chunk.text,

@@ -64,6 +64,7 @@ class _Unit:
     position: int  # within its chunk
     language: str
     values: list[TypedValue] = field(default_factory=list)  # typed values, those the question states left out
+    page: int | None = None  # the page the unit stands on
 
     def values_of(self, kind: str) -> list[TypedValue]:
         return [v for v in self.values if v.kind in _ANSWERED_BY[kind]]
@@ -174,7 +175,13 @@ class ExtractiveComposer:
             else:
                 lines.append(f"- “{quote}” ({unit.language}) {marker}")
         lines.append(phrase("contact", lang))
-        citations = [Citation.from_hit(n, request.hits[rank]) for rank, n in numbers.items()]
+        citations = []
+        for rank, n in numbers.items():
+            citation = Citation.from_hit(n, request.hits[rank])
+            pages = [u.page for u in picked if u.hit_rank == rank and u.page is not None]
+            if pages:  # the pages of the quoted sentences, not the chunk's whole span
+                citation.page_start, citation.page_end = min(pages), max(pages)
+            citations.append(citation)
         return Composition("\n".join(lines), answerable=True, citations=citations, diagnostics=diagnostics)
 
 
@@ -185,12 +192,20 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     with the sentence that introduces it ("the rate ... may not exceed:") while only the item is quoted.
     """
     lines = hit.text.split("\n")
+    cursor = 0  # where in hit.text the sentence being read starts, for its page
     if hit.section and lines and hit.section in lines[0]:
+        cursor = len(lines[0]) + 1
         lines = lines[1:]
     units: list[_Unit] = []
     intro: int | None = None
     for sentence in split_sentences("\n".join(lines)):
         for piece, is_item in _pieces(sentence):
+            # The splitter normalises whitespace, so a piece is found in the chunk by its first word.
+            words = piece.split(maxsplit=1)
+            found = hit.text.find(words[0], cursor) if words else -1
+            page = hit.page_at(found if found >= 0 else cursor)
+            if found >= 0:
+                cursor = found + len(words[0])
             if len(piece) < _MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece):
                 continue
             if len(piece) > _MAX_QUOTE_CHARS:
@@ -198,7 +213,7 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
             is_item = is_item or bool(_ITEM_START.match(piece))
             introduced_by = intro if is_item else None
             context = f"{units[intro].text} {piece}" if introduced_by is not None else piece
-            units.append(_Unit(piece, context, rank, introduced_by, len(units), hit.language))
+            units.append(_Unit(piece, context, rank, introduced_by, len(units), hit.language, page=page))
             if not is_item:
                 intro = len(units) - 1 if piece.endswith(":") else None
     return units
