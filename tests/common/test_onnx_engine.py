@@ -153,3 +153,18 @@ def test_a_vector_does_not_depend_on_its_batch_mates(onnx_model_cache):
              "Ставката на съфинансиране е 85 %.", "Η επιλεξιμότητα των δαπανών ορίζεται στο άρθρο 63."]
     alone = np.concatenate([batched.embed_passages([t]) for t in texts])
     assert np.allclose(batched.embed_passages(texts), alone, atol=1e-4)
+
+
+def test_vectors_of_an_older_build_recipe_are_not_reused(onnx_embedder, tmp_path):
+    """The cache and the indexed builds are keyed by the engine's fingerprint (name and recipe): a vector cached by
+    the previous recipe under the bare name is not served for the new one."""
+    from common.embedder import fingerprint, text_hash
+
+    text = "Expenditure is eligible between 1 January 2021 and 31 December 2029."
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    cache.put(onnx_embedder.name, {text_hash(text): np.zeros(384, dtype=np.float32)})
+    cached = CachedEmbedder(onnx_embedder, cache)
+    assert fingerprint(onnx_embedder) != onnx_embedder.name
+    vector = cached.embed_passages([text])[0]
+    assert np.linalg.norm(vector) > 0.99
+    assert text_hash(text) in cache.get(fingerprint(onnx_embedder), [text_hash(text)])
