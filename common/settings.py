@@ -233,6 +233,9 @@ class AnswerSettings(BaseSettings):
     max_typed_quotes: int = 3
     # Sentences quoted otherwise (MMR within sentence_margin).
     max_untyped_quotes: int = 4
+    # A further quote from a passage not cited yet must score within sentence_margin - this of the best one: each
+    # new source is one more citation for the asker to check.
+    new_source_penalty: float = 0.0
     # Open the answer with the asked value restated in the asker's language ("Ставка: 85 % [1]"), for these types.
     key_fact: bool = True
     key_fact_types: tuple[str, ...] = ("rate", "amount", "date", "duration", "count")

@@ -115,11 +115,14 @@ class ExtractiveComposer:
     def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None) -> list[int]:
         """The best unit first; for a question asking for a value, others only when they add a value of the
         asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them."""
+        sources = [u.hit_rank for u in units]
         if asked in VALUE_TYPES and units[int(np.argmax(relevance))].values_of(asked):
             return _distinct_values(units, vectors, relevance, asked, self.settings.sentence_margin,
-                                    min(self.settings.max_typed_quotes, self.settings.max_sentences))
+                                    min(self.settings.max_typed_quotes, self.settings.max_sentences),
+                                    sources, self.settings.new_source_penalty)
         return _mmr(vectors, relevance, min(self.settings.max_untyped_quotes, self.settings.max_sentences),
-                    self.settings.mmr_lambda, self.settings.sentence_margin)
+                    self.settings.mmr_lambda, self.settings.sentence_margin, sources,
+                    self.settings.new_source_penalty)
 
     def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
                   question_states_figures: bool) -> tuple[TypedValue, int] | None:
@@ -249,9 +252,10 @@ def _attach_values(request: ComposeRequest, units: list[_Unit]) -> None:
 
 
 def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str,
-                     margin: float, limit: int) -> list[int]:
+                     margin: float, limit: int, sources: list[int], new_source_penalty: float) -> list[int]:
     """The best unit, then units within the score margin that add a value of the asked type not quoted yet and
-    do not repeat a chosen unit in other words."""
+    do not repeat a chosen unit in other words; a unit from a passage not cited yet must clear the margin by
+    `new_source_penalty` (another source is another citation to trust)."""
     order = [int(i) for i in np.argsort(-relevance)]
     best = order[0]
     chosen = [best]
@@ -259,6 +263,9 @@ def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndar
     for i in order[1:]:
         if len(chosen) >= limit or relevance[i] < relevance[best] - margin:
             break
+        cited = {sources[j] for j in chosen}
+        if sources[i] not in cited and relevance[i] < relevance[best] - margin + new_source_penalty:
+            continue
         new = {str(v.value) for v in units[i].values_of(asked)} - seen
         if new:  # rows of one table read alike yet each adds its value
             chosen.append(i)
@@ -332,12 +339,21 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms == 0, 1, norms)
 
 
-def _mmr(vectors: np.ndarray, relevance: np.ndarray, limit: int, trade_off: float, margin: float) -> list[int]:
-    """Maximal marginal relevance among the units within `margin` of the best one."""
+def _mmr(vectors: np.ndarray, relevance: np.ndarray, limit: int, trade_off: float, margin: float,
+         sources: list[int] | None = None, new_source_penalty: float = 0.0) -> list[int]:
+    """Maximal marginal relevance among the units within `margin` of the best one; after the first pick, a unit
+    from a passage not cited yet must also clear the margin by `new_source_penalty`."""
     best = float(relevance.max())
     candidates = [i for i in np.argsort(-relevance) if relevance[i] >= best - margin]
     chosen: list[int] = []
     while candidates and len(chosen) < limit:
+        if chosen and sources is not None and new_source_penalty:
+            cited = {sources[j] for j in chosen}
+            candidates = [i for i in candidates
+                          if sources[i] in cited or relevance[i] >= best - margin + new_source_penalty]
+            if not candidates:
+                break
+
         def gain(i: int) -> float:
             redundancy = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
             return trade_off * float(relevance[i]) - (1 - trade_off) * redundancy

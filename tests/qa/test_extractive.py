@@ -219,3 +219,12 @@ def test_a_citation_points_to_the_page_of_its_quote(real_embedder):
     assert "85 %" in result.text
     citation, = result.citations
     assert (citation.page_start, citation.page_end) == (12, 12)
+
+
+def test_a_new_source_penalty_keeps_further_quotes_in_the_cited_passage():
+    # three units within the margin: the best (passage 0), one from passage 1 a little lower, one from passage 0 lower
+    vectors = np.eye(3, dtype=np.float32)
+    relevance = np.array([0.90, 0.89, 0.88])
+    sources = [0, 1, 0]
+    assert sorted(_mmr(vectors, relevance, 3, 0.7, 0.03, sources, 0.0)) == [0, 1, 2]
+    assert sorted(_mmr(vectors, relevance, 3, 0.7, 0.03, sources, 0.025)) == [0, 2]
