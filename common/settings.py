@@ -163,6 +163,10 @@ class RetrievalSettings(BaseSettings):
     # With an LLM configured, the question is also searched translated into these languages (comma-separated, e.g.
     # "en,fr": the corpus's main languages); each passage keeps its best score (qa/translate.py). Empty = off.
     translate_to: str = Field("", description="HELPDESK_SEARCH_TRANSLATE_TO")
+    # A hit in another language than the question's, from an article of an act that is also indexed in the
+    # question's language (same act number in title or official URL, same article in the heading), is replaced by
+    # that version's passage, so the answer quotes and cites the asker's language (qa/retriever.py).
+    asker_version: bool = True
 
     @property
     def translation_targets(self) -> list[str]:
