@@ -19,7 +19,7 @@ LONG = ("Beneficiaries in less developed regions ask which costs are eligible, h
 
 def _model(embedder):
     """The engine behind the lane's cache: the object whose lock serialises its calls."""
-    while not hasattr(embedder, "_lock"):
+    while getattr(embedder, "inner", None) is not None:
         embedder = embedder.inner
     return embedder
 
