@@ -48,6 +48,15 @@ def test_text_originals_are_shown_as_text_in_a_sandbox(api, name, shown_as):
         api.delete(f"/v1/documents/{document['doc_id']}", headers=ADMIN)
 
 
+@pytest.mark.parametrize("suffix", [".html", ".HTM", ".htm", ".xhtml", ".docx", ".svg", ".js", ""])
+def test_every_active_or_unknown_type_is_a_sandboxed_download(suffix):
+    from service.api.security import original_presentation
+
+    media_type, disposition, policy = original_presentation(suffix)
+    assert (media_type, disposition) == ("application/octet-stream", "attachment")
+    assert "sandbox" in policy and "default-src 'none'" in policy
+
+
 def test_pdf_original_is_inline_with_nothing_else_allowed(api):
     pdf = next(d for d in api.get("/v1/documents").json()["documents"] if d["name"].endswith(".pdf"))
     original = api.get(f"/v1/documents/{pdf['doc_id']}/file")
