@@ -107,6 +107,19 @@ def test_every_error_is_a_code_and_one_plain_sentence(api, method, path, kwargs,
         assert isinstance(field["field"], str) and isinstance(field["message"], str)
 
 
+def test_a_failing_components_message_reaches_the_client_as_one_line_without_paths():
+    """What the 503/507 handlers send: the data dir by name, any other absolute path as <path>, URLs kept."""
+    from service.api.public import plain_message
+
+    text = ("[Errno 30] Read-only file system: '/srv/helpdesk/data/qdrant/segments/0'\n"
+            "  while writing /opt/engine/lib/wal.log; store at http://qdrant:6333/collections/helpdesk")
+    line = plain_message(text, {"/srv/helpdesk/data": "the data dir"})
+    assert "\n" not in line and "/srv/" not in line and "/opt/" not in line
+    assert "the data dir/qdrant" in line and "writing <path>;" in line
+    assert "http://qdrant:6333/collections/helpdesk" in line
+    assert len(plain_message("x " * 400)) <= 300
+
+
 def test_the_path_scan_catches_a_leak_and_has_seen_the_suite(api):
     """The scan that every response passes is itself checked: it fails a response that shows a path."""
     import httpx
