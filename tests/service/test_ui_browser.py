@@ -344,7 +344,8 @@ def test_past_the_input_budget_the_ui_refuses_naming_the_limit(browser, ui_url):
     browser.execute_script(SET_BOX_TEXT, "#question textarea", too_long)
     browser.find_element(By.CSS_SELECTOR, "#ask").click()
     WebDriverWait(browser, 30).until(EC.text_to_be_present_in_element(
-        (By.CSS_SELECTOR, "#chat-status"), f"the limit is {budget.max_question_chars}"))
+        (By.CSS_SELECTOR, "#chat-status"), f"the limit is {budget.max_question_chars}"),
+        "the chat did not refuse a question past the budget")
     assert "eligible" not in chat_text(browser)  # not asked, not shown as a turn
 
     open_tab(browser, "Draft a reply")
@@ -355,7 +356,8 @@ def test_past_the_input_budget_the_ui_refuses_naming_the_limit(browser, ui_url):
     browser.find_element(By.CSS_SELECTOR, "#make-draft").click()
     draft_box = browser.find_element(By.CSS_SELECTOR, "#draft textarea")
     WebDriverWait(browser, 30).until(
-        lambda _: f"the limit is {budget.max_inquiry_chars}" in (draft_box.get_attribute("value") or ""))
+        lambda _: f"the limit is {budget.max_inquiry_chars}" in (draft_box.get_attribute("value") or ""),
+        "the draft tab did not refuse an inquiry past the budget")
 
 
 def test_draft_answers_each_question_and_downloads_the_edited_text(browser, ui_url, tmp_path):
