@@ -2,7 +2,7 @@
 
 Starts `helpdesk serve` over the corpus (a collection of its own; unchanged files are a no-op on later runs), or
 drives --url, and reads the budget from the same HELPDESK_INPUT_* environment as the server. Then, one phase each:
-  idle   short questions (/v1/ask) one after another, nothing else running;
+  idle   short questions (/v1/ask) one after another, nothing else running (before and after the others);
   chat   the same, while /v1/chat/completions requests with the longest history allowed (every turn, every
          character) and a last message of the maximum length run back to back (--heavy-clients at once);
   draft  the same, while /v1/draft requests with an inquiry of the maximum length (real questions) run back to back.
@@ -154,12 +154,18 @@ def main() -> None:
             for name, (path, body) in heavy.items():  # each once, unmeasured: models and caches warm
                 if name in args.phases.split(","):
                     timed(client, path, body)
-            short_questions(client, short, 5)
+            # Every phase asks the same short questions: ask them once first, so that no phase finds the
+            # answers' sentence vectors cached by an earlier one and the others not.
+            short_questions(client, short, args.n)
             idle = short_questions(client, short, args.n)
-        report["phases"]["idle"] = {"short": figures(idle)}
+        measured = {}
         for name in args.phases.split(","):
             path, body = heavy[name]
-            during, durations = under_load(url, path, body, args.heavy_clients, short, args.n, args.timeout)
+            measured[name] = under_load(url, path, body, args.heavy_clients, short, args.n, args.timeout)
+        with httpx.Client(base_url=url, timeout=args.timeout) as client:
+            idle += short_questions(client, short, args.n)  # idle before and after: a drifting load shows in both
+        report["phases"]["idle"] = {"short": figures(idle)}
+        for name, (during, durations) in measured.items():
             report["phases"][name] = {
                 "short": figures(during), "heavy": figures(durations),
                 "ratio_p50": round(percentile(during, 0.5) / percentile(idle, 0.5), 2),
