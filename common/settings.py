@@ -165,8 +165,9 @@ class RetrievalSettings(BaseSettings):
     translate_to: str = Field("", description="HELPDESK_SEARCH_TRANSLATE_TO")
     # A hit in another language than the question's, from an article of an act that is also indexed in the
     # question's language (same act number in title or official URL, same article in the heading), is replaced by
-    # that version's passage, so the answer quotes and cites the asker's language (qa/retriever.py).
-    asker_version: bool = True
+    # that version's passage, so the answer quotes and cites the asker's language (qa/retriever.py). Off by
+    # default: the sample guides are not translations of each other, and on them it cost a question (README).
+    asker_version: bool = False
 
     @property
     def translation_targets(self) -> list[str]:

@@ -70,7 +70,7 @@ def test_the_askers_version_of_the_same_article_replaces_the_hit(runtime):
     # The question is English text; the asker is French (as a French user pasting an English phrase would be).
     plain = _retriever(runtime, asker_version=False).search(QUESTION, language="fr", k=4)
     assert plain.hits[0].language == "en" and "Article 112" in plain.hits[0].section
-    swapped = _retriever(runtime).search(QUESTION, language="fr", k=4)
+    swapped = _retriever(runtime, asker_version=True).search(QUESTION, language="fr", k=4)
     top = swapped.hits[0]
     assert (top.language, top.title) == ("fr", "Règlement (UE) 2021/1060 portant dispositions communes")
     assert "Article 112" in top.section and top.score == plain.hits[0].score
@@ -83,10 +83,10 @@ def test_the_askers_version_of_the_same_article_replaces_the_hit(runtime):
 
 
 def test_without_a_version_in_the_askers_language_the_hit_stays(runtime):
-    hits = _retriever(runtime).search(QUESTION, language="bg", k=3).hits
+    hits = _retriever(runtime, asker_version=True).search(QUESTION, language="bg", k=3).hits
     assert hits[0].language == "en"  # no Bulgarian version indexed
 
 
 def test_a_language_filter_is_respected(runtime):
-    hits = _retriever(runtime).search(QUESTION, language="fr", k=3, filters={"language": "en"}).hits
+    hits = _retriever(runtime, asker_version=True).search(QUESTION, language="fr", k=3, filters={"language": "en"}).hits
     assert hits and all(h.language == "en" for h in hits)
