@@ -266,6 +266,9 @@ class ServiceSettings(BaseSettings):
     # Questions answered at once (the API's /v1/ routes and the UI together); more wait in a first-come queue of
     # queue_size, each for up to queue_wait_s; past either: 503 with Retry-After (service/api/admission.py).
     max_concurrent: int = Field(8, ge=1, description="HELPDESK_MAX_CONCURRENT")
+    # Streamed answers (a chat completion with "stream": true) hold their slot while the model writes: a lane of
+    # their own, with the same queue size and wait, so a burst of streams never holds back plain questions.
+    max_concurrent_streams: int = Field(4, ge=1, description="HELPDESK_MAX_CONCURRENT_STREAMS")
     queue_size: int = Field(64, ge=0, description="HELPDESK_QUEUE_SIZE")
     queue_wait_s: float = Field(30.0, gt=0, description="HELPDESK_QUEUE_WAIT_S")
     # How long an idle keep-alive connection stays open (HELPDESK_KEEP_ALIVE_S). Longer than the clients' and
