@@ -132,7 +132,9 @@ class IngestSettings(BaseSettings):
     extract_memory_mib: int = 2048
     # Ingest refuses to start (or go on) below this much free disk under the data dir (common/store/base.py).
     min_free_mb: float = 256.0
-    upsert_batch: int = 64
+    # Chunks per write to the store. The embedded engine holds the GIL while it writes a batch, so a server's
+    # searches wait for it: small batches, with a hand-over between them, keep that wait short (bench.upsert_stall).
+    upsert_batch: int = Field(16, ge=1, description="HELPDESK_INGEST_UPSERT_BATCH")
     # Share of pages a line must appear on (top or bottom) to count as a running header/footer.
     header_footer_min_share: float = 0.08
 
