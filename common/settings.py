@@ -132,7 +132,9 @@ class IngestSettings(BaseSettings):
     extract_memory_mib: int = 2048
     # Ingest refuses to start (or go on) below this much free disk under the data dir (common/store/base.py).
     min_free_mb: float = 256.0
-    upsert_batch: int = 64
+    # Chunks per write to the store. The embedded engine holds the GIL while it writes a batch, so a server's
+    # searches wait for it: small batches, with a hand-over between them, keep that wait short (bench.upsert_stall).
+    upsert_batch: int = Field(16, ge=1, description="HELPDESK_INGEST_UPSERT_BATCH")
     # Share of pages a line must appear on (top or bottom) to count as a running header/footer.
     header_footer_min_share: float = 0.08
 
@@ -274,6 +276,9 @@ class ServiceSettings(BaseSettings):
     # Questions answered at once (the API's /v1/ routes and the UI together); more wait in a first-come queue of
     # queue_size, each for up to queue_wait_s; past either: 503 with Retry-After (service/api/admission.py).
     max_concurrent: int = Field(8, ge=1, description="HELPDESK_MAX_CONCURRENT")
+    # Streamed answers (a chat completion with "stream": true) hold their slot while the model writes: a lane of
+    # their own, with the same queue size and wait, so a burst of streams never holds back plain questions.
+    max_concurrent_streams: int = Field(4, ge=1, description="HELPDESK_MAX_CONCURRENT_STREAMS")
     queue_size: int = Field(64, ge=0, description="HELPDESK_QUEUE_SIZE")
     queue_wait_s: float = Field(30.0, gt=0, description="HELPDESK_QUEUE_WAIT_S")
     # How long an idle keep-alive connection stays open (HELPDESK_KEEP_ALIVE_S). Longer than the clients' and

@@ -305,6 +305,7 @@ class Ingestor:
             # would (it dies of SIGBUS); the pending chunks stay invisible and a re-run completes them.
             ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             self.store.upsert(points[start : start + batch])
+            time.sleep(0)  # hand the GIL to searches that waited while the engine wrote
         # Until the old version is deleted both are ready; search shows the one published last (qa/retriever.py).
         self.store.set_payload({"doc_id": doc_id, "build": build}, {"state": STATE_READY, "published": time.time_ns()})
         self.store.delete({"doc_id": doc_id}, must_not={"build": build})

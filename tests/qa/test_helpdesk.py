@@ -121,6 +121,18 @@ def test_json_shape(helpdesk):
     assert data["timings_ms"]["total"] >= data["timings_ms"]["compose"]
 
 
+def test_every_stage_is_timed_in_order(helpdesk):
+    """The answer says how long each stage took, in the order they ran; the coarse timings are sums of them."""
+    answer = helpdesk.ask("What flat rate can be used to cover indirect costs?", history=[
+        {"role": "user", "content": "What are simplified cost options?"}])
+    stages = answer.diagnostics["stages_ms"]
+    assert list(stages) == ["detect", "condense", "retrieve", "rerank", "evidence", "compose", "scrub"]
+    assert all(ms >= 0 for ms in stages.values())
+    assert answer.timings_ms["total"] >= sum(stages.values()) - 0.5  # each figure is rounded to 0.1 ms
+    assert answer.timings_ms["compose"] == pytest.approx(
+        stages["evidence"] + stages["compose"] + stages["scrub"], abs=0.3)
+
+
 def test_bad_questions_are_named_errors(helpdesk):
     with pytest.raises(QuestionError, match="empty"):
         helpdesk.ask("   ")
