@@ -56,9 +56,10 @@ def test_a_named_country_is_preferred_and_the_current_period_by_default(retrieve
 def test_without_the_penalties_the_old_period_can_win(retriever):
     """Control: the preference, not chance, ranks the named period first."""
     plain = retriever(period_penalty=0.0, country_penalty=0.0)
-    firsts = {_first(plain, f"What was the maximum ESF co-financing rate in the Netherlands in {p}?")
-              for p in ("2007-2013", "2014-2020")}
-    assert len(firsts) == 1  # the same document answers both without the preference
+    firsts = [_first(plain, f"What was the maximum ESF co-financing rate in the Netherlands in {p}?")
+              for p in ("2007-2013", "2014-2020")]
+    # The four documents differ only in their rate: without the preference the named period does not win both.
+    assert firsts != ["nl-2007.md", "nl-2014.md"], firsts
 
 
 def test_prefer_context_keeps_documents_of_no_period_or_country():

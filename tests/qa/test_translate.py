@@ -24,7 +24,9 @@ def test_each_passage_keeps_its_best_score_over_the_variants(sample_runtime):
     best = {h.chunk_id: h.score for h in alone.hits}
     for hit in english.hits:
         best[hit.chunk_id] = max(best.get(hit.chunk_id, hit.score), hit.score)
-    assert max(h.score for h in english.hits) > max(h.score for h in alone.hits)  # the variant finds better
+    alone_scores = {h.chunk_id: h.score for h in alone.hits}
+    # the variant finds something better: a passage the question alone did not fetch, or a higher score for one
+    assert any(h.chunk_id not in alone_scores or h.score > alone_scores[h.chunk_id] for h in english.hits)
     assert both.hits[0].score == pytest.approx(max(best.values()))
     for hit in both.hits:
         if hit.chunk_id in best:
