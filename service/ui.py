@@ -464,12 +464,16 @@ class _Upload:
 
 
 def ui_theme() -> gr.themes.Base:
-    """Gradio's default theme with colours that pass WCAG AA contrast (4.5:1 for text): a darker primary button
-    (white on orange-500 is under 3:1) and darker secondary text (labels' hints, footer, the upload's "- or -")."""
+    """Gradio's default theme with colours that pass WCAG AA contrast (4.5:1 for text): darker primary and stop
+    buttons (white on Gradio's orange-500 or red-500 falls short), darker secondary text (hints, the footer, the
+    upload's "- or -")."""
     return gr.themes.Default().set(
         button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
-        button_primary_border_color="*primary_700", body_text_color_subdued="*neutral_600",
-        input_placeholder_color="*neutral_500", block_label_text_color="*neutral_600")
+        button_primary_border_color="*primary_700", button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
+        button_cancel_background_fill="#b91c1c", button_cancel_background_fill_hover="#991b1b",
+        body_text_color_subdued="*neutral_600", input_placeholder_color="*neutral_500",
+        block_label_text_color="*neutral_600")
 
 
 def ui_script() -> str:

@@ -28,6 +28,10 @@
       if (el.title) setAttr(el, "aria-label", el.title);
       else el.removeAttribute("aria-label");
     }
+    // A dropdown's open option list scrolls, so Chromium puts it in the Tab order; it closes as focus leaves the
+    // input, and focus fell to the page. The options are chosen with the arrow keys from the input instead.
+    for (const el of document.querySelectorAll("div.options:has(> ul[role=listbox]), div.options > ul[role=listbox]"))
+      setAttr(el, "tabindex", "-1");
     // The upload area's name must contain the words it shows ("Drop File Here - or - Click to Upload").
     for (const el of document.querySelectorAll("#upload button.upload-container[aria-label]")) {
       const shown = el.innerText.replace(/\s+/g, " ").trim();
