@@ -72,8 +72,9 @@ def _escape(text: str) -> str:
 
 
 def _lang_attr(code: str) -> str:
-    """A language code as a lang attribute's value: letters and hyphens only (it comes from documents too)."""
-    return re.sub(r"[^A-Za-z-]", "", code or "") or "und"
+    """A language code as a lang attribute's value; anything that is not a language tag (the code comes from
+    documents too) is 'und', undetermined."""
+    return code if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", code or "") else "und"
 
 
 def _with_quote_languages(escaped: str) -> str:

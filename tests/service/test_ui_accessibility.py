@@ -54,6 +54,11 @@ def axe_source() -> str:
     return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
+def test_ci_installs_the_axe_core_these_tests_pin():
+    ci = (Path(__file__).parents[2] / ".ci" / "run").read_text(encoding="utf-8")
+    assert f"--prefix tests/service/axe axe-core@{AXE_VERSION}" in ci
+
+
 def axe_violations(browser, axe_source: str) -> list[dict]:
     if not browser.execute_script("return typeof window.axe === 'object'"):
         browser.execute_script(axe_source)
@@ -207,7 +212,18 @@ def announced(browser) -> str:
         return a && a.getAttribute('aria-live') === 'polite' ? a.textContent : null;""")
 
 
-def test_chat_and_draft_by_keyboard_alone(browser, ui_url, tmp_path):
+def feedback_count(data_dir: Path) -> int:
+    import sqlite3
+
+    if not (data_dir / "feedback.sqlite").is_file():
+        return 0
+    with sqlite3.connect(data_dir / "feedback.sqlite") as db:
+        return db.execute("SELECT count(*) FROM feedback").fetchone()[0]
+
+
+def test_chat_and_draft_by_keyboard_alone(browser, ui_server, tmp_path):
+    ui_url, data_dir = ui_server
+    rows_before = feedback_count(data_dir)
     open_page(browser, ui_url)
     keys = lambda *k: ActionChains(browser).send_keys(*k).perform()
     # Chat: the tabs first, then the question box, Ask, and the filters in reading order
@@ -228,9 +244,10 @@ def test_chat_and_draft_by_keyboard_alone(browser, ui_url, tmp_path):
     # from the answer, the thumbs are reachable and work by keyboard
     tab_to(browser, "#chat button[aria-label='Like']")
     keys(Keys.ENTER)
-    wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Liked']"), 20)
+    wait_for(browser, lambda: feedback_count(data_dir) == rows_before + 1, 20)
+    assert browser.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Liked']")
     keys(Keys.ENTER)  # and taken back, so no feedback row is left behind for the other browser tests
-    wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Like']"), 20)
+    wait_for(browser, lambda: feedback_count(data_dir) == rows_before, 20)
 
     # Draft: the tab chosen with the keyboard, the inquiry typed, the draft made with Space, downloaded with Enter
     tab_to(browser, "button[role=tab]", back=True, limit=40, text="Chat")
