@@ -52,6 +52,7 @@ _REFUSAL_REASONS = {
     "extraction-memory": "reading it needed too much memory",
 }
 _ORDERED = re.compile(r"^(?:- )?(\d{1,3})[.)]\s+(.*)$")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 # A passage quoted in its own language, as the extractive composer writes it: “…” (et) [1].
 _FOREIGN_QUOTE = re.compile(r"“([^“”]+)” \(([a-z]{2,3})\)")
 # The language of the UI's own words (labels, buttons, notices); answers and quotes carry theirs.
@@ -61,7 +62,6 @@ STATUS_IDS = ("chat-status", "draft-status", "upload-status", "delete-status")
 ANSWER_ARRIVED = "Answer received."
 DRAFT_READY = "Draft ready."
 _ASSETS = Path(__file__).parent / "assets"
-_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 
 
 def _escape(text: str) -> str:
@@ -213,8 +213,10 @@ def build_ui(state: AppState) -> gr.Blocks:
             chatbot = gr.Chatbot(label="Helpdesk", height=480, sanitize_html=True, elem_id="chat",
                                  feedback_options=("Like", "Dislike"), buttons=["copy", "copy_all"])
             with gr.Row():
-                question = gr.Textbox(label="Your question", placeholder="Ask in your language, e.g. What is the co-financing rate?",
-                                      scale=4, elem_id="question", max_length=budget.max_question_chars)
+                # An English placeholder: the page is marked English, and a placeholder cannot carry a lang of its own.
+                question = gr.Textbox(label="Your question", scale=4,
+                                      placeholder="Ask in your language, e.g. What is the co-financing rate?",
+                                      elem_id="question", max_length=budget.max_question_chars)
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
             chat_status = gr.Markdown(elem_id="chat-status")
             with gr.Row():
@@ -335,9 +337,9 @@ def build_ui(state: AppState) -> gr.Blocks:
                 download_eml = gr.Button("Download as .eml", elem_id="draft-download-eml")
 
             async def make_draft(text, name, lang):
+                """The draft and its .eml headers; a refusal goes to the status line (announced), the box is kept."""
                 from service.api.routes.answers import make_draft as draft_for
 
-                """The draft and its .eml headers; a refusal goes to the status line (announced), the box is kept."""
                 if not (text or "").strip():
                     return gr.skip(), gr.skip(), "Paste the inquiry first."
                 try:

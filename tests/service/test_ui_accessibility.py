@@ -28,7 +28,7 @@ AXE_PREFIX = Path(__file__).parent / "axe"
 AXE_SCRIPT = AXE_PREFIX / "node_modules" / "axe-core" / "axe.min.js"
 # WCAG 2.0 and 2.1, levels A and AA: what the Web Accessibility Directive (EN 301 549) requires.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-RUN_AXE = """
+RUN_AXE = r"""
 const done = arguments[arguments.length - 1];
 axe.run(document, {runOnly: {type: "tag", values: arguments[0]}, resultTypes: ["violations"]})
   .then(result => done(result.violations.map(v => ({
@@ -49,8 +49,9 @@ def axe_source() -> str:
         npm = shutil.which("npm")
         if npm is None:
             pytest.skip("npm is not installed, so axe-core cannot be: apt-get install npm (as .ci/run does)")
-        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(AXE_PREFIX),
-                        f"axe-core@{AXE_VERSION}"], check=True, capture_output=True, timeout=300)
+        installed = subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(AXE_PREFIX),
+                                    f"axe-core@{AXE_VERSION}"], capture_output=True, text=True, timeout=300)
+        assert installed.returncode == 0, f"npm could not install axe-core@{AXE_VERSION}: {installed.stderr[-2000:]}"
     return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
