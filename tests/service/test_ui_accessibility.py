@@ -36,6 +36,8 @@ axe.run(document, {runOnly: {type: "tag", values: arguments[0]}, resultTypes: ["
     why: (v.nodes[0].failureSummary || "").replace(/\s+/g, " ").slice(0, 300)}))))
   .catch(error => done([{id: "axe-error", impact: "critical", help: String(error), targets: []}]));
 """
+IDLE = """return !document.querySelector('.pending') &&
+  ![...document.querySelectorAll('[data-testid=status-tracker]')].some(e => !e.classList.contains('hide'));"""
 # The element that has focus, as a selector-like description, for messages.
 DESCRIBE_FOCUS = """const a = document.activeElement, block = a.closest('[id]');
 return a.tagName.toLowerCase() + (block ? ' in #' + block.id : '') + ' "' +
@@ -114,6 +116,8 @@ def test_no_axe_violations_on_any_tab_empty_or_after_an_answer_a_draft_an_upload
     found: dict[str, list[dict]] = {}
 
     def audit(state: str) -> None:
+        # the state as it settles: no event still running (Gradio's progress overlays and faded outputs gone)
+        wait_for(browser, lambda: browser.execute_script(IDLE), 30)
         if violations := axe_violations(browser, axe_source):
             found[state] = violations
 
