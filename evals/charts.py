@@ -11,6 +11,30 @@ from matplotlib.figure import Figure
 MAX_WIDTH_IN = 16.0
 
 
+def heatmap(path: Path, title: str, rows: Sequence[str], columns: Sequence[str],
+            cells: dict[tuple[str, str], tuple[float, int]], row_label: str, column_label: str) -> Path:
+    """A grid of rates (0-1) with each cell's value and n written in it; an empty cell (no questions) stays blank."""
+    grid = [[cells[(r, c)][0] if (r, c) in cells else float("nan") for c in columns] for r in rows]
+    figure = Figure(figsize=(min(MAX_WIDTH_IN, 2.0 + 0.9 * len(columns)), 1.6 + 0.5 * len(rows)), dpi=110)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    image = axes.imshow(grid, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto")
+    for (row, column), (value, n) in cells.items():
+        y, x = rows.index(row), columns.index(column)
+        # Dark text on the light end of the scale, light text on the dark end.
+        axes.text(x, y, f"{value:.2f}\n({n})", ha="center", va="center", fontsize="small",
+                  color="black" if value > 0.6 else "white")
+    axes.set_xticks(range(len(columns)), columns)
+    axes.set_yticks(range(len(rows)), rows)
+    axes.set_xlabel(column_label)
+    axes.set_ylabel(row_label)
+    axes.set_title(title)
+    figure.colorbar(image, ax=axes)
+    figure.tight_layout()
+    figure.savefig(path)
+    return path
+
+
 def grouped_bars(path: Path, title: str, categories: Sequence[str], series: dict[str, Sequence[float | None]],
                  ylabel: str = "score", ylim: tuple[float, float] | None = (0.0, 1.0)) -> Path:
     """One group of bars per category, one bar per series; a missing value (None) leaves a gap."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from common.runtime import Runtime
+from common.embedder import configured_fingerprint
 from common.schema import INDEX_VERSION, SCHEMA_VERSION, STATE_READY, document_hash, indexing_recipe
 from common.settings import Settings
 from common.store import index_now
@@ -50,7 +51,7 @@ def index_key(corpus: Path, settings: Settings) -> str:
     digest = hashlib.sha256()
     for relative, path in corpus_files(corpus):
         digest.update(f"{relative}\0{document_hash(path.read_bytes())}\0".encode())
-    indexing = {**indexing_recipe(settings, settings.embed.model), "extract_version": EXTRACT_VERSION,
+    indexing = {**indexing_recipe(settings, configured_fingerprint(settings.embed)), "extract_version": EXTRACT_VERSION,
                 "schema_version": SCHEMA_VERSION, "index_version": INDEX_VERSION}
     digest.update(json.dumps(indexing, sort_keys=True).encode())
     return digest.hexdigest()

@@ -220,6 +220,20 @@ def group_by(records: Sequence[QuestionRecord],
     return dict(sorted(groups.items()))
 
 
+def language_pairs(records: Sequence[QuestionRecord], k: int) -> dict[str, dict[str, dict[str, float | int]]]:
+    """recall@k by the question's language (rows) and the language of the chunks holding its evidence (columns):
+    `{question_language: {document_language: {"n", "recall"}}}`. A question whose evidence stands in several
+    languages counts in each of their columns."""
+    cells: dict[str, dict[str, list[bool]]] = {}
+    for record in _judged(records):
+        found = hit_at_k(record.relevance, k)
+        for language in record.evidence_languages:
+            cells.setdefault(record.language, {}).setdefault(language, []).append(bool(found))
+    return {row: {column: {"n": len(hits), "recall": round(sum(hits) / len(hits), 4)}
+                  for column, hits in sorted(columns.items())}
+            for row, columns in sorted(cells.items())}
+
+
 def summarise(records: Sequence[QuestionRecord], config: dict[str, Any], k: int = 10,
               deep_k: int | None = None) -> dict[str, Any]:
     """The run's figures in the `--json` shape: values by section, and `rates` with n and interval for each."""
@@ -240,5 +254,6 @@ def summarise(records: Sequence[QuestionRecord], config: dict[str, Any], k: int 
         "by_language": {lang: quality_metrics(group, k)
                         for lang, group in group_by(records, lambda r: [r.language]).items()},
         "by_tag": {tag: quality_metrics(group, k) for tag, group in group_by(records, lambda r: r.tags).items()},
+        "by_language_pair": language_pairs(records, k),
         "config": config,
     }

@@ -35,6 +35,8 @@ class QuestionRecord(BaseModel):
     deep_hits: list[RankedHit] = Field(default_factory=list)
     # Chunks in the whole index that contain an evidence snippet: the ideal ranking for nDCG.
     relevant_in_index: int = 0
+    # The languages of the index's chunks that contain an evidence snippet: where the answer stands.
+    evidence_languages: list[str] = Field(default_factory=list)
     # Answer.
     answer: str = ""
     answerable: bool = False

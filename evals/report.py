@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from evals.charts import grouped_bars
+from evals.charts import grouped_bars, heatmap
 from evals.metrics import LATENCY_KEYS, definitions, group_by, wilson_interval
 from evals.records import QuestionRecord
 from evals.runner import RunResult
@@ -61,6 +61,12 @@ def write_run_report(out: Path, result: RunResult, title: str) -> Path:
         groups = summary[name]
         grouped_bars(out / f"{name}.png", f"{title}: {name.replace('_', ' ')}", list(groups),
                      {key: [groups[g][key] for g in groups] for key in _keys(GROUP_CHART_KEYS, summary)})
+    pairs = summary.get("by_language_pair") or {}
+    if pairs:
+        rows, columns = _pair_axes(pairs)
+        heatmap(out / "language_pairs.png", f"{title}: recall@{summary['config']['k']} by language pair", rows,
+                columns, {(r, c): (cell["recall"], cell["n"]) for r, cells in pairs.items() for c, cell in cells.items()},
+                "question language", "language of the evidence")
     report = out / "report.md"
     report.write_text(_run_markdown(summary, records, sizes, title), encoding="utf-8")
     return report
@@ -125,10 +131,28 @@ def _run_markdown(summary: dict[str, Any], records: Sequence[QuestionRecord], si
                   _table([name.split("_")[1], "n", *group_keys],
                          [[g, sizes[name][g], *(groups[g][key] for key in group_keys)] for g in groups]),
                   "", f"![{name}]({name}.png)", ""]
+    lines += _language_pair_section(summary.get("by_language_pair") or {}, config["k"])
     lines += _misses(records, config["k"])
     lines += _definitions(summary)
     lines += ["", "## Configuration", "", "```json", json.dumps(config, ensure_ascii=False, indent=2), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _pair_axes(pairs: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    return sorted(pairs), sorted({column for cells in pairs.values() for column in cells})
+
+
+def _language_pair_section(pairs: dict[str, dict[str, Any]], k: int) -> list[str]:
+    """recall@k per (question language, evidence language): which pairs fail, each cell with its n."""
+    if not pairs:
+        return []
+    rows, columns = _pair_axes(pairs)
+    table = [[row, *(f"{pairs[row][c]['recall']:.2f} ({pairs[row][c]['n']})" if c in pairs[row] else "" for c in columns)]
+             for row in rows]
+    return [f"## recall@{k} by language pair", "",
+            "Rows: the question's language; columns: the language of the chunks holding its evidence (a question "
+            "whose evidence stands in several languages counts in each); n in brackets.", "",
+            _table(["question \\ evidence", *columns], table), "", "![language pairs](language_pairs.png)", ""]
 
 
 def _index_line(index: dict[str, Any]) -> str:

@@ -30,14 +30,23 @@ class RunResult:
     records: list[QuestionRecord]
 
 
-def relevant_in_index(store: VectorStore, questions: Sequence[EvalQuestion]) -> dict[str, int]:
-    """Per question, the distinct chunk texts of the whole index that contain one of its evidence snippets."""
-    texts = {normalize(payload["text"]) for _, payload in store.scroll({"state": STATE_READY}, ["text"])}
-    counts = {}
+@dataclass
+class EvidenceInIndex:
+    chunks: int  # distinct chunk texts of the whole index that contain one of the question's evidence snippets
+    languages: list[str]  # the languages of those chunks
+
+
+def evidence_in_index(store: VectorStore, questions: Sequence[EvalQuestion]) -> dict[str, EvidenceInIndex]:
+    """Per question, where its evidence stands in the whole index."""
+    languages: dict[str, set[str]] = {}
+    for _, payload in store.scroll({"state": STATE_READY}, ["text", "language"]):
+        languages.setdefault(normalize(payload["text"]), set()).add(payload.get("language") or "")
+    found = {}
     for question in questions:
         needles = [needle for needle in map(normalize, question.evidence) if needle]
-        counts[question.id] = sum(any(needle in text for needle in needles) for text in texts) if needles else 0
-    return counts
+        texts = [text for text in languages if any(needle in text for needle in needles)] if needles else []
+        found[question.id] = EvidenceInIndex(len(texts), sorted({lang for t in texts for lang in languages[t] if lang}))
+    return found
 
 
 class RecordingRetriever:
@@ -53,8 +62,8 @@ class RecordingRetriever:
         return self.last
 
 
-def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: str | None, relevant_count: int,
-                      deep_k: int | None = None) -> QuestionRecord:
+def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: str | None,
+                      evidence: EvidenceInIndex, deep_k: int | None = None) -> QuestionRecord:
     def relevant(text: str) -> bool:
         return contains_any(text, question.evidence)
 
@@ -78,7 +87,8 @@ def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: s
         id=question.id, question=question.question, language=question.language, tags=question.tags,
         question_language_detected=answer.language,
         gold_answerable=question.answerable, has_evidence=bool(question.evidence),
-        hits=judged(received), deep_hits=judged(deep), relevant_in_index=relevant_count,
+        hits=judged(received), deep_hits=judged(deep), relevant_in_index=evidence.chunks,
+        evidence_languages=evidence.languages,
         answer=answer.answer, answerable=answer.answerable, composer=answer.composer, frame=frame,
         answer_language=detect_language(frame, languages=languages),
         content_language=detect_language(answer.answer, languages=languages),
@@ -107,14 +117,14 @@ def run_preset(
     if k:
         settings = settings.model_copy(update={"search": settings.search.model_copy(update={"k": k})})
     k = settings.search.k
-    relevant = relevant_in_index(runtime.store, questions)
+    evidence = evidence_in_index(runtime.store, questions)
     helpdesk = Helpdesk(settings, runtime.store, runtime.embedder)
     records = []
     try:
         if questions:  # untimed: model and detector loading would otherwise land in the first latencies
             helpdesk.ask(questions[0].question, composer=composer)
         for question in questions:
-            record = evaluate_question(helpdesk, question, composer=composer, relevant_count=relevant[question.id],
+            record = evaluate_question(helpdesk, question, composer=composer, evidence=evidence[question.id],
                                        deep_k=deep_k)
             records.append(record)
             if on_record:

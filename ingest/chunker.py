@@ -3,7 +3,7 @@ sentences into windows of a configurable size with overlap. Each chunk keeps its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common.text import MAX_HEADING, heading, split_sentences
 from ingest.loaders.base import Page
@@ -15,6 +15,8 @@ class Chunk:
     page_start: int | None
     page_end: int | None
     section: str | None
+    # [offset in `text`, page] where each page of the chunk begins, so that a quote can cite its own page.
+    page_breaks: list[list[int]] = field(default_factory=list)
 
 
 @dataclass
@@ -110,10 +112,16 @@ def chunk_pages(pages: list[Page], size: int = 900, overlap: int = 150) -> list[
         def emit() -> None:
             body = " ".join(s for s, _ in window)
             pages_seen = [p for _, p in window if p is not None]
+            offset = len(context) + 1 if context else 0
+            breaks: list[list[int]] = []
+            for sentence, page in window:
+                if page is not None and (not breaks or breaks[-1][1] != page):
+                    breaks.append([offset, page])
+                offset += len(sentence) + 1
             chunks.append(Chunk(
                 text=f"{context}\n{body}" if context else body, body=body,
                 page_start=min(pages_seen) if pages_seen else None,
-                page_end=max(pages_seen) if pages_seen else None, section=label,
+                page_end=max(pages_seen) if pages_seen else None, section=label, page_breaks=breaks,
             ))
 
         for unit in units:

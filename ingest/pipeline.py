@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from common.embedder import CachedEmbedder, text_hash
+from common.embedder import CachedEmbedder, fingerprint, text_hash
 from common.language import detect_document_language
 from common.anchors import chunk_anchors
 from common.countries import document_country
@@ -292,7 +292,7 @@ class Ingestor:
             payload = ChunkPayload(
                 doc_id=doc_id, title=meta["title"], source=source, url=meta.get("url"),
                 language=meta["language"], page_start=chunk.page_start, page_end=chunk.page_end,
-                section=chunk.section, fund=meta["fund"], country=meta.get("country"),
+                page_breaks=chunk.page_breaks or None, section=chunk.section, fund=meta["fund"], country=meta.get("country"),
                 doc_type=meta.get("doc_type"), period=meta.get("period"), doc_hash=doc_hash,
                 build=build, chunk_hash=text_hash(chunk.text),
                 anchors=chunk_anchors(meta["title"], chunk.section, chunk.body), chunk_index=index, chunk_count=len(chunks), text=chunk.text,
@@ -305,6 +305,7 @@ class Ingestor:
             # would (it dies of SIGBUS); the pending chunks stay invisible and a re-run completes them.
             ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
             self.store.upsert(points[start : start + batch])
+            time.sleep(0)  # hand the GIL to searches that waited while the engine wrote
         # Until the old version is deleted both are ready; search shows the one published last (qa/retriever.py).
         self.store.set_payload({"doc_id": doc_id, "build": build}, {"state": STATE_READY, "published": time.time_ns()})
         self.store.delete({"doc_id": doc_id}, must_not={"build": build})
@@ -315,7 +316,7 @@ class Ingestor:
 
     def indexing(self) -> dict[str, Any]:
         """The settings that change a document's chunks or vectors (see common.schema.index_build)."""
-        return indexing_recipe(self.settings, self.embedder.name)
+        return indexing_recipe(self.settings, fingerprint(self.embedder))
 
     def _metadata(self, path: Path, loaded: LoadedDocument, listed: dict[str, Any]) -> dict[str, Any]:
         meta: dict[str, Any] = {**loaded.metadata, **listed}

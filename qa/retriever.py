@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from common.anchors import question_anchors
+from common.anchors import question_anchors, version_key
 from common.embedder import Embedder
 from common.language import detect_language
 from common.countries import canonical_country, question_countries
@@ -156,7 +156,41 @@ class Retriever:
             hits = one_version_per_document(lists[0][0])[:fetch] if lists else []
         timings["search"] = (time.perf_counter() - t) * 1000
         results = _collapse([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits], k)
+        if cfg.asker_version and vector is not None and "language" not in (filters or {}):
+            t = time.perf_counter()
+            results = self._asker_versions(results, lang, vector, must)
+            timings["versions"] = (time.perf_counter() - t) * 1000
         return Retrieval(query, lang, results, timings, vector)
+
+    def _asker_versions(self, hits: list[SearchHit], language: str, vector: list[float],
+                        must: dict[str, Any]) -> list[SearchHit]:
+        """Each hit in another language whose act and article are also indexed in `language` gives way to that
+        version's passage closest to the question, at the hit's rank and score; the hit's own version stays when
+        there is none. A version already among the hits moves up to that rank rather than appear twice."""
+        out: list[SearchHit] = []
+        taken: set[str | None] = set()
+        for hit in hits:
+            if hit.chunk_id in taken:
+                continue  # moved up already, as another hit's version
+            key = version_key(hit.title, hit.url, hit.section) if hit.language != language else None
+            if key is None:
+                out.append(hit)
+                taken.add(hit.chunk_id)
+                continue
+            acts, article = key
+            query = VectorQuery(DENSE_VECTOR, dense=vector, must={**must, "language": language, "anchors": [article]},
+                                limit=_VERSION_CANDIDATES)
+            match = next((h for h in self.store.search(query, _VERSION_CANDIDATES)
+                          if (found := version_key(h.payload.get("title", ""), h.payload.get("url"),
+                                                   h.payload.get("section"))) and found[1] == article
+                          and found[0] & acts), None)
+            if match is None:
+                out.append(hit)
+                taken.add(hit.chunk_id)
+            elif match.id not in taken:  # else its version stands higher already
+                taken.add(match.id)
+                out.append(SearchHit.from_payload(match.payload, hit.score, match.id))
+        return out
 
 
     def _anchor_frequency(self, key: str, total: int) -> int:
@@ -185,6 +219,10 @@ class Retriever:
         scored = [Hit(h.id, h.score + weight * sum(idf[k] for k in keys if k in (h.payload.get("anchors") or ())) / whole,
                       h.payload) for h in pool.values()]
         return sorted(scored, key=lambda h: -h.score)
+
+
+# Passages of the asker's language carrying the article's anchor, read to find one of the same act.
+_VERSION_CANDIDATES = 10
 
 
 def _best_of(ranked: list[Hit], others: list[list[Hit]]) -> list[Hit]:

@@ -1,395 +1,60 @@
-"""The short texts around an answer, in the asker's language (English for languages without a template).
+"""The short texts around an answer, in the asker's language (English for languages without a catalogue).
 
-Each entry: `lead` opens an answer; `other_language` says the quoted passages are in another language;
-`refusal` says the documents do not answer; `contact` points to the managing authority. The rest frame a reply
-draft for helpdesk staff (qa/draft.py): greeting (with or without a name), thanks, the references heading, the
-line on points the documents do not settle, the closing, and `will_check` for a question the documents do not
-answer. `page`/`pages` abbreviate "page" in source lines.
+The texts are data: one catalogue per language, `qa/data/phrases/<code>.yaml`, each with exactly the keys of
+`KEYS`. `lead` opens an answer; `other_language` says the quoted passages are in another language; `refusal` says
+the documents do not answer; `contact` points to the managing authority. The rest frame a reply draft for helpdesk
+staff (qa/draft.py): greeting (with or without a name), thanks, the references heading, the line on points the
+documents do not settle, the closing, and `will_check` for a question the documents do not answer. `page`/`pages`
+abbreviate "page" in source lines.
 """
 
 from __future__ import annotations
 
+import string
 from functools import lru_cache
+from pathlib import Path
 
+import yaml
 from babel import Locale, UnknownLocaleError
 
-TEMPLATES: dict[str, dict[str, str]] = {
-    "en": {
-        "lead": "According to the documents:",
-        "other_language": "The passages found are in another language ({languages}) and are quoted in the original.",
-        "refusal": "I cannot answer this question from the available documents.",
-        "contact": "For a binding answer, contact the managing authority of your programme.",
-        "greeting": "Hello,",
-        "greeting_named": "Dear {name},",
-        "thanks": "Thank you for your question.",
-        "references": "References:",
-        "open_points": "Points that the documents cited above do not settle should be confirmed with the managing authority of your programme.",
-        "closing": "Kind regards,",
-        "will_check": "We will check this point with the managing authority and get back to you: “{topic}”",
-        "page": "p.",
-        "pages": "pp.",
-    },
-    "fr": {
-        "lead": "D'après les documents :",
-        "other_language": "Les passages trouvés sont dans une autre langue ({languages}) et sont cités dans la version originale.",
-        "refusal": "Je ne peux pas répondre à cette question à partir des documents disponibles.",
-        "contact": "Pour une réponse officielle, contactez l'autorité de gestion de votre programme.",
-        "greeting": "Bonjour,",
-        "greeting_named": "Bonjour {name},",
-        "thanks": "Merci pour votre question.",
-        "references": "Références :",
-        "open_points": "Les points que les documents cités ne tranchent pas sont à confirmer auprès de l'autorité de gestion de votre programme.",
-        "closing": "Cordialement,",
-        "will_check": "Nous vérifierons ce point auprès de l'autorité de gestion et reviendrons vers vous : « {topic} »",
-        "page": "p.",
-        "pages": "p.",
-    },
-    "de": {
-        "lead": "Laut den Dokumenten:",
-        "other_language": "Die gefundenen Textstellen sind in einer anderen Sprache ({languages}) und werden im Original zitiert.",
-        "refusal": "Diese Frage kann ich anhand der verfügbaren Dokumente nicht beantworten.",
-        "contact": "Für eine verbindliche Auskunft wenden Sie sich an die Verwaltungsbehörde Ihres Programms.",
-        "greeting": "Guten Tag,",
-        "greeting_named": "Guten Tag {name},",
-        "thanks": "vielen Dank für Ihre Frage.",
-        "references": "Quellen:",
-        "open_points": "Punkte, die die genannten Dokumente nicht klären, bestätigen Sie bitte bei der Verwaltungsbehörde Ihres Programms.",
-        "closing": "Mit freundlichen Grüßen",
-        "will_check": "Diesen Punkt klären wir mit der Verwaltungsbehörde und melden uns wieder: „{topic}“",
-        "page": "S.",
-        "pages": "S.",
-    },
-    "nl": {
-        "lead": "Volgens de documenten:",
-        "other_language": "De gevonden passages zijn in een andere taal ({languages}) en worden in het origineel geciteerd.",
-        "refusal": "Ik kan deze vraag niet beantwoorden op basis van de beschikbare documenten.",
-        "contact": "Neem voor een bindend antwoord contact op met de managementautoriteit van uw programma.",
-        "greeting": "Beste,",
-        "greeting_named": "Beste {name},",
-        "thanks": "Dank u voor uw vraag.",
-        "references": "Bronnen:",
-        "open_points": "Punten die de genoemde documenten niet beslechten, kunt u het best laten bevestigen door de managementautoriteit van uw programma.",
-        "closing": "Met vriendelijke groet,",
-        "will_check": "Dit punt gaan we na bij de managementautoriteit en we komen erop terug: „{topic}”",
-        "page": "p.",
-        "pages": "pp.",
-    },
-    "bg": {
-        "lead": "Според документите:",
-        "other_language": "Намерените откъси са на друг език ({languages}) и са цитирани в оригинал.",
-        "refusal": "Не мога да отговоря на този въпрос въз основа на наличните документи.",
-        "contact": "За обвързващ отговор се обърнете към управляващия орган на вашата програма.",
-        "greeting": "Здравейте,",
-        "greeting_named": "Здравейте, {name},",
-        "thanks": "Благодарим Ви за въпроса.",
-        "references": "Източници:",
-        "open_points": "Въпросите, които цитираните документи не уреждат, потвърдете с управляващия орган на вашата програма.",
-        "closing": "С уважение,",
-        "will_check": "Ще проверим този въпрос с управляващия орган и ще се свържем с Вас: „{topic}“",
-        "page": "стр.",
-        "pages": "стр.",
-    },
-    "el": {
-        "lead": "Σύμφωνα με τα έγγραφα:",
-        "other_language": "Τα αποσπάσματα που βρέθηκαν είναι σε άλλη γλώσσα ({languages}) και παρατίθενται στο πρωτότυπο.",
-        "refusal": "Δεν μπορώ να απαντήσω σε αυτή την ερώτηση με βάση τα διαθέσιμα έγγραφα.",
-        "contact": "Για δεσμευτική απάντηση, απευθυνθείτε στη διαχειριστική αρχή του προγράμματός σας.",
-        "greeting": "Καλησπέρα σας,",
-        "greeting_named": "Αγαπητέ/ή {name},",
-        "thanks": "Σας ευχαριστούμε για την ερώτησή σας.",
-        "references": "Πηγές:",
-        "open_points": "Όσα σημεία δεν ρυθμίζονται από τα παραπάνω έγγραφα, επιβεβαιώστε τα με τη διαχειριστική αρχή του προγράμματός σας.",
-        "closing": "Με εκτίμηση,",
-        "will_check": "Θα ελέγξουμε αυτό το σημείο με τη διαχειριστική αρχή και θα επανέλθουμε: «{topic}»",
-        "page": "σ.",
-        "pages": "σσ.",
-    },
-    "ru": {
-        "lead": "Согласно документам:",
-        "other_language": "Найденные фрагменты написаны на другом языке ({languages}) и приводятся в оригинале.",
-        "refusal": "Я не могу ответить на этот вопрос на основе имеющихся документов.",
-        "contact": "Для получения официального ответа обратитесь в управляющий орган вашей программы.",
-        "greeting": "Здравствуйте!",
-        "greeting_named": "Здравствуйте, {name}!",
-        "thanks": "Благодарим вас за вопрос.",
-        "references": "Источники:",
-        "open_points": "Вопросы, которые приведённые документы не решают, уточните в управляющем органе вашей программы.",
-        "closing": "С уважением,",
-        "will_check": "Мы уточним этот вопрос в управляющем органе и вернёмся к вам: «{topic}»",
-        "page": "с.",
-        "pages": "с.",
-    },
-    "et": {
-        "lead": "Dokumentide järgi:",
-        "other_language": "Leitud lõigud on teises keeles ({languages}) ja need on tsiteeritud originaalis.",
-        "refusal": "Ma ei saa olemasolevate dokumentide põhjal sellele küsimusele vastata.",
-        "contact": "Siduva vastuse saamiseks pöörduge oma programmi korraldusasutuse poole.",
-        "greeting": "Tere!",
-        "greeting_named": "Tere, {name}!",
-        "thanks": "Täname teid küsimuse eest.",
-        "references": "Allikad:",
-        "open_points": "Küsimused, mida viidatud dokumendid ei lahenda, palume täpsustada oma programmi korraldusasutusega.",
-        "closing": "Lugupidamisega",
-        "will_check": "Selle punkti täpsustame korraldusasutusega ja anname teile teada: „{topic}“",
-        "page": "lk",
-        "pages": "lk",
-    },
-    "ro": {
-        "lead": "Conform documentelor:",
-        "other_language": "Pasajele găsite sunt într-o altă limbă ({languages}) și sunt citate în original.",
-        "refusal": "Nu pot răspunde la această întrebare pe baza documentelor disponibile.",
-        "contact": "Pentru un răspuns oficial, contactați autoritatea de management a programului dumneavoastră.",
-        "greeting": "Bună ziua,",
-        "greeting_named": "Bună ziua, {name},",
-        "thanks": "Vă mulțumim pentru întrebare.",
-        "references": "Surse:",
-        "open_points": "Aspectele pe care documentele citate nu le clarifică trebuie confirmate cu autoritatea de management a programului dumneavoastră.",
-        "closing": "Cu stimă,",
-        "will_check": "Vom verifica acest aspect cu autoritatea de management și vă vom răspunde: „{topic}”",
-        "page": "p.",
-        "pages": "pp.",
-    },
-    "pl": {
-        "lead": "Według dokumentów:",
-        "other_language": "Znalezione fragmenty są w innym języku ({languages}) i są cytowane w oryginale.",
-        "refusal": "Nie mogę odpowiedzieć na to pytanie na podstawie dostępnych dokumentów.",
-        "contact": "Aby uzyskać wiążącą odpowiedź, skontaktuj się z instytucją zarządzającą swojego programu.",
-        "greeting": "Dzień dobry,",
-        "greeting_named": "Dzień dobry {name},",
-        "thanks": "Dziękujemy za pytanie.",
-        "references": "Źródła:",
-        "open_points": "Kwestie, których cytowane dokumenty nie rozstrzygają, prosimy potwierdzić w instytucji zarządzającej programem.",
-        "closing": "Z poważaniem",
-        "will_check": "Ten punkt sprawdzimy w instytucji zarządzającej i wrócimy z odpowiedzią: „{topic}”",
-        "page": "s.",
-        "pages": "s.",
-    },
-    "es": {
-        "lead": "Según los documentos:",
-        "other_language": "Los pasajes encontrados están en otro idioma ({languages}) y se citan en el original.",
-        "refusal": "No puedo responder a esta pregunta con los documentos disponibles.",
-        "contact": "Para una respuesta vinculante, póngase en contacto con la autoridad de gestión de su programa.",
-        "greeting": "Buenos días:",
-        "greeting_named": "Estimado/a {name}:",
-        "thanks": "Gracias por su pregunta.",
-        "references": "Referencias:",
-        "open_points": "Los puntos que los documentos citados no resuelven deben confirmarse con la autoridad de gestión de su programa.",
-        "closing": "Atentamente,",
-        "will_check": "Consultaremos este punto con la autoridad de gestión y le responderemos: «{topic}»",
-        "page": "pág.",
-        "pages": "págs.",
-    },
-    "it": {
-        "lead": "Secondo i documenti:",
-        "other_language": "I passaggi trovati sono in un'altra lingua ({languages}) e sono citati nell'originale.",
-        "refusal": "Non posso rispondere a questa domanda sulla base dei documenti disponibili.",
-        "contact": "Per una risposta vincolante, contatti l'autorità di gestione del suo programma.",
-        "greeting": "Buongiorno,",
-        "greeting_named": "Gentile {name},",
-        "thanks": "grazie per la sua domanda.",
-        "references": "Riferimenti:",
-        "open_points": "I punti che i documenti citati non chiariscono vanno confermati con l'autorità di gestione del suo programma.",
-        "closing": "Cordiali saluti,",
-        "will_check": "Verificheremo questo punto con l'autorità di gestione e le faremo sapere: «{topic}»",
-        "page": "pag.",
-        "pages": "pagg.",
-    },
-    "pt": {
-        "lead": "De acordo com os documentos:",
-        "other_language": "Os excertos encontrados estão noutra língua ({languages}) e são citados no original.",
-        "refusal": "Não posso responder a esta pergunta com base nos documentos disponíveis.",
-        "contact": "Para uma resposta vinculativa, contacte a autoridade de gestão do seu programa.",
-        "greeting": "Bom dia,",
-        "greeting_named": "Caro/a {name},",
-        "thanks": "Obrigado pela sua pergunta.",
-        "references": "Referências:",
-        "open_points": "Os pontos que os documentos citados não esclarecem devem ser confirmados junto da autoridade de gestão do seu programa.",
-        "closing": "Com os melhores cumprimentos,",
-        "will_check": "Vamos confirmar este ponto junto da autoridade de gestão e voltaremos a contactá-lo: «{topic}»",
-        "page": "p.",
-        "pages": "pp.",
-    },
-    "hr": {
-        "lead": "Prema dokumentima:",
-        "other_language": "Pronađeni odlomci su na drugom jeziku ({languages}) i citirani su u izvorniku.",
-        "refusal": "Na ovo pitanje ne mogu odgovoriti na temelju dostupnih dokumenata.",
-        "contact": "Za obvezujući odgovor obratite se upravljačkom tijelu svojeg programa.",
-        "greeting": "Poštovani,",
-        "greeting_named": "Poštovani/a {name},",
-        "thanks": "zahvaljujemo na pitanju.",
-        "references": "Izvori:",
-        "open_points": "Pitanja koja navedeni dokumenti ne rješavaju potvrdite s upravljačkim tijelom svojeg programa.",
-        "closing": "Srdačan pozdrav,",
-        "will_check": "Ovo ćemo pitanje provjeriti s upravljačkim tijelom i javiti vam se: „{topic}”",
-        "page": "str.",
-        "pages": "str.",
-    },
-    "cs": {
-        "lead": "Podle dokumentů:",
-        "other_language": "Nalezené pasáže jsou v jiném jazyce ({languages}) a jsou citovány v originále.",
-        "refusal": "Na tuto otázku nemohu na základě dostupných dokumentů odpovědět.",
-        "contact": "Pro závaznou odpověď se obraťte na řídicí orgán svého programu.",
-        "greeting": "Dobrý den,",
-        "greeting_named": "Dobrý den, {name},",
-        "thanks": "děkujeme za váš dotaz.",
-        "references": "Zdroje:",
-        "open_points": "Body, které citované dokumenty neřeší, si ověřte u řídicího orgánu svého programu.",
-        "closing": "S pozdravem",
-        "will_check": "Tento bod ověříme u řídicího orgánu a ozveme se vám: „{topic}“",
-        "page": "s.",
-        "pages": "s.",
-    },
-    "sk": {
-        "lead": "Podľa dokumentov:",
-        "other_language": "Nájdené pasáže sú v inom jazyku ({languages}) a sú citované v origináli.",
-        "refusal": "Na túto otázku nemôžem na základe dostupných dokumentov odpovedať.",
-        "contact": "Pre záväznú odpoveď sa obráťte na riadiaci orgán svojho programu.",
-        "greeting": "Dobrý deň,",
-        "greeting_named": "Dobrý deň, {name},",
-        "thanks": "ďakujeme za vašu otázku.",
-        "references": "Zdroje:",
-        "open_points": "Body, ktoré citované dokumenty neriešia, si overte u riadiaceho orgánu svojho programu.",
-        "closing": "S pozdravom",
-        "will_check": "Tento bod overíme u riadiaceho orgánu a ozveme sa vám: „{topic}“",
-        "page": "s.",
-        "pages": "s.",
-    },
-    "sl": {
-        "lead": "Po navedbah dokumentov:",
-        "other_language": "Najdeni odlomki so v drugem jeziku ({languages}) in so navedeni v izvirniku.",
-        "refusal": "Na to vprašanje ne morem odgovoriti na podlagi razpoložljivih dokumentov.",
-        "contact": "Za zavezujoč odgovor se obrnite na organ upravljanja svojega programa.",
-        "greeting": "Pozdravljeni,",
-        "greeting_named": "Spoštovani {name},",
-        "thanks": "hvala za vaše vprašanje.",
-        "references": "Viri:",
-        "open_points": "Vprašanja, ki jih navedeni dokumenti ne urejajo, preverite pri organu upravljanja svojega programa.",
-        "closing": "Lep pozdrav,",
-        "will_check": "To vprašanje bomo preverili pri organu upravljanja in se vam oglasili: »{topic}«",
-        "page": "str.",
-        "pages": "str.",
-    },
-    "hu": {
-        "lead": "A dokumentumok szerint:",
-        "other_language": "A talált szövegrészek más nyelven ({languages}) vannak, és eredeti nyelven idézzük őket.",
-        "refusal": "Erre a kérdésre a rendelkezésre álló dokumentumok alapján nem tudok válaszolni.",
-        "contact": "Kötelező érvényű válaszért forduljon programja irányító hatóságához.",
-        "greeting": "Tisztelt Érdeklődő!",
-        "greeting_named": "Tisztelt {name}!",
-        "thanks": "Köszönjük kérdését.",
-        "references": "Források:",
-        "open_points": "Azokat a kérdéseket, amelyeket a hivatkozott dokumentumok nem rendeznek, egyeztesse programja irányító hatóságával.",
-        "closing": "Üdvözlettel:",
-        "will_check": "Ezt a kérdést egyeztetjük az irányító hatósággal, és visszajelzünk: „{topic}”",
-        "page": "o.",
-        "pages": "o.",
-    },
-    "lt": {
-        "lead": "Pagal dokumentus:",
-        "other_language": "Rastos ištraukos yra kita kalba ({languages}) ir cituojamos originalo kalba.",
-        "refusal": "Remdamasis turimais dokumentais negaliu atsakyti į šį klausimą.",
-        "contact": "Dėl privalomo atsakymo kreipkitės į savo programos vadovaujančiąją instituciją.",
-        "greeting": "Laba diena,",
-        "greeting_named": "Gerb. {name},",
-        "thanks": "dėkojame už klausimą.",
-        "references": "Šaltiniai:",
-        "open_points": "Klausimus, kurių cituojami dokumentai neišsprendžia, pasitikslinkite savo programos vadovaujančiojoje institucijoje.",
-        "closing": "Pagarbiai",
-        "will_check": "Šį klausimą pasitikslinsime vadovaujančiojoje institucijoje ir jums atsakysime: „{topic}“",
-        "page": "p.",
-        "pages": "p.",
-    },
-    "lv": {
-        "lead": "Saskaņā ar dokumentiem:",
-        "other_language": "Atrastie fragmenti ir citā valodā ({languages}) un ir citēti oriģinālvalodā.",
-        "refusal": "Es nevaru atbildēt uz šo jautājumu, pamatojoties uz pieejamajiem dokumentiem.",
-        "contact": "Lai saņemtu saistošu atbildi, sazinieties ar savas programmas vadošo iestādi.",
-        "greeting": "Labdien!",
-        "greeting_named": "Labdien, {name}!",
-        "thanks": "Paldies par jūsu jautājumu.",
-        "references": "Avoti:",
-        "open_points": "Jautājumus, ko minētie dokumenti neatrisina, lūdzu, precizējiet savas programmas vadošajā iestādē.",
-        "closing": "Ar cieņu",
-        "will_check": "Šo jautājumu mēs precizēsim vadošajā iestādē un jums atbildēsim: “{topic}”",
-        "page": "lpp.",
-        "pages": "lpp.",
-    },
-    "fi": {
-        "lead": "Asiakirjojen mukaan:",
-        "other_language": "Löydetyt kohdat ovat toisella kielellä ({languages}), ja ne lainataan alkuperäisinä.",
-        "refusal": "En voi vastata tähän kysymykseen käytettävissä olevien asiakirjojen perusteella.",
-        "contact": "Sitovan vastauksen saat ohjelmasi hallintoviranomaiselta.",
-        "greeting": "Hei,",
-        "greeting_named": "Hei {name},",
-        "thanks": "kiitos kysymyksestänne.",
-        "references": "Lähteet:",
-        "open_points": "Kohdat, joita mainitut asiakirjat eivät ratkaise, kannattaa varmistaa ohjelmanne hallintoviranomaiselta.",
-        "closing": "Ystävällisin terveisin",
-        "will_check": "Selvitämme tämän kohdan hallintoviranomaiselta ja palaamme asiaan: ”{topic}”",
-        "page": "s.",
-        "pages": "s.",
-    },
-    "sv": {
-        "lead": "Enligt dokumenten:",
-        "other_language": "De funna avsnitten är på ett annat språk ({languages}) och citeras i original.",
-        "refusal": "Jag kan inte besvara den här frågan utifrån de tillgängliga dokumenten.",
-        "contact": "För ett bindande svar, kontakta förvaltningsmyndigheten för ditt program.",
-        "greeting": "Hej,",
-        "greeting_named": "Hej {name},",
-        "thanks": "tack för din fråga.",
-        "references": "Källor:",
-        "open_points": "Frågor som de citerade dokumenten inte avgör bör du stämma av med förvaltningsmyndigheten för ditt program.",
-        "closing": "Med vänliga hälsningar",
-        "will_check": "Den här punkten stämmer vi av med förvaltningsmyndigheten och återkommer: ”{topic}”",
-        "page": "s.",
-        "pages": "s.",
-    },
-    "da": {
-        "lead": "Ifølge dokumenterne:",
-        "other_language": "De fundne afsnit er på et andet sprog ({languages}) og citeres på originalsproget.",
-        "refusal": "Jeg kan ikke besvare dette spørgsmål ud fra de tilgængelige dokumenter.",
-        "contact": "For et bindende svar skal du kontakte forvaltningsmyndigheden for dit program.",
-        "greeting": "Hej,",
-        "greeting_named": "Kære {name},",
-        "thanks": "tak for dit spørgsmål.",
-        "references": "Kilder:",
-        "open_points": "Punkter, som de nævnte dokumenter ikke afklarer, bør du få bekræftet hos forvaltningsmyndigheden for dit program.",
-        "closing": "Med venlig hilsen",
-        "will_check": "Dette punkt undersøger vi hos forvaltningsmyndigheden og vender tilbage: »{topic}«",
-        "page": "s.",
-        "pages": "s.",
-    },
-    "mt": {
-        "lead": "Skont id-dokumenti:",
-        "other_language": "Il-passaġġi misjuba huma f'lingwa oħra ({languages}) u huma kkwotati fl-oriġinal.",
-        "refusal": "Ma nistax inwieġeb din il-mistoqsija abbażi tad-dokumenti disponibbli.",
-        "contact": "Għal tweġiba vinkolanti, ikkuntattja l-awtorità ta' ġestjoni tal-programm tiegħek.",
-        "greeting": "Għażiż/a,",
-        "greeting_named": "Għażiż/a {name},",
-        "thanks": "Grazzi tal-mistoqsija tiegħek.",
-        "references": "Referenzi:",
-        "open_points": "Il-punti li d-dokumenti ċċitati ma jsolvux għandhom jiġu kkonfermati mal-awtorità ta' ġestjoni tal-programm tiegħek.",
-        "closing": "Dejjem tiegħek,",
-        "will_check": "Se nivverifikaw dan il-punt mal-awtorità ta' ġestjoni u nerġgħu nikkuntattjawk: “{topic}”",
-        "page": "p.",
-        "pages": "pp.",
-    },
-    "ga": {
-        "lead": "De réir na gcáipéisí:",
-        "other_language": "Tá na sleachta a aimsíodh i dteanga eile ({languages}) agus luaitear iad sa bhunleagan.",
-        "refusal": "Ní féidir liom an cheist seo a fhreagairt ó na cáipéisí atá ar fáil.",
-        "contact": "Chun freagra ceangailteach a fháil, déan teagmháil le húdarás bainistíochta do chláir.",
-        "greeting": "A chara,",
-        "greeting_named": "A chara {name},",
-        "thanks": "Go raibh maith agat as do cheist.",
-        "references": "Tagairtí:",
-        "open_points": "Na pointí nach réitíonn na cáipéisí thuas, deimhnigh iad le húdarás bainistíochta do chláir.",
-        "closing": "Le meas,",
-        "will_check": "Seiceálfaimid an pointe seo le húdarás bainistíochta agus cuirfimid scéala chugat: “{topic}”",
-        "page": "lch.",
-        "pages": "lgh.",
-    },
+CATALOGUES = Path(__file__).with_name("data") / "phrases"
+# Each key, with the placeholders its text must fill in.
+KEYS: dict[str, frozenset[str]] = {
+    "lead": frozenset(), "other_language": frozenset({"languages"}), "refusal": frozenset(),
+    "contact": frozenset(), "greeting": frozenset(), "greeting_named": frozenset({"name"}), "thanks": frozenset(),
+    "references": frozenset(), "open_points": frozenset(), "closing": frozenset(),
+    "will_check": frozenset({"topic"}), "page": frozenset(), "pages": frozenset(),
 }
+
+
+class CatalogueError(ValueError):
+    """A phrase catalogue lacks a key, has one too many, or a text with the wrong placeholders."""
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def load_catalogue(path: Path) -> dict[str, str]:
+    """One language's texts, checked: every key of KEYS, no other, each a text with its placeholders."""
+    texts = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(texts, dict):
+        raise CatalogueError(f"{path.name}: expected key: text lines")
+    missing, extra = sorted(set(KEYS) - set(texts)), sorted(set(texts) - set(KEYS))
+    if missing or extra:
+        problems = [f"{what} {keys}" for what, keys in (("missing keys", missing), ("unknown keys", extra)) if keys]
+        raise CatalogueError(f"{path.name}: {', '.join(problems)}")
+    for key, text in texts.items():
+        if not isinstance(text, str) or placeholders(text) != KEYS[key]:
+            raise CatalogueError(f"{path.name}: {key!r} must be a text with the placeholders {sorted(KEYS[key])}")
+    return texts
+
+
+def load_catalogues(folder: Path = CATALOGUES) -> dict[str, dict[str, str]]:
+    return {path.stem: load_catalogue(path) for path in sorted(folder.glob("*.yaml"))}
+
+
+TEMPLATES: dict[str, dict[str, str]] = load_catalogues()
 FALLBACK = "en"
 
 

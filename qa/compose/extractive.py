@@ -64,6 +64,7 @@ class _Unit:
     position: int  # within its chunk
     language: str
     values: list[TypedValue] = field(default_factory=list)  # typed values, those the question states left out
+    page: int | None = None  # the page the unit stands on
 
     def values_of(self, kind: str) -> list[TypedValue]:
         return [v for v in self.values if v.kind in _ANSWERED_BY[kind]]
@@ -114,11 +115,14 @@ class ExtractiveComposer:
     def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None) -> list[int]:
         """The best unit first; for a question asking for a value, others only when they add a value of the
         asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them."""
+        sources = [u.hit_rank for u in units]
         if asked in VALUE_TYPES and units[int(np.argmax(relevance))].values_of(asked):
             return _distinct_values(units, vectors, relevance, asked, self.settings.sentence_margin,
-                                    min(self.settings.max_typed_quotes, self.settings.max_sentences))
+                                    min(self.settings.max_typed_quotes, self.settings.max_sentences),
+                                    sources, self.settings.new_source_penalty)
         return _mmr(vectors, relevance, min(self.settings.max_untyped_quotes, self.settings.max_sentences),
-                    self.settings.mmr_lambda, self.settings.sentence_margin)
+                    self.settings.mmr_lambda, self.settings.sentence_margin, sources,
+                    self.settings.new_source_penalty)
 
     def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
                   question_states_figures: bool) -> tuple[TypedValue, int] | None:
@@ -174,7 +178,13 @@ class ExtractiveComposer:
             else:
                 lines.append(f"- “{quote}” ({unit.language}) {marker}")
         lines.append(phrase("contact", lang))
-        citations = [Citation.from_hit(n, request.hits[rank]) for rank, n in numbers.items()]
+        citations = []
+        for rank, n in numbers.items():
+            citation = Citation.from_hit(n, request.hits[rank])
+            pages = [u.page for u in picked if u.hit_rank == rank and u.page is not None]
+            if pages:  # the pages of the quoted sentences, not the chunk's whole span
+                citation.page_start, citation.page_end = min(pages), max(pages)
+            citations.append(citation)
         return Composition("\n".join(lines), answerable=True, citations=citations, diagnostics=diagnostics)
 
 
@@ -185,12 +195,20 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     with the sentence that introduces it ("the rate ... may not exceed:") while only the item is quoted.
     """
     lines = hit.text.split("\n")
+    cursor = 0  # where in hit.text the sentence being read starts, for its page
     if hit.section and lines and hit.section in lines[0]:
+        cursor = len(lines[0]) + 1
         lines = lines[1:]
     units: list[_Unit] = []
     intro: int | None = None
     for sentence in split_sentences("\n".join(lines)):
         for piece, is_item in _pieces(sentence):
+            # The splitter normalises whitespace, so a piece is found in the chunk by its first word.
+            words = piece.split(maxsplit=1)
+            found = hit.text.find(words[0], cursor) if words else -1
+            page = hit.page_at(found if found >= 0 else cursor)
+            if found >= 0:
+                cursor = found + len(words[0])
             if len(piece) < _MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece):
                 continue
             if len(piece) > _MAX_QUOTE_CHARS:
@@ -198,7 +216,7 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
             is_item = is_item or bool(_ITEM_START.match(piece))
             introduced_by = intro if is_item else None
             context = f"{units[intro].text} {piece}" if introduced_by is not None else piece
-            units.append(_Unit(piece, context, rank, introduced_by, len(units), hit.language))
+            units.append(_Unit(piece, context, rank, introduced_by, len(units), hit.language, page=page))
             if not is_item:
                 intro = len(units) - 1 if piece.endswith(":") else None
     return units
@@ -234,9 +252,10 @@ def _attach_values(request: ComposeRequest, units: list[_Unit]) -> None:
 
 
 def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str,
-                     margin: float, limit: int) -> list[int]:
+                     margin: float, limit: int, sources: list[int], new_source_penalty: float) -> list[int]:
     """The best unit, then units within the score margin that add a value of the asked type not quoted yet and
-    do not repeat a chosen unit in other words."""
+    do not repeat a chosen unit in other words; a unit from a passage not cited yet must clear the margin by
+    `new_source_penalty` (another source is another citation to trust)."""
     order = [int(i) for i in np.argsort(-relevance)]
     best = order[0]
     chosen = [best]
@@ -244,6 +263,9 @@ def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndar
     for i in order[1:]:
         if len(chosen) >= limit or relevance[i] < relevance[best] - margin:
             break
+        cited = {sources[j] for j in chosen}
+        if sources[i] not in cited and relevance[i] < relevance[best] - margin + new_source_penalty:
+            continue
         new = {str(v.value) for v in units[i].values_of(asked)} - seen
         if new:  # rows of one table read alike yet each adds its value
             chosen.append(i)
@@ -317,12 +339,21 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms == 0, 1, norms)
 
 
-def _mmr(vectors: np.ndarray, relevance: np.ndarray, limit: int, trade_off: float, margin: float) -> list[int]:
-    """Maximal marginal relevance among the units within `margin` of the best one."""
+def _mmr(vectors: np.ndarray, relevance: np.ndarray, limit: int, trade_off: float, margin: float,
+         sources: list[int] | None = None, new_source_penalty: float = 0.0) -> list[int]:
+    """Maximal marginal relevance among the units within `margin` of the best one; after the first pick, a unit
+    from a passage not cited yet must also clear the margin by `new_source_penalty`."""
     best = float(relevance.max())
     candidates = [i for i in np.argsort(-relevance) if relevance[i] >= best - margin]
     chosen: list[int] = []
     while candidates and len(chosen) < limit:
+        if chosen and sources is not None and new_source_penalty:
+            cited = {sources[j] for j in chosen}
+            candidates = [i for i in candidates
+                          if sources[i] in cited or relevance[i] >= best - margin + new_source_penalty]
+            if not candidates:
+                break
+
         def gain(i: int) -> float:
             redundancy = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
             return trade_off * float(relevance[i]) - (1 - trade_off) * redundancy

@@ -139,7 +139,8 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
         app = mount_ui(app, state)
     service = state.settings.service
     # Innermost first: a slot (or a place in the queue) is only taken by a request that passed the size and rate checks.
-    app.add_middleware(AdmissionControl, admission=state.admission, metrics=state.metrics)
+    app.add_middleware(AdmissionControl, admission=state.admission, metrics=state.metrics,
+                       max_body_bytes=state.settings.input.max_body_kb * 1024)
     app.add_middleware(BodySizeLimit, max_bytes=state.settings.input.max_body_kb * 1024)
     app.add_middleware(RateLimit, settings=service, metrics=state.metrics)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)

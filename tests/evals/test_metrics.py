@@ -10,7 +10,7 @@ from evals.frame import answer_frame
 from evals.matching import contains_fact
 from evals.metrics import (
     ANSWER_METRICS, answer_metrics, facts_found, first_relevant_rank, hit_at_k, latency_metrics, ndcg_at_k,
-    percentile, quality_metrics, reciprocal_rank, retrieval_metrics, summarise, wilson_interval,
+    language_pairs, percentile, quality_metrics, reciprocal_rank, retrieval_metrics, summarise, wilson_interval,
 )
 from evals.records import Citing, QuestionRecord, RankedHit
 
@@ -239,7 +239,7 @@ def test_summary_has_exactly_the_documented_shape_and_groups():
     ]
     summary = summarise(records, {"preset": "dense"})
     assert list(summary) == ["n", "n_answerable", "retrieval", "answer", "language_id", "rates", "latency_ms",
-                             "answer_shape", "by_language", "by_tag", "config"]
+                             "answer_shape", "by_language", "by_tag", "by_language_pair", "config"]
     assert summary["n"] == 3 and summary["n_answerable"] == 2 and summary["config"] == {"preset": "dense"}
     assert list(summary["retrieval"]) == ["recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
     assert list(summary["answer"]) == ["fact_recall", "citation_precision", "cited_rate", "language_match",
@@ -255,3 +255,18 @@ def test_summary_has_exactly_the_documented_shape_and_groups():
     assert summary["by_tag"]["co-financing"]["recall@1"] == 0.5
     assert summary["by_tag"]["unanswerable"]["recall@1"] is None
     assert summary["by_tag"]["unanswerable"]["refusal_accuracy"] == 1.0
+
+
+def test_recall_by_question_language_and_evidence_language():
+    def record(qid, language, evidence_languages, relevance, **kw):
+        return _record(qid, language=language, relevance=relevance, **kw).model_copy(
+            update={"evidence_languages": evidence_languages})
+
+    records = [record("a", "bg", ["fr"], [F, T]), record("b", "bg", ["fr"], [F, F, F, F, F, T]),
+               record("c", "bg", ["en", "fr"], [T]), record("d", "el", ["el"], [F]),
+               record("e", "el", [], [T]),  # evidence not in the index: no column to count it in
+               record("f", "el", ["el"], [T], gold=False)]  # unanswerable: not judged
+    assert language_pairs(records, k=5) == {
+        "bg": {"en": {"n": 1, "recall": 1.0}, "fr": {"n": 3, "recall": round(2 / 3, 4)}},
+        "el": {"el": {"n": 1, "recall": 0.0}},
+    }

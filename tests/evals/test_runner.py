@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from evals.corpus_index import open_corpus_index
 from evals.dataset import load_dataset
-from evals.runner import relevant_in_index, run_preset
+from evals.runner import EvidenceInIndex, evidence_in_index, run_preset
 
 
 def test_records_judge_rankings_and_answers_and_presets_change_the_search(tiny_corpus, tiny_dataset, make_settings):
@@ -12,8 +12,9 @@ def test_records_judge_rankings_and_answers_and_presets_change_the_search(tiny_c
     index = open_corpus_index(tiny_corpus, make_settings())
     seen = []
     try:
-        assert relevant_in_index(index.runtime.store, questions) == {"coffee": 1, "velo": 1, "bees": 1,
-                                                                     "submarine": 0}
+        assert evidence_in_index(index.runtime.store, questions) == {
+            "coffee": EvidenceInIndex(1, ["en"]), "velo": EvidenceInIndex(1, ["fr"]),
+            "bees": EvidenceInIndex(1, ["de"]), "submarine": EvidenceInIndex(0, [])}
         dense = run_preset(index.runtime, questions, "dense", k=5, composer="extractive",
                            context={"dataset": "tiny"}, on_record=seen.append)
         sparse = run_preset(index.runtime, questions, "sparse", k=5, composer="extractive")
@@ -27,6 +28,7 @@ def test_records_judge_rankings_and_answers_and_presets_change_the_search(tiny_c
     for qid in ("coffee", "velo", "bees"):
         assert len(records[qid].hits) == 3 and sum(records[qid].relevance) == 1
         assert records[qid].relevant_in_index == 1 and records[qid].has_evidence
+        assert records[qid].evidence_languages == [{"coffee": "en", "velo": "fr", "bees": "de"}[qid]]
     assert records["coffee"].hits[0].relevant and records["coffee"].hits[0].source.endswith("coffee.md")
     assert not any(records["submarine"].relevance) and not records["submarine"].has_evidence
     coffee = records["coffee"]

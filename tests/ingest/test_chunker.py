@@ -228,3 +228,13 @@ def test_split_sentences_does_not_split_before_numbers():
 
 def test_split_sentences_normalises_whitespace_and_paragraphs():
     assert split_sentences("One   sentence\nwrapped.\n\nNew paragraph") == ["One sentence wrapped.", "New paragraph"]
+
+
+def test_chunks_record_where_each_page_begins():
+    pages = [Page(3, "The first page ends with this sentence."), Page(4, "The second page starts here. And goes on.")]
+    chunk, = chunk_pages(pages, size=900, overlap=0)
+    assert (chunk.page_start, chunk.page_end) == (3, 4)
+    assert [page for _, page in chunk.page_breaks] == [3, 4]
+    assert chunk.text[chunk.page_breaks[1][0]:].startswith("The second page starts here.")
+    headed, = chunk_pages([Page(2, "# Guide\n## Rates\nThe rate is 85 %.")], size=900, overlap=0)
+    assert headed.text[headed.page_breaks[0][0]:] == "The rate is 85 %."

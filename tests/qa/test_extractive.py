@@ -189,3 +189,42 @@ def test_a_question_stating_its_own_figures_gets_no_key_fact_line(real_embedder)
     result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "en", _hits(passages)))
     assert result.text.splitlines()[0] == "According to the documents:" and "key_fact" not in result.diagnostics
     assert result.diagnostics["answer_type"] == "amount" and "102 000 EUR" in result.text
+
+
+# --- page-exact citations: a citation gives the page of its quoted sentence, not the chunk's first page -------
+
+def _two_page_hit() -> SearchHit:
+    first = "Rates › Article 112\nProgrammes are adopted by the Commission after a dialogue with the Member State."
+    second = "The EU co-financing rate may not exceed 85 % for less developed regions."
+    text = f"{first} {second}"
+    return SearchHit(doc_id="cpr", title="CPR", source="cpr.pdf", page_start=11, page_end=12, section="Article 112",
+                     language="en", score=0.9, text=text,
+                     page_breaks=[[len("Rates › Article 112\n"), 11], [len(first) + 1, 12]])
+
+
+def test_units_know_their_page():
+    pages = {u.text: u.page for u in _units(_two_page_hit(), 0)}
+    assert pages == {
+        "Programmes are adopted by the Commission after a dialogue with the Member State.": 11,
+        "The EU co-financing rate may not exceed 85 % for less developed regions.": 12,
+    }
+    # a payload written before page breaks were stored: the chunk's first page, as before
+    old = _two_page_hit().model_copy(update={"page_breaks": None})
+    assert {u.page for u in _units(old, 0)} == {11}
+
+
+def test_a_citation_points_to_the_page_of_its_quote(real_embedder):
+    result = ExtractiveComposer(real_embedder, _settings()).compose(
+        ComposeRequest("What is the co-financing rate for less developed regions?", "en", [_two_page_hit()]))
+    assert "85 %" in result.text
+    citation, = result.citations
+    assert (citation.page_start, citation.page_end) == (12, 12)
+
+
+def test_a_new_source_penalty_keeps_further_quotes_in_the_cited_passage():
+    # three units within the margin: the best (passage 0), one from passage 1 a little lower, one from passage 0 lower
+    vectors = np.eye(3, dtype=np.float32)
+    relevance = np.array([0.90, 0.89, 0.88])
+    sources = [0, 1, 0]
+    assert sorted(_mmr(vectors, relevance, 3, 0.7, 0.03, sources, 0.0)) == [0, 1, 2]
+    assert sorted(_mmr(vectors, relevance, 3, 0.7, 0.03, sources, 0.025)) == [0, 2]

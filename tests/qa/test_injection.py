@@ -190,7 +190,7 @@ def _guard_off(monkeypatch) -> None:
     """Every check between the model's draft and the asker switched off: all sentences kept, all links kept."""
     from qa.compose import llm as llm_composer
     from qa.compose import validate
-    import qa.helpdesk
+    import qa.stages
 
     def keep_everything(text: str, n_sources: int) -> CheckedAnswer:
         return CheckedAnswer(text=text, cited=[1])
@@ -198,7 +198,7 @@ def _guard_off(monkeypatch) -> None:
     monkeypatch.setattr(llm_composer, "check_answer", keep_everything)
     monkeypatch.setattr(validate, "check_answer", keep_everything)
     monkeypatch.setattr(validate, "remove_foreign_links", lambda text, hits: (text, []))
-    monkeypatch.setattr(qa.helpdesk, "remove_foreign_links", lambda text, hits: (text, []))
+    monkeypatch.setattr(qa.stages, "remove_foreign_links", lambda text, hits: (text, []))
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])

@@ -9,8 +9,10 @@ import time
 from contextlib import contextmanager
 
 import httpx
+import pytest
 
 from common.settings import AnswerSettings, LLMSettings, ServiceSettings, Settings, StoreSettings
+from service.api.admission import ANSWERS, STREAMS, lane_for
 from tests.qa.openai_server import OpenAIProtocolServer
 
 
@@ -88,6 +90,53 @@ def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_re
             assert all(int(headers["retry-after"]) >= 1 for *_, headers in refused)
             metrics = httpx.get(f"{url}/metrics").text
             assert "helpdesk_rejected_overload_total 2.0" in metrics
+
+
+def test_a_burst_of_streams_waits_in_its_own_lane_and_plain_questions_go_past_it(sample_index):
+    """One stream and one question at a time: three streamed chat completions (each held 3 s by the model) queue in
+    their lane, while a plain question sent after them is answered before the first stream ends."""
+    base, _ = sample_index
+    with OpenAIProtocolServer() as llm:
+        settings = with_llm(base, llm, "slow", timeout_s=10, max_concurrent=1, max_concurrent_streams=1,
+                            queue_size=3, queue_wait_s=60)
+        with serving(settings) as url:
+            async def burst():
+                async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+                    async def stream(index: int):
+                        await asyncio.sleep(0.1 * index)
+                        asked = "What is the co-financing rate for less developed regions?"
+                        response = await client.post("/v1/chat/completions", json={
+                            "model": "funding-helpdesk", "stream": True,
+                            "messages": [{"role": "user", "content": asked}]})
+                        return "stream", index, response.status_code, time.perf_counter()
+
+                    async def question():
+                        await asyncio.sleep(0.5)
+                        response = await client.post("/v1/ask", json={
+                            "question": "What flat rate covers indirect costs?", "composer": "extractive"})
+                        return "question", 0, response.status_code, time.perf_counter()
+
+                    return await asyncio.gather(*(stream(i) for i in range(3)), question())
+
+            results = asyncio.run(burst())
+            assert [status for _, _, status, _ in results] == [200, 200, 200, 200]
+            streams = sorted((r for r in results if r[0] == "stream"), key=lambda r: r[3])
+            assert [index for _, index, _, _ in streams] == [0, 1, 2]  # first come, first served in their lane
+            finished_question = next(r[3] for r in results if r[0] == "question")
+            assert finished_question < streams[0][3]
+            metrics = httpx.get(f"{url}/metrics").text
+            assert 'helpdesk_queue_wait_seconds_count{lane="streams"} 3.0' in metrics
+            assert 'helpdesk_queue_wait_seconds_count{lane="answers"} 1.0' in metrics
+
+
+@pytest.mark.parametrize("body, streams", [
+    (b'{"stream": true, "messages": []}', True), (b'{"stream": "true"}', True), (b'{"stream": 1}', True),
+    (b'{"stream": false}', False), (b'{"messages": [{"content": "stream"}]}', False), (b'{"stream": tru', False),
+    (b'["stream"]', False), (b'{"stream": "maybe"}', False),
+])
+def test_a_chat_completion_is_a_stream_exactly_when_the_schema_reads_it_so(body, streams):
+    assert (lane_for("POST", "/v1/chat/completions", body) == STREAMS) is streams
+    assert lane_for("POST", "/v1/ask", body) == ANSWERS
 
 
 def test_a_request_waiting_past_the_queue_wait_is_refused(sample_index):

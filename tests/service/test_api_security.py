@@ -48,6 +48,15 @@ def test_text_originals_are_shown_as_text_in_a_sandbox(api, name, shown_as):
         api.delete(f"/v1/documents/{document['doc_id']}", headers=ADMIN)
 
 
+@pytest.mark.parametrize("suffix", [".html", ".HTM", ".htm", ".xhtml", ".docx", ".svg", ".js", ""])
+def test_every_active_or_unknown_type_is_a_sandboxed_download(suffix):
+    from service.api.security import original_presentation
+
+    media_type, disposition, policy = original_presentation(suffix)
+    assert (media_type, disposition) == ("application/octet-stream", "attachment")
+    assert "sandbox" in policy and "default-src 'none'" in policy
+
+
 def test_pdf_original_is_inline_with_nothing_else_allowed(api):
     pdf = next(d for d in api.get("/v1/documents").json()["documents"] if d["name"].endswith(".pdf"))
     original = api.get(f"/v1/documents/{pdf['doc_id']}/file")
@@ -96,6 +105,20 @@ def test_every_error_is_a_code_and_one_plain_sentence(api, method, path, kwargs,
     assert isinstance(error["message"], str) and error["message"] and "\n" not in error["message"]
     for field in error.get("fields", []):
         assert isinstance(field["field"], str) and isinstance(field["message"], str)
+
+
+def test_a_failing_components_message_reaches_the_client_as_one_line_without_paths():
+    """What the 503/507 handlers send: the data dir by name, any other absolute path as <path>, URLs kept."""
+    from service.api.public import plain_message
+
+    text = ("[Errno 30] Read-only file system: '/srv/helpdesk/data/qdrant/segments/0'\n"
+            "  while writing /opt/engine/lib/wal.log; store at http://qdrant:6333/collections/helpdesk")
+    line = plain_message(text, {"/srv/helpdesk/data": "the data dir"})
+    assert "\n" not in line
+    assert "/srv/" not in line and "the data dir/qdrant" in line
+    assert "/opt/" not in line and "writing <path>;" in line
+    assert "http://qdrant:6333/collections/helpdesk" in line
+    assert len(plain_message("x " * 400)) <= 300
 
 
 def test_the_path_scan_catches_a_leak_and_has_seen_the_suite(api):

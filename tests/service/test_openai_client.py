@@ -10,6 +10,7 @@ import pytest
 
 from common.language import detect_language
 from service.api import tasks
+from service.api.tokens import approximate_tokens
 
 QUESTION = "What is the co-financing rate for less developed regions?"
 BG_QUESTION = "Какъв е максималният процент на съфинансиране за по-слабо развитите региони по ЕСФ+?"
@@ -36,15 +37,30 @@ def test_unknown_model_is_404_as_openai_answers(client):
     assert refused.value.body["code"] == "model_not_found"
 
 
-def test_usage_counts_prompt_and_completion_tokens(client):
+@pytest.fixture(scope="module")
+def tokens(api):
+    """Token counts from the tokenizer of the embedding model the server runs, read here on its own."""
+    from common.embedder import load_embedder
+
+    model = load_embedder(api.settings.embed)
+    if not callable(getattr(model, "count_tokens", None)):
+        pytest.skip(f"{model.name} exposes no tokenizer to count with")
+    return model.count_tokens
+
+
+SYSTEM = "You are helpful."
+
+
+def test_usage_counts_prompt_and_completion_tokens_with_the_models_tokenizer(client, tokens):
     completion = client.chat.completions.create(model="funding-helpdesk", messages=[
-        {"role": "system", "content": "You are helpful."}, {"role": "user", "content": QUESTION}])
+        {"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTION}])
     content = completion.choices[0].message.content
     usage = completion.usage
     assert "85 %" in content
-    # Real tokenizer counts: more than the words, less than the characters.
-    assert len(QUESTION.split()) < usage.prompt_tokens < len(QUESTION) + 20
-    assert len(content.split()) < usage.completion_tokens < len(content)
+    # Every message of the prompt counts, each as the model's tokenizer splits it (not a characters-per-token guess).
+    assert approximate_tokens(SYSTEM) + approximate_tokens(QUESTION) != tokens(SYSTEM) + tokens(QUESTION)
+    assert usage.prompt_tokens == tokens(SYSTEM) + tokens(QUESTION)
+    assert usage.completion_tokens == tokens(content) and len(content.split()) < usage.completion_tokens
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
 
@@ -61,7 +77,7 @@ def test_source_links_point_to_the_cited_page_of_the_original(client, api):
     assert api.get(citation["file_url"].split("#")[0]).status_code == 200
 
 
-def test_streamed_answer_with_a_usage_chunk(client):
+def test_streamed_answer_with_a_usage_chunk(client, tokens):
     stream = client.chat.completions.create(model="funding-helpdesk", stream=True,
                                             stream_options={"include_usage": True},
                                             messages=[{"role": "user", "content": QUESTION}])
@@ -70,7 +86,8 @@ def test_streamed_answer_with_a_usage_chunk(client):
     assert "85 %" in text and "[1]" in text
     assert all(c.usage is None for c in chunks[:-1])
     last = chunks[-1]
-    assert last.choices == [] and last.usage.completion_tokens > 0 and last.usage.prompt_tokens > 0
+    assert last.choices == [] and last.usage.prompt_tokens == tokens(QUESTION)
+    assert last.usage.completion_tokens == tokens(text) and last.usage.total_tokens == tokens(QUESTION) + tokens(text)
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
 
 

@@ -264,6 +264,43 @@ def test_chat_names_the_filter_that_empties_the_results_and_the_language_it_does
     browser.get("about:blank")
 
 
+# Sets a box's text as a script would, past its maxlength (which stops only typing), and tells Gradio it changed.
+SET_BOX_TEXT = """
+const box = document.querySelector(arguments[0]);
+box.value = arguments[1];
+box.dispatchEvent(new Event('input', {bubbles: true}));
+"""
+
+
+def test_past_the_input_budget_the_ui_refuses_naming_the_limit(browser, ui_url):
+    """The boxes stop typing at the budget; a page that sends more anyway is refused by the server, naming it."""
+    from common.settings import InputSettings
+
+    budget = InputSettings()  # the server's: ui_server runs with the default budget
+    words = "Which costs are eligible under ESF+ in less developed regions? "
+    browser.get(ui_url)
+    box = WebDriverWait(browser, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
+    assert box.get_attribute("maxlength") == str(budget.max_question_chars)
+    too_long = (words * (budget.max_question_chars // len(words) + 2))[:budget.max_question_chars + 1]
+    browser.execute_script(SET_BOX_TEXT, "#question textarea", too_long)
+    browser.find_element(By.CSS_SELECTOR, "#ask").click()
+    WebDriverWait(browser, 30).until(EC.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, "#chat-status"), f"the limit is {budget.max_question_chars}"),
+        "the chat did not refuse a question past the budget")
+    assert "eligible" not in chat_text(browser)  # not asked, not shown as a turn
+
+    open_tab(browser, "Draft a reply")
+    inquiry = WebDriverWait(browser, 30).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#inquiry textarea")))
+    assert inquiry.get_attribute("maxlength") == str(budget.max_inquiry_chars)
+    browser.execute_script(SET_BOX_TEXT, "#inquiry textarea",
+                           (words * (budget.max_inquiry_chars // len(words) + 2))[:budget.max_inquiry_chars + 1])
+    browser.find_element(By.CSS_SELECTOR, "#make-draft").click()
+    draft_box = browser.find_element(By.CSS_SELECTOR, "#draft textarea")
+    WebDriverWait(browser, 30).until(
+        lambda _: f"the limit is {budget.max_inquiry_chars}" in (draft_box.get_attribute("value") or ""),
+        "the draft tab did not refuse an inquiry past the budget")
+
+
 def test_draft_answers_each_question_and_downloads_the_edited_text(browser, ui_url, tmp_path):
     import email
     import email.policy

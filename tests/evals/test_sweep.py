@@ -1,0 +1,30 @@
+"""The sweep's setting parser and per-fold figures."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.settings import Settings
+from evals.records import QuestionRecord, RankedHit
+from evals.sweep import fold_figures, with_setting
+
+
+def test_a_setting_is_validated_and_replaced_in_its_group():
+    settings = with_setting(Settings(), "answer.new_source_penalty", "0.02")
+    assert settings.answer.new_source_penalty == 0.02 and Settings().answer.new_source_penalty == 0.0
+    with pytest.raises(SystemExit, match="no field 'nope'"):
+        with_setting(Settings(), "answer.nope", "1")
+    with pytest.raises(ValueError):
+        with_setting(Settings(), "answer.max_sentences", "many")
+
+
+def test_fold_figures_report_retrieval_answers_and_quotes():
+    def record(qid, relevant, quoted):
+        return QuestionRecord(id=qid, question="?", language="en", gold_answerable=True, has_evidence=True,
+                              hits=[RankedHit(rank=1, doc_id="d", source="s", language="en", score=1.0,
+                                              relevant=relevant)],
+                              answerable=True, facts_found=[relevant], quoted_lines=quoted)
+
+    figures = fold_figures([record("a", True, 1), record("b", False, 3)], k=5)
+    assert figures["recall@5"] == 0.5 and figures["fact_recall"] == 0.5
+    assert figures["median_quotes"] == 2 and figures["n"] == 2
