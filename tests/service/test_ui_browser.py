@@ -295,9 +295,8 @@ def test_past_the_input_budget_the_ui_refuses_naming_the_limit(browser, ui_url):
     browser.execute_script(SET_BOX_TEXT, "#inquiry textarea",
                            (words * (budget.max_inquiry_chars // len(words) + 2))[:budget.max_inquiry_chars + 1])
     browser.find_element(By.CSS_SELECTOR, "#make-draft").click()
-    draft_box = browser.find_element(By.CSS_SELECTOR, "#draft textarea")
-    WebDriverWait(browser, 30).until(
-        lambda _: f"the limit is {budget.max_inquiry_chars}" in (draft_box.get_attribute("value") or ""),
+    WebDriverWait(browser, 30).until(EC.text_to_be_present_in_element(  # the draft tab's message line (an alert)
+        (By.CSS_SELECTOR, "#draft-status"), f"the limit is {budget.max_inquiry_chars}"),
         "the draft tab did not refuse an inquiry past the budget")
 
 
