@@ -53,6 +53,15 @@ _REFUSAL_REASONS = {
 }
 _ORDERED = re.compile(r"^(?:- )?(\d{1,3})[.)]\s+(.*)$")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+# A passage quoted in its own language, as the extractive composer writes it: “…” (et) [1].
+_FOREIGN_QUOTE = re.compile(r"“([^“”]+)” \(([a-z]{2,3})\)")
+# The language of the UI's own words (labels, buttons, notices); answers and quotes carry theirs.
+UI_LANGUAGE = "en"
+# Message lines that are read out when they change (role=alert), not only shown.
+STATUS_IDS = ("chat-status", "draft-status", "upload-status", "delete-status")
+ANSWER_ARRIVED = "Answer received."
+DRAFT_READY = "Draft ready."
+_ASSETS = Path(__file__).parent / "assets"
 
 
 def _escape(text: str) -> str:
@@ -60,6 +69,17 @@ def _escape(text: str) -> str:
     escaped = html.escape(text, quote=False)
     return escaped.replace("[", "&#91;").replace("]", "&#93;").replace("*", "&#42;").replace("_", "&#95;") \
         .replace("`", "&#96;").replace("|", "&#124;")
+
+
+def _lang_attr(code: str) -> str:
+    """A language code as a lang attribute's value; anything that is not a language tag (the code comes from
+    documents too) is 'und', undetermined."""
+    return code if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", code or "") else "und"
+
+
+def _with_quote_languages(escaped: str) -> str:
+    """Each quoted passage in another language wrapped in a span with its lang, so a screen reader switches voice."""
+    return _FOREIGN_QUOTE.sub(lambda m: f'<span lang="{m.group(2)}">“{m.group(1)}”</span> ({m.group(2)})', escaped)
 
 
 def _numbered_items(first: int, text: str) -> list[tuple[int, str]]:
@@ -88,6 +108,7 @@ def _answer_lines(text: str) -> list[str]:
             kind, out = "table", "| " + " | ".join(_escape(c.strip()) for c in cells) + " |"
         else:
             kind, out = "text", _escape(line)
+        out = _with_quote_languages(out)
         if lines and kind != previous:
             lines.append("")
         lines.append(out)
@@ -101,7 +122,8 @@ def source_line(c, language: str) -> str:
     page = f", {phrase('page', language)} {c.page_start}" if c.page_start else ""
     section = f" — {_escape(c.section.strip())}" if c.section and c.section.strip() else ""
     link = f"/v1/documents/{quote(c.doc_id)}/file" + (f"#page={c.page_start}" if c.page_start else "")
-    return f"&#91;{c.n}&#93; [{_escape(c.title)}]({link}) ({c.language}{page}){section}"
+    title = f'<span lang="{_lang_attr(c.language)}">{_escape(c.title)}</span>'
+    return f"&#91;{c.n}&#93; [{title}]({link}) ({c.language}{page}){section}"
 
 
 def render_answer(answer: Answer) -> str:
@@ -111,6 +133,11 @@ def render_answer(answer: Answer) -> str:
         lines += ["", f"**{_escape(phrase('references', answer.language))}**"]
         lines += [source_line(c, answer.language) for c in answer.citations]
     return "\n".join(lines)
+
+
+def answer_block(answer: Answer) -> str:
+    """The rendered answer inside a block that carries the answer's language (its quotes carry their own)."""
+    return f'<div class="answer" lang="{_lang_attr(answer.language)}">\n\n{render_answer(answer)}\n\n</div>'
 
 
 def _filters(fund: str, country: str, doc_type: str) -> dict:
@@ -182,11 +209,14 @@ def build_ui(state: AppState) -> gr.Blocks:
     with gr.Blocks(title="Funding Helpdesk", delete_cache=(3600, 3600)) as ui:
         gr.Markdown("## Funding Helpdesk\nAsk about ESF+ and ERDF rules in your language; every answer cites its sources.")
         with gr.Tab("Chat"):
+            # No "share" button: it posts to Hugging Face, and Gradio leaves it without an accessible name.
             chatbot = gr.Chatbot(label="Helpdesk", height=480, sanitize_html=True, elem_id="chat",
-                                 feedback_options=("Like", "Dislike"))
+                                 feedback_options=("Like", "Dislike"), buttons=["copy", "copy_all"])
             with gr.Row():
-                question = gr.Textbox(label="Your question", placeholder="Какъв е процентът на съфинансиране…",
-                                      scale=4, elem_id="question", max_length=budget.max_question_chars)
+                # An English placeholder: the page is marked English, and a placeholder cannot carry a lang of its own.
+                question = gr.Textbox(label="Your question", scale=4,
+                                      placeholder="Ask in your language, e.g. What is the co-financing rate?",
+                                      elem_id="question", max_length=budget.max_question_chars)
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
             chat_status = gr.Markdown(elem_id="chat-status")
             with gr.Row():
@@ -237,7 +267,7 @@ def build_ui(state: AppState) -> gr.Blocks:
                     history = history[:-1] + [{"role": "assistant", "content": BUSY}]
                     return history, kept, "", gr.update(interactive=True, value="Ask"), *hide_drops
                 state.metrics.count_answer(answer.answerable, answer.composer)
-                history = history[:-1] + [{"role": "assistant", "content": render_answer(answer)}]
+                history = history[:-1] + [{"role": "assistant", "content": answer_block(answer)}]
                 kept = kept[:-1] + [answer.to_json_dict()]
                 notice = ""
                 blockers = answer.diagnostics.get("filters_match_nothing")
@@ -249,9 +279,12 @@ def build_ui(state: AppState) -> gr.Blocks:
             first = [question, chatbot, answers, chat_status, send, pending, last_question, *drop.values()]
             second = [chatbot, answers, chat_status, send, *drop.values()]
             settings = [language, fund, country, doc_type]
+            # Once an answer is in, focus moves to it and it is announced (the script skips an answer already shown).
+            arrived = f"() => {{ window.helpdeskA11y?.answerArrived({ANSWER_ARRIVED!r}); }}"
             for trigger in (send.click, question.submit):
                 trigger(show_question, [question, chatbot, answers], first).then(
-                    answer_question, [pending, chatbot, answers, *settings], second)
+                    answer_question, [pending, chatbot, answers, *settings], second).then(
+                    None, None, None, js=arrived)
             def dropper(key: str):
                 return lambda asked: ("" if key == "country" else AUTO, asked)
 
@@ -259,7 +292,8 @@ def build_ui(state: AppState) -> gr.Blocks:
                 control = {"fund": fund, "country": country, "doc_type": doc_type}[key]
                 button.click(dropper(key), [last_question], [control, question]).then(
                     show_question, [question, chatbot, answers], first).then(
-                    answer_question, [pending, chatbot, answers, *settings], second)
+                    answer_question, [pending, chatbot, answers, *settings], second).then(
+                    None, None, None, js=arrived)
 
             def clear():
                 """The trash button: a new conversation, with no earlier turns, filters or feedback bindings."""
@@ -294,6 +328,7 @@ def build_ui(state: AppState) -> gr.Blocks:
                                     elem_id="sender")
                 draft_language = gr.Dropdown(languages, value=AUTO, label="Reply language")
             make = gr.Button("Draft reply", variant="primary", elem_id="make-draft")
+            draft_status = gr.Markdown(elem_id="draft-status")
             draft_box = gr.Textbox(label="Draft (editable)", lines=16, interactive=True, elem_id="draft",
                                    buttons=["copy"])
             headers = gr.Textbox(visible=False, elem_id="draft-headers")
@@ -302,22 +337,25 @@ def build_ui(state: AppState) -> gr.Blocks:
                 download_eml = gr.Button("Download as .eml", elem_id="draft-download-eml")
 
             async def make_draft(text, name, lang):
+                """The draft and its .eml headers; a refusal goes to the status line (announced), the box is kept."""
                 from service.api.routes.answers import make_draft as draft_for
 
                 if not (text or "").strip():
-                    return "Paste the inquiry first.", ""
+                    return gr.skip(), gr.skip(), "Paste the inquiry first."
                 try:
                     check_inquiry(budget, text)
                 except InputTooLarge as exc:
-                    return str(exc), ""
+                    return gr.skip(), gr.skip(), _escape(str(exc))
                 try:
                     made = await _admitted(state, ANSWERS, draft_for, state, text, name,
                                            None if lang == AUTO else lang, {})
                 except Overloaded:
-                    return BUSY, ""
-                return made.text, eml_headers(made.subject) if made.subject else ""
+                    return gr.skip(), gr.skip(), BUSY
+                return made.text, eml_headers(made.subject) if made.subject else "", ""
 
-            make.click(make_draft, [inquiry, sender, draft_language], [draft_box, headers])
+            drafted = f"(status) => {{ if (!status) window.helpdeskA11y?.draftArrived({DRAFT_READY!r}); }}"
+            make.click(make_draft, [inquiry, sender, draft_language], [draft_box, headers, draft_status]).then(
+                None, [draft_status], None, js=drafted)
             download.click(None, [draft_box], None, js=_SAVE_DRAFT_JS)
             download_eml.click(None, [draft_box, headers], None, js=_SAVE_EML_JS)
 
@@ -428,5 +466,27 @@ class _Upload:
         self.file = handle
 
 
+def ui_theme() -> gr.themes.Base:
+    """Gradio's default theme with colours that pass WCAG AA contrast (4.5:1 for text): darker primary and stop
+    buttons (white on Gradio's orange-500 or red-500 falls short), darker secondary text (hints, the footer, the
+    upload's "- or -")."""
+    return gr.themes.Default().set(
+        button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
+        button_primary_border_color="*primary_700", button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
+        button_cancel_background_fill="#b91c1c", button_cancel_background_fill_hover="#991b1b",
+        body_text_color_subdued="*neutral_600", input_placeholder_color="*neutral_500",
+        block_label_text_color="*neutral_600")
+
+
+def ui_script() -> str:
+    """The page-load script (service/assets/a11y.js): page language, live region, names Gradio leaves out."""
+    import json
+
+    return ((_ASSETS / "a11y.js").read_text(encoding="utf-8").replace("__UI_LANGUAGE__", UI_LANGUAGE)
+            .replace("__STATUS_IDS__", json.dumps(list(STATUS_IDS))))
+
+
 def mount_ui(app: FastAPI, state: AppState) -> FastAPI:
-    return gr.mount_gradio_app(app, build_ui(state), path="/")
+    return gr.mount_gradio_app(app, build_ui(state), path="/", theme=ui_theme(),
+                               css=(_ASSETS / "a11y.css").read_text(encoding="utf-8"), js=ui_script())

@@ -12,79 +12,20 @@ from __future__ import annotations
 
 import http.server
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from common.runtime import Runtime
-from common.settings import ServiceSettings, Settings
-from ingest.pipeline import Ingestor
-from tests.conftest import ROOT, SAMPLE_CORPUS
+from tests.conftest import ROOT
+from tests.service.conftest import ADMIN_KEY
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOT_DIR = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR", ROOT / "data" / "screenshots"))
-# Markdown loses its tags at ingest, but its title keeps them; a plain-text file keeps them in the body.
-PLANTED_MD = ("---\ntitle: \"<img src=x onerror=alert(1)> Planted guide\"\nlanguage: en\n---\n\n"
-              "# Planted guide\n\nThe planted guide says the kindergarten allowance is 777 euro per child per month.\n")
-ADMIN_KEY = "browser-admin-key"
-PLANTED_TXT = ("The planted notice says the swimming allowance is 555 euro <script>alert('x')</script> per child "
-               "per month <b>bold</b>.\n")
-
-
-@pytest.fixture(scope="module")
-def ui_server(tmp_path_factory, embedding_cache_dir):
-    """The UI's address and its data dir (where the feedback store is)."""
-    from service.api import create_app
-
-    corpus = tmp_path_factory.mktemp("ui-corpus")
-    (corpus / "planted.md").write_text(PLANTED_MD, encoding="utf-8")
-    (corpus / "planted-notice.txt").write_text(PLANTED_TXT, encoding="utf-8")
-    data_dir = tmp_path_factory.mktemp("ui-data")
-    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
-    settings = Settings(data_dir=data_dir, service=ServiceSettings(admin_keys=ADMIN_KEY))
-    runtime = Runtime(settings)
-    assert Ingestor(settings, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS, corpus]).ok
-    runtime.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/", data_dir
-    server.should_exit = True
-    thread.join(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def ui_url(ui_server):
-    return ui_server[0]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,1400", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, where CSP violations show
-    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path_factory.mktemp("downloads")),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 def ask(browser, url: str, question: str, expect: str) -> str:
@@ -354,9 +295,8 @@ def test_past_the_input_budget_the_ui_refuses_naming_the_limit(browser, ui_url):
     browser.execute_script(SET_BOX_TEXT, "#inquiry textarea",
                            (words * (budget.max_inquiry_chars // len(words) + 2))[:budget.max_inquiry_chars + 1])
     browser.find_element(By.CSS_SELECTOR, "#make-draft").click()
-    draft_box = browser.find_element(By.CSS_SELECTOR, "#draft textarea")
-    WebDriverWait(browser, 30).until(
-        lambda _: f"the limit is {budget.max_inquiry_chars}" in (draft_box.get_attribute("value") or ""),
+    WebDriverWait(browser, 30).until(EC.text_to_be_present_in_element(  # the draft tab's message line (an alert)
+        (By.CSS_SELECTOR, "#draft-status"), f"the limit is {budget.max_inquiry_chars}"),
         "the draft tab did not refuse an inquiry past the budget")
 
 

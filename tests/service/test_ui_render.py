@@ -1,5 +1,5 @@
 from common.schema import Answer, Citation
-from service.ui import document_rows, feedback_rating, render_answer, upload_refusal
+from service.ui import answer_block, document_rows, feedback_rating, render_answer, upload_refusal
 
 
 def test_document_text_cannot_inject_markup_or_links():
@@ -62,3 +62,26 @@ def test_a_checklist_quoted_as_one_piece_renders_as_its_numbered_items():
                     answer="- 1. Identify the programme. 2. Read the call: check the 3 criteria. 3. Apply [1]")
     assert render_answer(answer).split("\n") == [
         "1. Identify the programme.", "2. Read the call: check the 3 criteria.", "3. Apply &#91;1&#93;"]
+
+
+def test_the_answer_block_carries_its_language_and_each_foreign_quote_and_title_its_own():
+    """A screen reader switches voice where lang says: the Czech answer, the Estonian quote, the Dutch title."""
+    cite = lambda n, lang, title: Citation(n=n, doc_id=f"d{n}", title=title, source="s", page_start=None,
+                                           page_end=None, section=None, language=lang, score=1.0, text="t")
+    answer = Answer(question="q", language="cs", answerable=True, composer="extractive",
+                    citations=[cite(1, "et", "Päevakeskus"), cite(2, "nl", "Subsidiabiliteit")],
+                    answer="Podle dokumentů:\n- “Omavalitsus esitab <b>taotluse</b>.” (et) [1]\n- Výdaje do roku 2029 [2]")
+    block = answer_block(answer)
+    assert block.startswith('<div class="answer" lang="cs">\n\n') and block.endswith("\n\n</div>")
+    assert '- <span lang="et">“Omavalitsus esitab &lt;b&gt;taotluse&lt;/b&gt;.”</span> (et) &#91;1&#93;' in block
+    assert "- Výdaje do roku 2029 &#91;2&#93;" in block  # in the answer's language: no span of its own
+    assert '[<span lang="et">Päevakeskus</span>](/v1/documents/d1/file)' in block
+    assert '[<span lang="nl">Subsidiabiliteit</span>](/v1/documents/d2/file)' in block
+
+
+def test_a_language_code_from_a_document_cannot_break_out_of_its_attribute():
+    citation = Citation(n=1, doc_id="d", title="T", source="s", page_start=None, page_end=None, section=None,
+                        language='en" onmouseover="alert(1)', score=1.0, text="t")
+    answer = Answer(question="q", language="en", answer="- x [1]", answerable=True, composer="extractive",
+                    citations=[citation])
+    assert '<span lang="und">T</span>' in answer_block(answer)
