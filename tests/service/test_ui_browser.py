@@ -235,8 +235,9 @@ def test_chat_working_state_rendering_feedback_toggles_and_clear(browser, ui_ser
     wait_for(browser, lambda: feedback_rows(data_dir) == [("down", question), ("up", german)], 20)
 
     # A date with an ordinal day is quoted whole: the sentence is not cut at "10."
-    send(browser, "Kdy je uzávěrka výzvy?", "Podle dokumentů")
-    assert "esitab 10. jaanuaril 2027 taotluse" in chat_text(browser)
+    estonian = "Millal esitab omavalitsus päevakeskuse kohandamise taotluse?"
+    send(browser, estonian, "Dokumentide järgi")
+    assert "esitab 10. jaanuaril 2027 taotluse" in chat_text(browser), chat_text(browser).split(estonian)[-1]
     browser.get("about:blank")
 
 
