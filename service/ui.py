@@ -202,6 +202,11 @@ def document_rows(docs: list[dict]) -> list[list]:
             for d in docs]
 
 
+def document_choices(docs: list[dict]) -> list[tuple[str, str]]:
+    """(label, doc_id) for the keyboard's way to pick a document: its title and file name (never a path)."""
+    return [(f"{d['title']} — {d['name']}", d["doc_id"]) for d in docs]
+
+
 def build_ui(state: AppState) -> gr.Blocks:
     languages = [AUTO, *SERVED_LANGUAGES]
     budget = state.settings.input
@@ -365,6 +370,9 @@ def build_ui(state: AppState) -> gr.Blocks:
             table = gr.Dataframe(headers=["Title", "Language", "Type", "Pages", "Chunks"], interactive=False,
                                  column_widths=["52%", "12%", "14%", "10%", "12%"], wrap=True,
                                  elem_id="documents", label="Documents (select a row to delete it)")
+            # The same choice as a row click, for the keyboard and screen readers (a grid row is neither).
+            choice = gr.Dropdown(label="Or choose the document to delete", choices=[], value=None,
+                                 elem_id="document-choice")
             with gr.Row():
                 upload = gr.File(label="Upload a document (PDF, Markdown, HTML, text, DOCX)", elem_id="upload",
                                  scale=2)
@@ -382,7 +390,7 @@ def build_ui(state: AppState) -> gr.Blocks:
                 from service.api.routes.documents import document_list
 
                 found = document_list(state, "/")["documents"]
-                return document_rows(found), found
+                return document_rows(found), found, gr.update(choices=document_choices(found), value=None)
 
             def checked(key: str) -> str | None:
                 from service.api.auth import key_matches
@@ -397,23 +405,30 @@ def build_ui(state: AppState) -> gr.Blocks:
 
             async def do_upload(key, file):
                 if file is None:
-                    return gr.skip(), gr.skip(), gr.skip(), ""
+                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
                 path = Path(file if isinstance(file, str) else file.name)
                 if error := checked(key):
-                    return gr.skip(), gr.skip(), None, error
+                    return gr.skip(), gr.skip(), gr.skip(), None, error
                 try:
                     result = await _admitted(state, DOCUMENT_WRITES, upload_file, path)
                 except Overloaded:
-                    return gr.skip(), gr.skip(), gr.skip(), BUSY
+                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), BUSY
                 except HTTPException as exc:
-                    return gr.skip(), gr.skip(), None, _escape(upload_refusal(path.name, exc,
-                                                                              state.settings.service.max_upload_mb))
-                rows, found = listed()
-                return rows, found, None, _escape(f"{path.name} was added ({result['status']}, {result['chunks']} chunks).")
+                    return gr.skip(), gr.skip(), gr.skip(), None, _escape(upload_refusal(
+                        path.name, exc, state.settings.service.max_upload_mb))
+                rows, found, choices = listed()
+                return rows, found, choices, None, _escape(
+                    f"{path.name} was added ({result['status']}, {result['chunks']} chunks).")
 
             def pick(found, event: gr.SelectData):
                 row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
                 doc = found[row] if 0 <= row < len(found) else None
+                if doc is None:
+                    return None, gr.update(interactive=False), "", gr.update(visible=False)
+                return doc, gr.update(interactive=True), _escape(f"Selected: {doc['title']}"), gr.update(visible=False)
+
+            def choose(found, doc_id):
+                doc = next((d for d in found if d["doc_id"] == doc_id), None)
                 if doc is None:
                     return None, gr.update(interactive=False), "", gr.update(visible=False)
                 return doc, gr.update(interactive=True), _escape(f"Selected: {doc['title']}"), gr.update(visible=False)
@@ -431,24 +446,26 @@ def build_ui(state: AppState) -> gr.Blocks:
 
                 hidden = gr.update(visible=False)
                 if (error := checked(key)) or doc is None:
-                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), error or "", hidden
+                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), error or "", hidden
                 try:
                     await _admitted(state, DOCUMENT_WRITES, delete_document, doc["doc_id"], state)
                 except Overloaded:
-                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), BUSY, hidden
+                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), BUSY, hidden
                 except HTTPException:
                     message = f"“{doc['title']}” is no longer in the index."
                 else:
                     message = f"Deleted “{doc['title']}”."
-                rows, found = listed()
-                return rows, found, None, gr.update(interactive=False), _escape(message), hidden
+                rows, found, choices = listed()
+                return rows, found, choices, None, gr.update(interactive=False), _escape(message), hidden
 
-            upload.upload(do_upload, [admin_key, upload], [table, docs, upload, upload_status])
+            upload.upload(do_upload, [admin_key, upload], [table, docs, choice, upload, upload_status])
             table.select(pick, [docs], [selected, delete, delete_status, confirm_row])
+            choice.input(choose, [docs, choice], [selected, delete, delete_status, confirm_row])
             delete.click(ask_to_delete, [admin_key, selected], [delete_status, confirm_row])
-            confirm.click(do_delete, [admin_key, selected], [table, docs, selected, delete, delete_status, confirm_row])
+            confirm.click(do_delete, [admin_key, selected],
+                          [table, docs, choice, selected, delete, delete_status, confirm_row])
             cancel.click(lambda: ("", gr.update(visible=False)), None, [delete_status, confirm_row])
-            ui.load(listed, None, [table, docs])
+            ui.load(listed, None, [table, docs, choice])
     return ui
 
 

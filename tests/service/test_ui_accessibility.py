@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -325,3 +326,28 @@ def test_text_at_200_percent_in_a_640px_window_reflows_without_loss(browser, ui_
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         browser.get("about:blank")
+
+
+def test_a_document_is_chosen_and_deleted_by_keyboard_alone(browser, ui_url):
+    note = "---\ntitle: Keyboard deletion note\nlanguage: en\n---\n\n# Note\n\nThis note is deleted by keyboard.\n"
+    response = httpx.post(f"{ui_url}v1/documents", headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                          files={"file": ("keyboard-note.md", note.encode(), "text/markdown")}, timeout=120)
+    assert response.status_code in (200, 201), response.text
+    open_page(browser, ui_url)
+    keys = lambda *k: ActionChains(browser).send_keys(*k).perform()
+    tab_to(browser, "button[role=tab]", text="Documents")
+    keys(Keys.ENTER)
+    tab_to(browser, "#admin-key")
+    keys(ADMIN_KEY)
+    tab_to(browser, "#document-choice")
+    keys("Keyboard deletion")
+    keys(Keys.ARROW_DOWN, Keys.ENTER)
+    wait_for(browser, lambda: "Selected: Keyboard deletion note" in text_of(browser, "#delete-status"), 30)
+    tab_to(browser, "#delete")
+    keys(Keys.ENTER)
+    wait_for(browser, lambda: "cannot be undone" in text_of(browser, "#delete-status"), 30)
+    tab_to(browser, "#confirm-delete")
+    keys(Keys.ENTER)
+    wait_for(browser, lambda: "Deleted “Keyboard deletion note”" in text_of(browser, "#delete-status"), 60)
+    assert "Keyboard deletion note" not in text_of(browser, "#documents")
+    browser.get("about:blank")
