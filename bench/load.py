@@ -47,6 +47,12 @@ def rss_mib(pid: int, kind: str = "VmRSS") -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far (every thread)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -239,9 +245,22 @@ def main() -> None:
             sampler = RssSampler(server.pid) if server else None
             if sampler:
                 sampler.start()
+            cpu_before = cpu_seconds(server.pid) if server else None
             results, elapsed = asyncio.run(drive(url, args, questions, key, uploads))
             round_report: dict = {"seconds": round(elapsed, 1), "requests": sum(map(len, results.values())),
                                   "routes": route_figures(results, elapsed)}
+            if server:
+                # The CPU bound: with the server's CPU seconds per answered request, `cores` cores answer at most
+                # cores / that many requests a second; `of_cpu_bound` is how close the run came.
+                used = cpu_seconds(server.pid) - cpu_before
+                answered = sum(figures["ok"] for figures in round_report["routes"].values())
+                per_request = used / max(answered, 1)
+                bound = (os.cpu_count() or 1) / per_request if answered else None
+                total_per_s = sum(figures["per_s"] for figures in round_report["routes"].values())
+                round_report["server_cpu"] = {
+                    "cpu_s": round(used, 1), "cpu_ms_per_answered": round(1000 * per_request, 1),
+                    "cores": os.cpu_count(), "cpu_bound_per_s": round(bound, 2) if bound else None,
+                    "of_cpu_bound": round(total_per_s / bound, 2) if bound else None}
             if uploads is not None:
                 for doc_id in uploads.doc_ids:  # leave the collection as it was
                     httpx.delete(f"{url}/v1/documents/{doc_id}", headers={"Authorization": f"Bearer {key}"},
