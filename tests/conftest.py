@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -13,6 +14,15 @@ from common.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CORPUS = ROOT / "corpus"
 SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@functools.lru_cache(maxsize=None)
+def loaded_document(path: Path):
+    """A file read by the project's loader once per test session: the 548-page CPR takes pypdf many seconds, and
+    the dataset and chunking tests both read it. Callers must not change what they get."""
+    from ingest.loaders import load_document
+
+    return load_document(path, path.read_bytes())
 
 
 @pytest.fixture(scope="session")

@@ -23,10 +23,9 @@ import re
 from evals.matching import contains_any_fact, normalize
 from ingest.chunker import chunk_pages
 from ingest.clean import clean_pages
-from ingest.loaders import load_document
 from ingest.manifest import find_manifest
 from ingest.pipeline import discover
-from tests.conftest import ROOT, SAMPLE_CORPUS, SHARED_CORPUS, needs_shared
+from tests.conftest import ROOT, SAMPLE_CORPUS, SHARED_CORPUS, loaded_document, needs_shared
 from tests.evals import independent_facts
 
 DATASETS = ROOT / "evals" / "datasets"
@@ -197,7 +196,7 @@ def chunk_corpus(root: Path) -> list[IndexedDocument]:
     assert not missing and files
     documents = []
     for path in files:
-        loaded = load_document(path, path.read_bytes())
+        loaded = loaded_document(path)
         pages = clean_pages(loaded.pages, settings.ingest.header_footer_min_share)
         chunks = chunk_pages(pages, settings.chunk.size, settings.chunk.overlap)
         manifest = find_manifest(path)

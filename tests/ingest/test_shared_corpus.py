@@ -6,8 +6,7 @@ import pytest
 
 from ingest.chunker import chunk_pages
 from ingest.clean import clean_pages
-from ingest.loaders import load_document
-from tests.conftest import SHARED_CORPUS, needs_shared
+from tests.conftest import SHARED_CORPUS, loaded_document, needs_shared
 
 pytestmark = needs_shared()
 
@@ -15,7 +14,7 @@ pytestmark = needs_shared()
 @pytest.fixture(scope="module")
 def cpr_chunks():
     path = SHARED_CORPUS / "fr" / "reglement_ue_2021_1060.pdf"
-    document = load_document(path, path.read_bytes())
+    document = loaded_document(path)
     assert document.page_count == 548 and not document.empty_pages
     return chunk_pages(clean_pages(document.pages))
 
@@ -39,7 +38,7 @@ def test_cpr_running_headers_are_gone_and_hyphenation_is_joined(cpr_chunks):
                          if (SHARED_CORPUS / "tables").is_dir() else [])
 def test_table_pdfs_load_and_chunk(name):
     path = SHARED_CORPUS / "tables" / name
-    document = load_document(path, path.read_bytes())
+    document = loaded_document(path)
     chunks = chunk_pages(clean_pages(document.pages))
     assert chunks and all(c.page_start is not None for c in chunks)
     assert max(len(c.body) for c in chunks) <= 900
@@ -47,7 +46,7 @@ def test_table_pdfs_load_and_chunk(name):
 
 def test_estonian_front_matter_stays_out_of_chunks():
     path = SHARED_CORPUS / "et" / "111032022001.md"
-    document = load_document(path, path.read_bytes())
+    document = loaded_document(path)
     assert document.metadata["title"].startswith("Perioodi 2021–2027")
     chunks = chunk_pages(document.pages)
     assert not any("metadata_version" in c.text or "rt_reference" in c.text for c in chunks)
