@@ -23,6 +23,8 @@ from evals.runner import run_preset
 
 def with_setting(settings: Settings, dotted: str, value: object) -> Settings:
     group, _, field = dotted.partition(".")
+    if group not in type(settings).model_fields:
+        raise SystemExit(f"--setting: no settings group {group!r} (use group.field, e.g. answer.new_source_penalty)")
     section = getattr(settings, group)
     if field not in type(section).model_fields:
         raise SystemExit(f"--setting: {group} has no field {field!r}")

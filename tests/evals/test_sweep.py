@@ -14,6 +14,8 @@ def test_a_setting_is_validated_and_replaced_in_its_group():
     assert settings.answer.new_source_penalty == 0.02 and Settings().answer.new_source_penalty == 0.0
     with pytest.raises(SystemExit, match="no field 'nope'"):
         with_setting(Settings(), "answer.nope", "1")
+    with pytest.raises(SystemExit, match="no settings group 'answers'"):
+        with_setting(Settings(), "answers.max_sentences", "1")
     with pytest.raises(ValueError):
         with_setting(Settings(), "answer.max_sentences", "many")
 

@@ -63,6 +63,15 @@ def test_unreachable_store_gives_503_not_a_crash(tmp_path):
         assert search.status_code == 503
 
 
+async def timed_post(client: httpx.AsyncClient, delay: float, path: str, body: dict) -> tuple[httpx.Response, float, float]:
+    """Sends `body` to `path` after `delay` seconds: (the response, the seconds it took, when it came back)."""
+    await asyncio.sleep(delay)
+    started = time.perf_counter()
+    response = await client.post(path, json=body)
+    finished = time.perf_counter()
+    return response, finished - started, finished
+
+
 def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_refused(sample_index):
     """One answer at a time and three places in the queue: of six requests sent 0.2 s apart (each answer takes 3 s),
     the first four are all answered, in the order sent, and only the last two are refused, at once."""
@@ -73,12 +82,9 @@ def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_re
             async def burst():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                     async def one(index: int):
-                        await asyncio.sleep(0.2 * index)
-                        started = time.perf_counter()
-                        response = await client.post("/v1/ask", json={
+                        response, seconds, finished = await timed_post(client, 0.2 * index, "/v1/ask", {
                             "question": "What is the co-financing rate for less developed regions?"})
-                        return index, response.status_code, time.perf_counter() - started, time.perf_counter(), \
-                            response.headers
+                        return index, response.status_code, seconds, finished, response.headers
                     return await asyncio.gather(*(one(i) for i in range(6)))
 
             results = asyncio.run(burst())
@@ -103,18 +109,16 @@ def test_a_burst_of_streams_waits_in_its_own_lane_and_plain_questions_go_past_it
             async def burst():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                     async def stream(index: int):
-                        await asyncio.sleep(0.1 * index)
                         asked = "What is the co-financing rate for less developed regions?"
-                        response = await client.post("/v1/chat/completions", json={
+                        response, _, finished = await timed_post(client, 0.1 * index, "/v1/chat/completions", {
                             "model": "funding-helpdesk", "stream": True,
                             "messages": [{"role": "user", "content": asked}]})
-                        return "stream", index, response.status_code, time.perf_counter()
+                        return "stream", index, response.status_code, finished
 
                     async def question():
-                        await asyncio.sleep(0.5)
-                        response = await client.post("/v1/ask", json={
+                        response, _, finished = await timed_post(client, 0.5, "/v1/ask", {
                             "question": "What flat rate covers indirect costs?", "composer": "extractive"})
-                        return "question", 0, response.status_code, time.perf_counter()
+                        return "question", 0, response.status_code, finished
 
                     return await asyncio.gather(*(stream(i) for i in range(3)), question())
 
@@ -147,10 +151,8 @@ def test_a_request_waiting_past_the_queue_wait_is_refused(sample_index):
             async def pair():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                     async def one(delay: float):
-                        await asyncio.sleep(delay)
-                        started = time.perf_counter()
-                        response = await client.post("/v1/ask", json={"question": "What is ESF+ for?"})
-                        return response.status_code, time.perf_counter() - started
+                        response, seconds, _ = await timed_post(client, delay, "/v1/ask", {"question": "What is ESF+ for?"})
+                        return response.status_code, seconds
                     return await asyncio.gather(one(0), one(0.3))
 
             (first, _), (second, waited) = asyncio.run(pair())
