@@ -14,11 +14,14 @@ import json
 import statistics
 from pathlib import Path
 
+from common.embedder import EmbedderError
 from common.settings import Settings
+from common.store import StoreError
 from evals.corpus_index import open_corpus_index
-from evals.dataset import FIT_FOLD, HELD_OUT_FOLD, fold_of, load_dataset
+from evals.dataset import FIT_FOLD, HELD_OUT_FOLD, DatasetError, fold_of, load_dataset
 from evals.metrics import answer_metrics, retrieval_metrics
 from evals.runner import run_preset
+from qa.llm import LLMError
 
 
 def with_setting(settings: Settings, dotted: str, value: object) -> Settings:
@@ -48,6 +51,13 @@ def main() -> None:
     parser.add_argument("--values", required=True, help="comma-separated values to try")
     parser.add_argument("--composer", default="extractive")
     args = parser.parse_args()
+    try:
+        sweep(args)
+    except (DatasetError, StoreError, EmbedderError, LLMError, OSError) as exc:  # what a user's input can cause
+        raise SystemExit(f"error: {exc}") from None
+
+
+def sweep(args: argparse.Namespace) -> None:
     questions = load_dataset(args.dataset)
     index = open_corpus_index(args.corpus, Settings())
     base = index.runtime.settings

@@ -30,3 +30,18 @@ def test_fold_figures_report_retrieval_answers_and_quotes():
     figures = fold_figures([record("a", True, 1), record("b", False, 3)], k=5)
     assert figures["recall@5"] == 0.5 and figures["fact_recall"] == 0.5
     assert figures["median_quotes"] == 2 and figures["n"] == 2
+
+
+def test_a_missing_dataset_is_a_named_error_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "evals.sweep", "--dataset", str(tmp_path / "missing.jsonl"),
+                           "--setting", "answer.mmr_lambda", "--values", "0.5"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                                       "HELPDESK_DATA_DIR": str(tmp_path / "data")})
+    assert done.returncode == 1 and "error:" in done.stderr and "missing.jsonl" in done.stderr
+    assert "Traceback" not in done.stderr
