@@ -59,6 +59,29 @@ def detect_language(
     return found.iso_code_639_1.name.lower()
 
 
+# An answer is taken to be in another language than the expected one only when it has this many words and lingua
+# gives the expected language less than this confidence: close languages (Bulgarian and Russian, Czech and Slovak)
+# share words, and a right answer wrongly refused costs more than a rare wrong-language one let through.
+OTHER_LANGUAGE_MIN_WORDS = 4
+OTHER_LANGUAGE_MAX_CONFIDENCE = 0.1
+
+
+def other_language(text: str, expected: str, languages: tuple[str, ...] = SERVED_LANGUAGES) -> str | None:
+    """The language `text` is clearly written in when that is not `expected`; None when it is `expected`, when it
+    is too short to tell, or when lingua cannot tell."""
+    if len(text.split()) < OTHER_LANGUAGE_MIN_WORDS or _lingua_language(expected) is None:
+        return None
+    with _lock:
+        confidences = _detector(tuple(languages)).compute_language_confidence_values(text)
+    if not confidences:
+        return None
+    expected_confidence = next((c.value for c in confidences if c.language == _lingua_language(expected)), 0.0)
+    top = confidences[0].language.iso_code_639_1.name.lower()
+    if top == expected or expected_confidence >= OTHER_LANGUAGE_MAX_CONFIDENCE:
+        return None
+    return top
+
+
 def detect_document_language(text: str, languages: tuple[str, ...] = SERVED_LANGUAGES, default: str = "en") -> str:
     """Language of a long text, judged on an evenly spread sample (whole regulations are slow to classify)."""
     sample = text if len(text) <= 6000 else "\n".join(

@@ -274,12 +274,14 @@ class ServiceSettings(BaseSettings):
     max_upload_mb: float = 50.0
     # Questions answered at once (the API's /v1/ routes and the UI together); more wait in a first-come queue of
     # queue_size, each for up to queue_wait_s; past either: 503 with Retry-After (service/api/admission.py).
+    # A closed loop of C clients waits about C x (CPU seconds per answer) / cores for a slot, so the wait allows a
+    # full queue on a small machine to be served rather than refused.
     max_concurrent: int = Field(8, ge=1, description="HELPDESK_MAX_CONCURRENT")
     # Streamed answers (a chat completion with "stream": true) hold their slot while the model writes: a lane of
     # their own, with the same queue size and wait, so a burst of streams never holds back plain questions.
     max_concurrent_streams: int = Field(4, ge=1, description="HELPDESK_MAX_CONCURRENT_STREAMS")
     queue_size: int = Field(64, ge=0, description="HELPDESK_QUEUE_SIZE")
-    queue_wait_s: float = Field(30.0, gt=0, description="HELPDESK_QUEUE_WAIT_S")
+    queue_wait_s: float = Field(60.0, gt=0, description="HELPDESK_QUEUE_WAIT_S")
     # How long an idle keep-alive connection stays open (HELPDESK_KEEP_ALIVE_S). Longer than the clients' and
     # proxies' own idle timeouts (httpx 5 s, nginx 75 s), so the server never closes a connection that a client is
     # just reusing: that race surfaced as connection errors under load with uvicorn's 5 s default.

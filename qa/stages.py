@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.embedder import Embedder
-from common.language import detect_language, unserved_language
+from common.language import OTHER_LANGUAGE_MIN_WORDS, detect_language, unserved_language
 from common.schema import STATE_READY, Answer, SearchHit
 from common.settings import Settings
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.extractive import ExtractiveComposer
-from qa.compose.llm import LLMComposer, finish
+from qa.compose.llm import LLMComposer, check_language, finish
 from qa.compose.validate import StreamGuard, remove_foreign_links
 from qa.condense import condense
 from qa.evidence import passage_similarity, unmatched_years
@@ -235,13 +235,22 @@ class Compose:
                 return composer.compose(request)
             parts: list[str] = []
             guard = StreamGuard(request.hits)  # nothing reaches the client before it is checked
+            # The opening words are held until they show the answer's language: a wrong one falls back unseen.
+            opening, language_checked = "", False
             for delta in composer.stream(request):
                 parts.append(delta)
                 if safe := guard.feed(delta):
+                    if not language_checked:
+                        opening += safe
+                        if len(opening.split()) < OTHER_LANGUAGE_MIN_WORDS:
+                            continue
+                        check_language(opening, request)
+                        safe, opening, language_checked = opening, "", True
                     yield StreamEvent(delta=safe)
-            if tail := guard.close():
+            composition = finish("".join(parts), request)
+            if tail := opening + guard.close():
                 yield StreamEvent(delta=tail)
-            return finish("".join(parts), request)
+            return composition
         except LLMError as exc:
             diagnostics["fallback"] = {"from": "llm", "to": "extractive", "reason": str(exc)}
             return self.extractive.compose(request)

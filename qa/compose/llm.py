@@ -6,7 +6,8 @@ without a marker are flagged, and the refusal sentinel (or an answer that cites 
 
 Where the runtime takes a JSON schema, the model writes sentences with their source numbers as JSON instead of
 free text (`structured`): every sentence then carries at least one number by construction, and the same checks
-run on the text made from it.
+run on the text made from it. An answer in another language than the asker's is not shown either (small models
+drift into the sources' language): it raises, and the caller falls back to the extractive composer.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from common.language import english_name, other_language
 from common.schema import Citation, SearchHit
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.validate import REFUSAL_SENTINEL, check_answer
@@ -135,6 +137,17 @@ class LLMComposer:
         yield from self.client.stream(self._messages(request), max_tokens=self.max_tokens)
 
 
+_MARKER = re.compile(r"\[\d+\]")
+
+
+def check_language(text: str, request: ComposeRequest) -> None:
+    """An answer written in another language than the asker's is not shown: the LLMError sends the question to the
+    extractive composer, whose answer is framed in the asker's language."""
+    written = other_language(_MARKER.sub("", text), request.language)
+    if written:
+        raise LLMError(f"the LLM answered in {english_name(written)}, not in {english_name(request.language)}")
+
+
 def finish(draft: str, request: ComposeRequest) -> Composition:
     checked = check_answer(draft, len(request.hits))
     diagnostics = {}
@@ -146,5 +159,6 @@ def finish(draft: str, request: ComposeRequest) -> Composition:
         if not checked.refused:
             diagnostics["refused_because"] = "the LLM answer cited no source"
         return Composition(refusal(request.language), answerable=False, diagnostics=diagnostics)
+    check_language(checked.text, request)
     citations = [Citation.from_hit(n, request.hits[n - 1]) for n in checked.cited]
     return Composition(checked.text, answerable=True, citations=citations, diagnostics=diagnostics)

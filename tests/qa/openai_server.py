@@ -5,6 +5,7 @@ fallbacks over real sockets:
 - "cite-first": answers with the first sentence of source 1, cited [1]
 - "cite-missing": like cite-first plus a sentence citing [9], which does not exist, and one uncited sentence
 - "uncited": a claim with no citation at all
+- "english": a cited answer in English whatever the question's language (small models drift so)
 - "refuse": the refusal sentinel
 - "slow": waits 3 s before answering
 - "error": HTTP 500
@@ -46,6 +47,8 @@ def scripted_reply(model: str, messages: list[dict], obey: dict[str, str] | None
         return f"{sentence} [1] Another rule applies as well [9]. This sentence has no source at all."
     if model == "uncited":
         return "The rate is 85 percent for every region."
+    if model == "english":
+        return "The maximum co-financing rate for these regions is set out in the source [1]. It applies per priority [1]."
     if model == "cut-off":
         return f"{sentence} [1] {sentence} [1] Then"
     if model == "refuse":

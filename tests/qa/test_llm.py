@@ -141,6 +141,29 @@ def test_server_error_falls_back_while_streaming(helpdesk_for):
     assert answer.composer == "extractive" and "HTTP 500" in answer.diagnostics["fallback"]["reason"]
 
 
+def test_an_answer_in_another_language_than_the_askers_falls_back_unseen(helpdesk_for):
+    for answer in (helpdesk_for("english").ask(BG_QUESTION), list(helpdesk_for("english").ask_stream(BG_QUESTION))):
+        if isinstance(answer, list):  # streamed: no delta of the English answer reaches the client
+            assert not any("co-financing" in (e.delta or "") for e in answer)
+            answer = answer[-1].answer
+        assert answer.composer == "extractive" and answer.answerable
+        assert answer.diagnostics["fallback"]["reason"] == "the LLM answered in English, not in Bulgarian"
+        assert "co-financing" not in answer.answer and "85 %" in answer.answer
+
+
+def test_the_language_check_passes_the_askers_language_and_short_or_close_texts():
+    from qa.compose.base import ComposeRequest
+    from qa.compose.llm import check_language
+
+    request = ComposeRequest(BG_QUESTION, "bg", [])
+    check_language("Максималният процент на съфинансиране е 85 % [1].", request)
+    check_language("Article 112 [1].", request)  # too short to tell
+    with pytest.raises(LLMError, match="answered in English, not in Bulgarian"):
+        check_language("The maximum co-financing rate is 85 % [1].", request)
+    with pytest.raises(LLMError, match="answered in Russian"):
+        check_language("Максимальная ставка софинансирования составляет 85 % [1].", request)
+
+
 def test_streamed_deltas_join_into_the_checked_answer(helpdesk_for):
     events = list(helpdesk_for("cite-first").ask_stream(BG_QUESTION))
     deltas = [e.delta for e in events if e.delta is not None]
