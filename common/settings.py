@@ -62,6 +62,12 @@ class IndexSettings(BaseSettings):
     full_scan_threshold_kb: int = 10_000
     # Segments above this many KB of vectors get an HNSW graph when the index is built.
     indexing_threshold_kb: int = 10_000
+    # Fields whose values get graphs of their own, so a search filtered to one value walks a graph of just those
+    # chunks. Each costs about one more graph build over the chunks it covers (a field every chunk has, such as
+    # `state`, would double the build); a filter on another field is checked while walking the main graph, or its
+    # few matches are scanned.
+    filter_graph_fields: str = Field("language", description="HELPDESK_INDEX_FILTER_GRAPH_FIELDS: comma list of "
+                                                             "indexed payload fields, or empty")
     quantization: str = Field("int8", description="int8 | none: int8 scalar quantisation of the dense vectors.")
     quantile: float = 0.99
     # Quantised scores pick oversampling x limit candidates, which the original vectors then rescore.
@@ -73,6 +79,10 @@ class IndexSettings(BaseSettings):
     # Embedded engine only: the index is built in a child process after writes land (never blocking answers)
     # once the collection holds this many chunks; a smaller one is scanned in a few milliseconds.
     min_chunks: int = 20_000
+
+    @property
+    def filter_graphs(self) -> frozenset[str]:
+        return frozenset(f.strip() for f in self.filter_graph_fields.split(",") if f.strip())
     # Seconds without writes before a background build starts, so that an ingest of many files builds once.
     build_delay_s: float = 5.0
     # Threads the build uses (0: all cores), and its niceness: by default it yields the cores to the serving process.

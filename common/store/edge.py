@@ -72,6 +72,15 @@ def edge_config(dim: int, index: IndexSettings) -> qe.EdgeConfig:
     )
 
 
+def field_index(name: str, index: IndexSettings) -> qe.KeywordIndexParams:
+    """A keyword index; with a graph of its own per value only for the fields the settings name."""
+    unknown = index.filter_graphs - set(INDEXED_FIELDS)
+    if unknown:
+        raise StoreError(f"HELPDESK_INDEX_FILTER_GRAPH_FIELDS names {', '.join(sorted(unknown))}, which "
+                         f"{'is' if len(unknown) == 1 else 'are'} not indexed: use some of {', '.join(INDEXED_FIELDS)}")
+    return qe.KeywordIndexParams(enable_hnsw=name in index.filter_graphs)
+
+
 def _build_in_child(shard_dir: str, dim: int, index_json: str) -> None:
     """Entry point of the build process: open the copy with the index config and build the index."""
     index = IndexSettings.model_validate_json(index_json)
@@ -185,6 +194,8 @@ class EdgeStore:
                     ) from exc
                 raise StoreError(f"cannot open the embedded Qdrant shard at {shard_dir}: {exc}") from exc
             self._remove_stale_shards()
+            if info is not None and self._align_field_indexes():
+                self._mark_pending()  # the next build drops or adds the fields' own graphs
             if info is not None and not (self.path / LIVE_FILE).exists() and not self._pending:
                 self._mark_pending()  # a collection from before index builds: it has never been indexed
             if self._background and self._pending:
@@ -204,6 +215,23 @@ class EdgeStore:
             if entry.is_dir() and (entry.name == SHARD_DIR or entry.name.startswith(BUILD_PREFIX)) \
                     and entry != self._live_dir:
                 shutil.rmtree(entry, ignore_errors=True)
+
+    def _align_field_indexes(self) -> bool:
+        """Give each indexed field the graph setting configured now (a collection made before the setting, or with
+        another value of it); True when one changed."""
+        assert self._shard is not None
+        schema = self._shard.info().payload_schema
+        changed = False
+        for name in INDEXED_FIELDS:
+            wanted = field_index(name, self.index)
+            current = schema.get(name)
+            params = getattr(current, "params", None) if current is not None else None
+            if current is None or getattr(params, "enable_hnsw", None) is not wanted.enable_hnsw:
+                self._shard.update(qe.UpdateOperation.create_field_index(name, wanted))
+                changed = True
+        if changed:
+            self._shard.flush()
+        return changed
 
     def _mark_pending(self) -> None:
         if not self._pending:
@@ -234,7 +262,7 @@ class EdgeStore:
                 if self._shard is None:
                     self._shard = qe.EdgeShard.create(str(shard_dir), edge_config(info.dim, self.index))
                 for name in INDEXED_FIELDS:
-                    self._shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+                    self._shard.update(qe.UpdateOperation.create_field_index(name, field_index(name, self.index)))
                 self._shard.flush()
                 # Written last and atomically: a shard without this file is an unfinished creation.
                 tmp = self.path / (INFO_FILE + ".tmp")

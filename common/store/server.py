@@ -124,7 +124,8 @@ class ServerStore:
             # Local mode ignores payload indexes (and warns); a server needs them for fast filters.
             for name in INDEXED_FIELDS if self._remote else ():
                 self._call("create index", self._client.create_payload_index, self.collection, name,
-                           models.PayloadSchemaType.KEYWORD)
+                           models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD,
+                                                     enable_hnsw=name in self.index.filter_graphs))
         # Metadata last: a collection without it is an unfinished creation and is completed on the next run.
         self._call("set metadata", self._client.update_collection, self.collection, metadata=info.model_dump())
 
@@ -133,7 +134,8 @@ class ServerStore:
         index in the background and keeps answering meanwhile."""
         if not self._remote:
             return  # local mode searches exactly and keeps no index settings
-        config = self._call("collection info", self._client.get_collection, self.collection).config
+        described = self._call("collection info", self._client.get_collection, self.collection)
+        config = described.config
         wanted = index_config(self.index)
         hnsw, scalar = config.hnsw_config, getattr(config.quantization_config, "scalar", None)
         current = (hnsw.m, hnsw.ef_construct, hnsw.full_scan_threshold, config.optimizer_config.indexing_threshold,
@@ -145,6 +147,13 @@ class ServerStore:
             self._call("update index settings", self._client.update_collection, self.collection,
                        hnsw_config=wanted["hnsw_config"], optimizers_config=wanted["optimizers_config"],
                        quantization_config=wanted["quantization_config"] or models.Disabled.DISABLED)
+        schema = described.payload_schema or {}
+        for name in INDEXED_FIELDS:  # each field's own graphs, as configured now
+            present = schema.get(name)
+            graphs = name in self.index.filter_graphs
+            if present is None or getattr(present.params, "enable_hnsw", None) is not graphs:
+                self._call("create index", self._client.create_payload_index, self.collection, name,
+                           models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, enable_hnsw=graphs))
 
     def upsert(self, points: list[StoredPoint]) -> None:
         if not points:

@@ -9,11 +9,12 @@ import time
 import uuid
 
 import numpy as np
+import pytest
 import qdrant_edge as qe
 
 from common.schema import DENSE_VECTOR, SPARSE_VECTOR, CollectionInfo
 from common.settings import IndexSettings
-from common.store import StoredPoint, VectorQuery
+from common.store import StoredPoint, StoreError, VectorQuery
 from common.store.edge import LIVE_FILE, PENDING_FILE, SHARD_DIR, EdgeStore
 from common.store.server import index_config
 
@@ -187,6 +188,25 @@ def test_a_collection_from_before_the_index_is_upgraded_in_place(tmp_path):
     reopened = EdgeStore(tmp_path, "c", index=INDEX)
     assert reopened.count({}) == len(vectors) and not reopened.index_state()["pending"]
     reopened.close()
+
+
+def _graph_fields(store: EdgeStore) -> set[str]:
+    return {name for name, info in store._require().info().payload_schema.items() if info.params.enable_hnsw}
+
+
+def test_only_the_configured_fields_get_graphs_of_their_own_and_a_change_lands_at_open(tmp_path):
+    store, vectors = _store(tmp_path, n=1000)
+    assert _graph_fields(store) == {"language"}
+    assert store.build_index() and not store.index_state()["pending"]
+    store.close()
+    wider = INDEX.model_copy(update={"filter_graph_fields": "language, doc_id"})
+    reopened = EdgeStore(tmp_path, "c", index=wider)
+    # Changed in place, and the next build makes (or drops) the graphs.
+    assert _graph_fields(reopened) == {"language", "doc_id"} and reopened.index_state()["pending"]
+    assert _ids(reopened, vectors[3], {"language": "en"})[0] == str(uuid.UUID(int=3))
+    reopened.close()
+    with pytest.raises(StoreError, match="HELPDESK_INDEX_FILTER_GRAPH_FIELDS names stage, which is not indexed"):
+        EdgeStore(tmp_path, "c", index=INDEX.model_copy(update={"filter_graph_fields": "stage"}))
 
 
 def test_the_server_collection_gets_the_same_index_settings():
