@@ -63,11 +63,13 @@ class IndexSettings(BaseSettings):
     # Segments above this many KB of vectors get an HNSW graph when the index is built.
     indexing_threshold_kb: int = 10_000
     # Fields whose values get graphs of their own, so a search filtered to one value walks a graph of just those
-    # chunks. Each costs about one more graph build over the chunks it covers (a field every chunk has, such as
-    # `state`, would double the build); a filter on another field is checked while walking the main graph, or its
-    # few matches are scanned.
-    filter_graph_fields: str = Field("language", description="HELPDESK_INDEX_FILTER_GRAPH_FIELDS: comma list of "
-                                                             "indexed payload fields, or empty")
+    # chunks. Each costs about one more graph build over the chunks it covers; without one, a filter is checked
+    # while walking the main graph (two links deep when it is selective, see below), or its few matches are scanned.
+    filter_graph_fields: str = Field("", description="HELPDESK_INDEX_FILTER_GRAPH_FIELDS: comma list of indexed "
+                                                     "payload fields, or empty")
+    # A filtered search whose filter keeps less than this share of the chunks walks the graph two links deep
+    # (ACORN), so the matching chunks stay connected without a graph of their own; 0 switches it off.
+    acorn_max_selectivity: float = Field(0.4, ge=0.0, le=1.0, description="HELPDESK_INDEX_ACORN_MAX_SELECTIVITY")
     quantization: str = Field("int8", description="int8 | none: int8 scalar quantisation of the dense vectors.")
     quantile: float = 0.99
     # Quantised scores pick oversampling x limit candidates, which the original vectors then rescore.

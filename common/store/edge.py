@@ -351,7 +351,10 @@ class EdgeStore:
         quantization = None
         if self.index.quantization != "none":
             quantization = qe.QuantizationSearchParams(rescore=self.index.rescore, oversampling=self.index.oversampling)
-        return qe.SearchParams(hnsw_ef=self.index.hnsw_ef, quantization=quantization)
+        acorn = None
+        if self.index.acorn_max_selectivity > 0 and q.must:
+            acorn = qe.AcornSearchParams(enable=True, max_selectivity=self.index.acorn_max_selectivity)
+        return qe.SearchParams(hnsw_ef=self.index.hnsw_ef, quantization=quantization, acorn=acorn)
 
     def search(self, query: VectorQuery, limit: int) -> list[Hit]:
         request = qe.QueryRequest(limit=limit, query=self._query(query), filter=_filter(query.must), with_payload=True,

@@ -220,7 +220,10 @@ class ServerStore:
         quantization = None
         if self.index.quantization != "none":
             quantization = models.QuantizationSearchParams(rescore=self.index.rescore, oversampling=self.index.oversampling)
-        return models.SearchParams(hnsw_ef=self.index.hnsw_ef, quantization=quantization)
+        acorn = None
+        if self.index.acorn_max_selectivity > 0 and q.must:
+            acorn = models.AcornSearchParams(enable=True, max_selectivity=self.index.acorn_max_selectivity)
+        return models.SearchParams(hnsw_ef=self.index.hnsw_ef, quantization=quantization, acorn=acorn)
 
     def search(self, query: VectorQuery, limit: int) -> list[Hit]:
         response = self._call(
