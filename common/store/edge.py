@@ -277,14 +277,15 @@ class EdgeStore:
             try:
                 shard_dir.mkdir(parents=True, exist_ok=True)
                 if self._shard is None:
-                    self._shard = qe.EdgeShard.create(str(shard_dir), edge_config(info.dim, self.index))
+                    # The layout `info` names: the current one, or an older one that tests upgrade.
+                    self._units = info.schema_version >= UNITS_LAYOUT
+                    self._shard = qe.EdgeShard.create(str(shard_dir), edge_config(info.dim, self.index, self._units))
                 for name in INDEXED_FIELDS:
                     self._shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
                 self._shard.flush()
                 # Written last and atomically: a shard without this file is an unfinished creation.
                 self._write_info(info)
                 self._write_live_file(shard_dir.name)
-                self._units = True
             except OSError as exc:
                 raise StoreError(f"cannot create the embedded Qdrant shard under {self.path}: {exc}") from exc
 

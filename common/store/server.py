@@ -74,14 +74,14 @@ def index_config(index: IndexSettings) -> dict[str, Any]:
 UPGRADE_SUFFIX = "--layout-upgrade"
 
 
-def vectors_config(dim: int, index: IndexSettings) -> dict[str, models.VectorParams]:
-    """The dense vector and the unit multivector (MaxSim), both with the collection's index settings."""
-    return {
-        DENSE_VECTOR: models.VectorParams(size=dim, distance=models.Distance.COSINE, on_disk=index.vectors_on_disk),
-        UNITS_VECTOR: models.VectorParams(
+def vectors_config(dim: int, index: IndexSettings, units: bool = True) -> dict[str, models.VectorParams]:
+    """The dense vector and (layout 2 on) the unit multivector (MaxSim), both with the collection's index settings."""
+    vectors = {DENSE_VECTOR: models.VectorParams(size=dim, distance=models.Distance.COSINE, on_disk=index.vectors_on_disk)}
+    if units:
+        vectors[UNITS_VECTOR] = models.VectorParams(
             size=dim, distance=models.Distance.COSINE, on_disk=index.vectors_on_disk,
-            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)),
-    }
+            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM))
+    return vectors
 
 
 class ServerStore:
@@ -141,7 +141,7 @@ class ServerStore:
         if not self._call("collection check", self._client.collection_exists, collection):
             self._call(
                 "create collection", self._client.create_collection, collection,
-                vectors_config=vectors_config(info.dim, self.index),
+                vectors_config=vectors_config(info.dim, self.index, info.schema_version >= 2),
                 sparse_vectors_config={SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)},
                 on_disk_payload=self.index.payload_on_disk,
                 **index_config(self.index),
@@ -269,6 +269,8 @@ class ServerStore:
 
     @staticmethod
     def _query(q: VectorQuery):
+        if q.dense is not None and q.using == UNITS_VECTOR:
+            return [q.dense]  # a multivector query of one vector: its MaxSim is the best unit's similarity
         if q.dense is not None:
             return q.dense
         return models.SparseVector(indices=q.sparse[0], values=q.sparse[1])
