@@ -49,6 +49,7 @@ def indexing_recipe(settings: Settings, embed_model: str) -> dict[str, Any]:
     return {
         "embed_model": embed_model, "chunk_size": settings.chunk.size, "chunk_overlap": settings.chunk.overlap,
         "embed_title": settings.chunk.embed_title, "embed_units": settings.chunk.embed_units,
+        "unit_context": settings.chunk.unit_context,
         "header_footer_min_share": settings.ingest.header_footer_min_share,
     }
 

@@ -123,6 +123,9 @@ class ChunkSettings(BaseSettings):
     # section, stored with the chunk: search scores a chunk by its best unit too, and the extractive composer
     # quotes from the stored vectors instead of embedding sentences per question.
     embed_units: bool = True
+    # Embed each unit with the document's title and the section prepended (as chunks carry their title), or the
+    # unit's text alone, the very vector the extractive composer would compute for it.
+    unit_context: bool = True
 
 
 class IngestSettings(BaseSettings):

@@ -287,7 +287,9 @@ class Ingestor:
         # the chunks so that the cache and the length-sorted batches serve both.
         units = ([[u.context for u in quotable_units(c.text, c.section)] for c in chunks]
                  if self.settings.chunk.embed_units else [[] for _ in chunks])
-        unit_texts = [unit_passage(title, c.section, context) for c, contexts in zip(chunks, units) for context in contexts]
+        unit_title = title if self.settings.chunk.unit_context else ""
+        unit_texts = [unit_passage(unit_title, c.section if self.settings.chunk.unit_context else None, context)
+                      for c, contexts in zip(chunks, units) for context in contexts]
         embedded = self.embedder.embed_passages(
             texts + unit_texts, on_batch=_Counter(len(texts) + len(unit_texts), self.progress.embedding),
             on_embedded=summary.count_embedded,
