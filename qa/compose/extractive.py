@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,6 +28,8 @@ from qa.templates import language_name, phrase
 _ANSWERED_BY = {"rate": ("rate",), "amount": ("amount",), "date": ("date",), "duration": ("duration",),
                 "count": ("count", "duration")}
 _MAX_LIST_ITEMS = 8
+# Units whose stemmed words are remembered (a few passages' worth per question, so thousands of questions).
+_TOKEN_CACHE_ENTRIES = 20_000
 _BULLET = re.compile(r"^[-•]\s+")
 
 
@@ -243,9 +246,11 @@ def _items_of_chosen_intros(units: list[_Unit], chosen: list[int]) -> list[int]:
     return items
 
 
-def _content_tokens(text: str, language: str) -> set[str]:
-    """Stemmed words of three or more letters, and numbers; short function words carry no subject."""
-    return {t for t in tokenize(text, language) if len(t) > 2 or t.isdigit()}
+@lru_cache(maxsize=_TOKEN_CACHE_ENTRIES)
+def _content_tokens(text: str, language: str) -> frozenset[str]:
+    """Stemmed words of three or more letters, and numbers; short function words carry no subject. Remembered:
+    with unit vectors stored, stemming the same passages' units again is most of what composing costs."""
+    return frozenset(t for t in tokenize(text, language) if len(t) > 2 or t.isdigit())
 
 
 def _subject_overlap(asked: set[str], unit_tokens: list[set[str]]) -> np.ndarray:
