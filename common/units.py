@@ -3,7 +3,7 @@
 The same units are embedded at ingest (stored with the chunk as a multivector, so that a question's best-matching
 sentence lifts its chunk) and quoted by the extractive composer. Both sides call `quotable_units`, and each stored
 vector is keyed by `unit_key` of the text it was embedded from, so the composer uses a stored vector only for the
-unit it belongs to, even when this code changes between ingest and answering.
+unit it belongs to, embedded as it would embed it, even when this code changes between ingest and answering.
 """
 
 from __future__ import annotations
@@ -90,10 +90,12 @@ def unit_passage(title: str, section: str | None, context: str) -> str:
     return "\n".join(part for part in (title, section or "", context) if part)
 
 
-def unit_key(context: str) -> str:
-    """Names the unit (by its scored text, `Unit.context`) a stored vector belongs to; stored in the payload in the
-    order of the vectors."""
-    return hashlib.sha256(context.encode("utf-8")).hexdigest()[:12]
+def unit_key(text: str) -> str:
+    """Names the exact text a stored unit vector was embedded from; stored in the payload in the order of the
+    vectors. The composer looks its units up by `unit_key(unit.context)`, so it takes a stored vector only when it
+    is the very vector it would compute itself (units embedded alone, HELPDESK_CHUNK_UNIT_CONTEXT=false); units
+    embedded with title and section serve search only, and the composer embeds its units then."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def is_hollow(piece: str) -> bool:

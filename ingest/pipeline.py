@@ -283,13 +283,14 @@ class Ingestor:
 
         title = meta["title"] if self.settings.chunk.embed_title else ""
         texts = [passage_text(title, c.text) for c in chunks]
-        # Each chunk's quotable units, embedded in its document and section (common/units.py), in one call with
-        # the chunks so that the cache and the length-sorted batches serve both.
-        units = ([[u.context for u in quotable_units(c.text, c.section)] for c in chunks]
+        # Each chunk's quotable units (common/units.py), embedded in one call with the chunks so that the cache and
+        # the length-sorted batches serve both: in their document and section, or alone (the vector the composer
+        # would compute; HELPDESK_CHUNK_UNIT_CONTEXT).
+        in_context = self.settings.chunk.unit_context
+        units = ([[unit_passage(title, c.section, u.context) if in_context else u.context
+                   for u in quotable_units(c.text, c.section)] for c in chunks]
                  if self.settings.chunk.embed_units else [[] for _ in chunks])
-        unit_title = title if self.settings.chunk.unit_context else ""
-        unit_texts = [unit_passage(unit_title, c.section if self.settings.chunk.unit_context else None, context)
-                      for c, contexts in zip(chunks, units) for context in contexts]
+        unit_texts = [text for chunk_units in units for text in chunk_units]
         embedded = self.embedder.embed_passages(
             texts + unit_texts, on_batch=_Counter(len(texts) + len(unit_texts), self.progress.embedding),
             on_embedded=summary.count_embedded,
@@ -312,7 +313,7 @@ class Ingestor:
                 doc_type=meta.get("doc_type"), period=meta.get("period"), doc_hash=doc_hash,
                 build=build, chunk_hash=text_hash(chunk.text),
                 anchors=chunk_anchors(meta["title"], chunk.section, chunk.body), chunk_index=index, chunk_count=len(chunks), text=chunk.text,
-                unit_keys=[unit_key(context) for context in contexts] or None,
+                unit_keys=[unit_key(text) for text in contexts] or None,
             )
             points.append(StoredPoint(point_id(doc_id, build, index), vector.tolist(), sparse_vector,
                                       payload.model_dump(), units=chunk_units.tolist() or None))

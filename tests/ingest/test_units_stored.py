@@ -1,5 +1,5 @@
 """Every chunk of the sample corpus is stored with one vector per quotable unit, keyed and ordered as the extractive
-composer splits it, each the embedding of that unit in its document and section."""
+composer splits it, each the embedding of that unit (in its document and section, by default)."""
 
 from __future__ import annotations
 
@@ -21,16 +21,16 @@ def test_units_are_stored_aligned_with_the_composers_units(sample_runtime, sampl
     for point_id, payload in payloads.items():
         hit = SearchHit.from_payload(payload, 0.0, point_id)
         composer_units = _units(hit, 0)
-        keys = [unit_key(u.context) for u in composer_units]
+        embedded = [unit_passage(payload["title"], payload.get("section"), u.context)
+                    if sample_runtime.settings.chunk.unit_context else u.context for u in composer_units]
+        keys = [unit_key(text) for text in embedded]
         assert (payload.get("unit_keys") or []) == keys, payload["text"][:80]
         assert len(vectors.get(point_id, [])) == len(keys)
         if keys:
-            checked.append((payload, composer_units, vectors[point_id]))
-    # Vector i is unit i's embedding (title and section prepended): check a spread of chunks exactly.
-    for payload, units, stored in checked[:: max(1, len(checked) // 12)]:
-        context = sample_runtime.settings.chunk.unit_context
-        expected = embedder.embed_passages([unit_passage(payload["title"], payload.get("section"), u.context)
-                                            if context else u.context for u in units])
+            checked.append((embedded, vectors[point_id]))
+    # Vector i is the embedding of unit i's text as ingest embedded it: check a spread of chunks exactly.
+    for embedded, stored in checked[:: max(1, len(checked) // 12)]:
+        expected = embedder.embed_passages(embedded)
         stored = np.asarray(stored, dtype=np.float32)
         cosines = np.sum(stored * expected, axis=1) / np.linalg.norm(stored, axis=1) / np.linalg.norm(expected, axis=1)
         assert cosines.min() > 0.999

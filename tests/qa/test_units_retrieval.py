@@ -64,20 +64,38 @@ def test_a_chunk_whose_best_sentence_answers_ranks_up(runtime):
     assert mixed["project.md"] - mixed["regions.md"] > dict(chunk_only)["project.md"] - dict(chunk_only)["regions.md"]
 
 
-def test_the_composer_quotes_from_stored_unit_vectors_or_embeds_without_them(runtime):
-    retrieval = _retriever(runtime, unit_weight=1.0).search(QUESTION, k=2)
-    assert all(hit.unit_vectors and len(hit.unit_vectors) == len(hit.unit_keys) for hit in retrieval.hits)
-    composer = ExtractiveComposer(runtime.embedder, runtime.settings.answer)
-
-    def compose(hits):
-        return composer.compose(ComposeRequest(QUESTION, "en", hits, query_vector=retrieval.query_vector))
-
-    stored = compose(retrieval.hits)
-    units = sum(len(hit.unit_keys) for hit in retrieval.hits)
-    assert stored.diagnostics["stored_unit_vectors"] == f"{units}/{units}"
-    # An index from before units (or a hit from elsewhere): the same hits without vectors are embedded instead.
-    bare = compose([hit.model_copy(update={"unit_vectors": None, "unit_keys": None}) for hit in retrieval.hits])
-    assert bare.diagnostics["stored_unit_vectors"] == f"0/{units}"
-    for composition in (stored, bare):
-        assert composition.answerable and "85 %" in composition.text
-        assert composition.citations[0].source.endswith("project.md")
+def test_the_composer_quotes_from_stored_unit_vectors_or_embeds_without_them(runtime, tmp_path, embedding_cache_dir):
+    """Units stored alone are the composer's own vectors and it takes them; units stored with title and section
+    (the default) serve search only, and the composer embeds its units as it always did: same quotes either way."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "project.md").write_text(PROJECT, encoding="utf-8")
+    (folder / "regions.md").write_text(REGIONS, encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
+    plain_settings = Settings(data_dir=tmp_path / "data")
+    plain_settings = plain_settings.model_copy(update={"chunk": plain_settings.chunk.model_copy(update={"unit_context": False})})
+    plain = Runtime(plain_settings)
+    try:
+        assert Ingestor(plain.settings, plain.store, plain.embedder).ingest([folder]).ok
+        compositions = {}
+        for name, index in (("alone", plain), ("in context", runtime)):
+            retrieval = _retriever(index, unit_weight=1.0).search(QUESTION, k=2)
+            assert all(hit.unit_vectors and len(hit.unit_vectors) == len(hit.unit_keys) for hit in retrieval.hits)
+            composer = ExtractiveComposer(index.embedder, index.settings.answer)
+            compositions[name] = composer.compose(ComposeRequest(QUESTION, "en", retrieval.hits,
+                                                                 query_vector=retrieval.query_vector))
+            units = sum(len(hit.unit_keys) for hit in retrieval.hits)
+            # An index from before units, or a hit from elsewhere, is composed as the "in context" one is.
+            bare = composer.compose(ComposeRequest(
+                QUESTION, "en", [hit.model_copy(update={"unit_vectors": None, "unit_keys": None}) for hit in retrieval.hits],
+                query_vector=retrieval.query_vector))
+            assert bare.diagnostics["stored_unit_vectors"] == f"0/{units}"
+            assert bare.text == compositions[name].text
+        assert compositions["alone"].diagnostics["stored_unit_vectors"] == f"{units}/{units}"
+        assert compositions["in context"].diagnostics["stored_unit_vectors"].startswith("0/")
+        for composition in compositions.values():
+            assert composition.answerable and "85 %" in composition.text
+            assert composition.citations[0].source.endswith("project.md")
+    finally:
+        plain.close()
