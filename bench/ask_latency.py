@@ -1,4 +1,5 @@
-"""`ask` latency per stage (detect, embed, search, compose, total): p50/p95 over N questions, plus one answer shown.
+"""`ask` latency per stage (detect, embed, search, compose, total): p50/p95 over N questions, the process's CPU
+seconds per answer, plus one answer shown.
 
 The corpus is indexed once into its own collection (reused on later runs, see evals/corpus_index.py), models are
 warmed up, then questions from the development set are asked in turn with the offline extractive composer.
@@ -46,16 +47,20 @@ def main() -> None:
     questions = [q.question for path in args.questions if path.is_file() for q in load_dataset(path)]
     timings: dict[str, list[float]] = {stage: [] for stage in STAGES}
     answered = 0
+    # CPU seconds of this process (every thread) per answer: what bounds throughput on a shared machine.
+    cpu_started = time.process_time()
     for i in range(args.n):
         answer = helpdesk.ask(questions[i % len(questions)])
         answered += answer.answerable
         for stage in STAGES:
             timings[stage].append(answer.timings_ms[stage])
+    cpu_per_answer = (time.process_time() - cpu_started) / max(args.n, 1)
     runtime.close()
     print(f"\n{args.n} asks over {runtime.store.engine} ({answered} answered, {args.n - answered} refused)")
     print(f"{'stage':<9}{'p50 ms':>9}{'p95 ms':>9}")
     for stage in STAGES:
         print(f"{stage:<9}{percentile(timings[stage], 0.5):>9.1f}{percentile(timings[stage], 0.95):>9.1f}")
+    print(f"CPU per answer: {cpu_per_answer:.3f} s")
 
 
 if __name__ == "__main__":

@@ -11,13 +11,18 @@ from pydantic import BaseModel, Field
 
 from common.settings import Settings
 
-SCHEMA_VERSION = 1
+# The collection's layout (its named vectors). 2 added the `units` multivector; a collection of an older layout is
+# copied into the new one by `helpdesk ingest` (common/store), and searching it before that is a named error.
+SCHEMA_VERSION = 2
 # What a chunk's vectors and payload are computed from (the text embedded, the title and period rules, the page
-# breaks). Part of each chunk's `build`, so that `helpdesk ingest` re-indexes documents built by an older version
-# in place.
-INDEX_VERSION = 3
+# breaks, the unit vectors). Part of each chunk's `build`, so that `helpdesk ingest` re-indexes documents built by
+# an older version in place.
+INDEX_VERSION = 4
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
+# One vector per quotable unit of the chunk (common/units.py), compared by MaxSim: a single query vector's score
+# against it is its best unit's similarity.
+UNITS_VECTOR = "units"
 
 # Payload fields with a keyword index: the ones filters and status counts use.
 INDEXED_FIELDS: tuple[str, ...] = (
@@ -43,7 +48,8 @@ def indexing_recipe(settings: Settings, embed_model: str) -> dict[str, Any]:
     Search settings are applied at query time and are not part of it."""
     return {
         "embed_model": embed_model, "chunk_size": settings.chunk.size, "chunk_overlap": settings.chunk.overlap,
-        "embed_title": settings.chunk.embed_title,
+        "embed_title": settings.chunk.embed_title, "embed_units": settings.chunk.embed_units,
+        "unit_context": settings.chunk.unit_context,
         "header_footer_min_share": settings.ingest.header_footer_min_share,
     }
 
@@ -85,6 +91,8 @@ class ChunkPayload(BaseModel):
     text: str
     # Language-neutral keys (common/anchors.py) shared with questions in any language.
     anchors: list[str] = Field(default_factory=list)
+    # common.units.unit_key of each unit whose vector is stored in the `units` multivector, in the same order.
+    unit_keys: list[str] | None = None
     state: str = STATE_PENDING
     # When the version went ready (ns since the epoch); of two ready versions of a document search shows the later.
     published: int | None = None
@@ -105,6 +113,9 @@ class SearchHit(BaseModel):
     url: str | None = None
     chunk_id: str | None = Field(None, exclude=True)
     page_breaks: list[list[int]] | None = Field(None, exclude=True)
+    unit_keys: list[str] | None = Field(None, exclude=True)
+    # The stored unit vectors (in `unit_keys` order), read by the retriever for the hits it returns.
+    unit_vectors: list[list[float]] | None = Field(None, exclude=True, repr=False)
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], score: float, chunk_id: str | None = None) -> "SearchHit":
@@ -113,6 +124,7 @@ class SearchHit(BaseModel):
             page_start=payload.get("page_start"), page_end=payload.get("page_end"),
             section=payload.get("section"), language=payload["language"], score=float(score),
             text=payload["text"], url=payload.get("url"), chunk_id=chunk_id, page_breaks=payload.get("page_breaks"),
+            unit_keys=payload.get("unit_keys"),
         )
 
     def page_at(self, offset: int) -> int | None:

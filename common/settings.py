@@ -131,6 +131,13 @@ class ChunkSettings(BaseSettings):
     overlap: int = Field(150, description="Characters carried over between consecutive windows of one section.")
     # Embed each chunk with its document's title (ingest/context.py); the stored and quoted text is the chunk.
     embed_title: bool = True
+    # Embed each quotable unit of a chunk (sentence, list item, table row; common/units.py) with the title and
+    # section, stored with the chunk: search scores a chunk by its best unit too, and the extractive composer
+    # quotes from the stored vectors instead of embedding sentences per question.
+    embed_units: bool = True
+    # Embed each unit with the document's title and the section prepended (as chunks carry their title), or the
+    # unit's text alone, the very vector the extractive composer would compute for it.
+    unit_context: bool = True
 
 
 class IngestSettings(BaseSettings):
@@ -181,6 +188,10 @@ class RetrievalSettings(BaseSettings):
     # that version's passage, so the answer quotes and cites the asker's language (qa/retriever.py). Off by
     # default: the sample guides are not translations of each other, and on them it cost a question (README).
     asker_version: bool = False
+    # A chunk's score is unit_weight x its best unit's similarity + (1 - unit_weight) x its own (qa/retriever.py);
+    # 0 = the chunk alone. Chunks stored without units keep their own score. 0.5 and 0.7 tie on the shared set's
+    # held-out fold; 0.7 costs the sample set's (README "Retrieval on real regulations").
+    unit_weight: float = Field(0.5, ge=0.0, le=1.0, description="HELPDESK_SEARCH_UNIT_WEIGHT")
 
     @property
     def translation_targets(self) -> list[str]:

@@ -29,6 +29,7 @@ from common.schema import (STATE_READY, ChunkPayload, CollectionInfo, document_h
 from common.settings import Settings
 from common.sparse import BM25Encoder
 from common.store import StoredPoint, VectorStore, ensure_free_space
+from common.units import quotable_units, unit_key, unit_passage
 from ingest.chunker import chunk_pages
 from ingest.context import passage_text
 from ingest.clean import clean_pages
@@ -61,6 +62,7 @@ class IngestSummary:
     ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     chunks: int = 0
+    units: int = 0  # quotable units whose vectors were stored with the chunks
     pages: int = 0
     empty_pages: int = 0
     embedded: int = 0  # passages run through the model (not served by the cache)
@@ -281,14 +283,29 @@ class Ingestor:
 
         title = meta["title"] if self.settings.chunk.embed_title else ""
         texts = [passage_text(title, c.text) for c in chunks]
-        vectors = self.embedder.embed_passages(
-            texts, on_batch=_Counter(len(texts), self.progress.embedding), on_embedded=summary.count_embedded,
+        # Each chunk's quotable units (common/units.py), embedded in one call with the chunks so that the cache and
+        # the length-sorted batches serve both: in their document and section, or alone (the vector the composer
+        # would compute; HELPDESK_CHUNK_UNIT_CONTEXT).
+        in_context = self.settings.chunk.unit_context
+        units = ([[unit_passage(title, c.section, u.context) if in_context else u.context
+                   for u in quotable_units(c.text, c.section)] for c in chunks]
+                 if self.settings.chunk.embed_units else [[] for _ in chunks])
+        unit_texts = [text for chunk_units in units for text in chunk_units]
+        embedded = self.embedder.embed_passages(
+            texts + unit_texts, on_batch=_Counter(len(texts) + len(unit_texts), self.progress.embedding),
+            on_embedded=summary.count_embedded,
         )
+        vectors, unit_vectors = embedded[: len(texts)], embedded[len(texts):]
         sparse = [self.sparse.encode_document(text, meta["language"]) for text in texts]
+        summary.units += len(unit_texts)
         t = self._timed(summary, "embed", t)
 
         points = []
+        first_unit = 0
         for index, (chunk, vector, sparse_vector) in enumerate(zip(chunks, vectors, sparse)):
+            contexts = units[index]
+            chunk_units = unit_vectors[first_unit : first_unit + len(contexts)]
+            first_unit += len(contexts)
             payload = ChunkPayload(
                 doc_id=doc_id, title=meta["title"], source=source, url=meta.get("url"),
                 language=meta["language"], page_start=chunk.page_start, page_end=chunk.page_end,
@@ -296,9 +313,10 @@ class Ingestor:
                 doc_type=meta.get("doc_type"), period=meta.get("period"), doc_hash=doc_hash,
                 build=build, chunk_hash=text_hash(chunk.text),
                 anchors=chunk_anchors(meta["title"], chunk.section, chunk.body), chunk_index=index, chunk_count=len(chunks), text=chunk.text,
+                unit_keys=[unit_key(text) for text in contexts] or None,
             )
             points.append(StoredPoint(point_id(doc_id, build, index), vector.tolist(), sparse_vector,
-                                      payload.model_dump()))
+                                      payload.model_dump(), units=chunk_units.tolist() or None))
         batch = self.settings.ingest.upsert_batch
         for start in range(0, len(points), batch):
             # The disk may fill while a long document is written: stop with a named error before the engine

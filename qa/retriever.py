@@ -19,7 +19,7 @@ from common.embedder import Embedder
 from common.language import detect_language
 from common.countries import canonical_country, question_countries
 from common.periods import PeriodError, known_periods, normalise_period, question_periods
-from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_READY, SearchHit
+from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_READY, UNITS_VECTOR, SearchHit
 from common.settings import SEARCH_MODES, Settings
 from common.sparse import BM25Encoder
 from common.store import Hit, VectorQuery, VectorStore, check_compatible
@@ -138,9 +138,9 @@ class Retriever:
         fetch = k * 3  # room for near-duplicate collapsing
         lists = []
         if dense:
-            ranked = self.store.search(dense, dense.limit)
+            ranked = self._dense_search(dense)
             if variants:
-                ranked = _best_of(ranked, [self.store.search(replace(dense, dense=vector.tolist()), dense.limit)
+                ranked = _best_of(ranked, [self._dense_search(replace(dense, dense=vector.tolist()))
                                            for vector in self.embedder.embed_queries(variants)])
             if cfg.anchor_weight:
                 ranked = self._anchor_bonus(ranked, dense, question_anchors(query), cfg.anchor_weight)
@@ -160,7 +160,43 @@ class Retriever:
             t = time.perf_counter()
             results = self._asker_versions(results, lang, vector, must)
             timings["versions"] = (time.perf_counter() - t) * 1000
+        self._attach_unit_vectors(results)
         return Retrieval(query, lang, results, timings, vector)
+
+    def _dense_search(self, dense: VectorQuery) -> list[Hit]:
+        """Chunks by unit_weight x their best unit's similarity + (1 - unit_weight) x their own. Candidates come
+        from both the chunk vectors and the unit vectors (a chunk whose one sentence matches can be far down the
+        chunk list); each candidate's missing score is then read for it alone. Chunks stored without units keep
+        their own score."""
+        weight = self.settings.search.unit_weight
+        chunks = self.store.search(dense, dense.limit)
+        if not weight:
+            return chunks
+        units = self.store.search(replace(dense, using=UNITS_VECTOR), dense.limit)
+        chunk_score = {h.id: h.score for h in chunks}
+        unit_score = {h.id: h.score for h in units}
+        payloads = {h.id: h.payload for h in (*units, *chunks)}
+        unscored = [i for i in chunk_score if i not in unit_score and payloads[i].get("unit_keys")]
+        if unscored:
+            for hit in self.store.search(replace(dense, using=UNITS_VECTOR, ids=unscored, exact=True), len(unscored)):
+                unit_score[hit.id] = hit.score
+        unscored = [i for i in unit_score if i not in chunk_score]
+        if unscored:
+            for hit in self.store.search(replace(dense, ids=unscored, exact=True), len(unscored)):
+                chunk_score[hit.id] = hit.score
+        scored = [Hit(i, weight * unit_score[i] + (1 - weight) * score if i in unit_score else score, payloads[i])
+                  for i, score in chunk_score.items()]
+        return sorted(scored, key=lambda h: -h.score)
+
+    def _attach_unit_vectors(self, hits: list[SearchHit]) -> None:
+        """The stored unit vectors of the hits, for the extractive composer (which otherwise embeds every
+        sentence of them per question)."""
+        ids = [hit.chunk_id for hit in hits if hit.chunk_id and hit.unit_keys]
+        if not ids:
+            return
+        stored = self.store.unit_vectors(ids)
+        for hit in hits:
+            hit.unit_vectors = stored.get(hit.chunk_id) if hit.chunk_id else None
 
     def _asker_versions(self, hits: list[SearchHit], language: str, vector: list[float],
                         must: dict[str, Any]) -> list[SearchHit]:
@@ -210,8 +246,8 @@ class Retriever:
             return hits
         keys = sorted(anchors)
         pool = {h.id: h for h in hits}
-        for hit in self.store.search(VectorQuery(DENSE_VECTOR, dense=dense.dense, must={**dense.must, "anchors": keys},
-                                                 limit=dense.limit), dense.limit):
+        for hit in self._dense_search(VectorQuery(DENSE_VECTOR, dense=dense.dense, must={**dense.must, "anchors": keys},
+                                                  limit=dense.limit)):
             pool.setdefault(hit.id, hit)
         total = max(self.store.count({"state": STATE_READY}), 1)
         idf = {key: math.log(1 + total / (1 + self._anchor_frequency(key, total))) for key in keys}

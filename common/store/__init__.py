@@ -7,6 +7,7 @@ from common.store.base import (
     Conditions,
     EmbeddingMismatchError,
     Hit,
+    IndexLayoutError,
     StoredPoint,
     InsufficientSpaceError,
     StoreError,
@@ -17,7 +18,7 @@ from common.store.base import (
 )
 
 __all__ = [
-    "Conditions", "EmbeddingMismatchError", "InsufficientSpaceError", "ensure_free_space", "Hit", "StoredPoint", "StoreError", "VectorQuery",
+    "Conditions", "EmbeddingMismatchError", "InsufficientSpaceError", "ensure_free_space", "Hit", "IndexLayoutError", "StoredPoint", "StoreError", "VectorQuery",
     "VectorStore", "check_compatible", "index_now", "open_store",
 ]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from common.schema import CollectionInfo
+from common.schema import SCHEMA_VERSION, CollectionInfo
 
 # A filter: every key must match; a list value matches any of its items.
 Conditions = dict[str, Any]
@@ -57,12 +57,24 @@ class EmbeddingMismatchError(StoreError):
         )
 
 
+class IndexLayoutError(StoreError):
+    """The collection was made with an older layout (named vectors) than this version searches."""
+
+    def __init__(self, stored: CollectionInfo) -> None:
+        super().__init__(
+            f"the index has layout version {stored.schema_version}, this version needs {SCHEMA_VERSION} "
+            "(sentence-unit vectors): run `helpdesk ingest PATH...` (or upload a document) once; it upgrades the "
+            "collection in place and re-indexes its documents, nothing has to be deleted")
+
+
 @dataclass
 class StoredPoint:
     id: str
     dense: list[float]
     sparse: tuple[list[int], list[float]]
     payload: dict[str, Any]
+    # One vector per quotable unit of the chunk (the `units` multivector); None or empty: the chunk has none.
+    units: list[list[float]] | None = None
 
 
 @dataclass
@@ -76,6 +88,8 @@ class VectorQuery:
     limit: int = 50
     # Exact (full-scan, unquantised) search: the reference the approximate index is measured against.
     exact: bool = False
+    # Only these points (to score known candidates by another vector).
+    ids: list[str] | None = None
 
 
 @dataclass
@@ -108,6 +122,9 @@ class VectorStore(Protocol):
     def search(self, query: VectorQuery, limit: int) -> list[Hit]:
         """Nearest neighbours of one dense or sparse vector under the query's filter."""
 
+    def unit_vectors(self, ids: list[str]) -> dict[str, list[list[float]]]:
+        """The stored unit vectors of these points (points without any are left out)."""
+
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
@@ -120,4 +137,6 @@ def check_compatible(store: VectorStore, model: str, dim: int) -> CollectionInfo
         raise StoreError("the collection is empty: run `helpdesk ingest PATH` first")
     if info.embed_model != model or info.dim != dim:
         raise EmbeddingMismatchError(info, model, dim)
+    if info.schema_version < SCHEMA_VERSION:
+        raise IndexLayoutError(info)
     return info

@@ -24,7 +24,7 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SPARSE_VECTOR, CollectionInfo
+from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SCHEMA_VERSION, SPARSE_VECTOR, UNITS_VECTOR, CollectionInfo
 from common.settings import IndexSettings
 from common.store.base import (
     Conditions,
@@ -53,14 +53,25 @@ class IndexBuildError(StoreError):
     """The background index build failed; answers go on from the live (exactly searched) shard."""
 
 
-def edge_config(dim: int, index: IndexSettings) -> qe.EdgeConfig:
+# The first layout with the `units` multivector (common/schema.py SCHEMA_VERSION).
+UNITS_LAYOUT = 2
+
+
+def edge_config(dim: int, index: IndexSettings, units: bool = True) -> qe.EdgeConfig:
+    """The shard's config; `units`: with the unit multivector (a collection of an older layout has none and must
+    be opened without it). Both vectors share the index settings: int8 copies in RAM, originals on disk."""
     quantization = None
     if index.quantization == "int8":
         quantization = qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, quantile=index.quantile, always_ram=True)
     elif index.quantization != "none":
         raise StoreError(f"unknown HELPDESK_INDEX_QUANTIZATION {index.quantization!r}: use int8 or none")
+    vectors = {DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine, on_disk=index.vectors_on_disk)}
+    if units:
+        vectors[UNITS_VECTOR] = qe.EdgeVectorParams(
+            size=dim, distance=qe.Distance.Cosine, on_disk=index.vectors_on_disk,
+            multivector_config=qe.MultiVectorConfig(comparator=qe.MultiVectorComparator.MaxSim))
     return qe.EdgeConfig(
-        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine, on_disk=index.vectors_on_disk)},
+        vectors=vectors,
         sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
         on_disk_payload=index.payload_on_disk,
         hnsw_config=qe.HnswIndexConfig(
@@ -81,14 +92,14 @@ def field_index(name: str, index: IndexSettings) -> qe.KeywordIndexParams:
     return qe.KeywordIndexParams(enable_hnsw=name in index.filter_graphs)
 
 
-def _build_in_child(shard_dir: str, dim: int, index_json: str) -> None:
+def _build_in_child(shard_dir: str, dim: int, index_json: str, units: str = "1") -> None:
     """Entry point of the build process: open the copy with the index config and build the index."""
     index = IndexSettings.model_validate_json(index_json)
     try:
         os.nice(index.build_nice)  # the serving process keeps priority on the cores
     except OSError:
         pass
-    shard = qe.EdgeShard.load(shard_dir, edge_config(dim, index))
+    shard = qe.EdgeShard.load(shard_dir, edge_config(dim, index, units == "1"))
     shard.optimize()
     shard.flush()
     shard.close()
@@ -139,11 +150,15 @@ def _condition(key: str, value: Any) -> qe.FieldCondition:
     return qe.FieldCondition(key=key, match=qe.MatchValue(value=value))
 
 
-def _filter(must: Conditions | None, must_not: Conditions | None = None) -> qe.Filter | None:
-    if not must and not must_not:
+def _filter(must: Conditions | None, must_not: Conditions | None = None,
+            ids: list[str] | None = None) -> qe.Filter | None:
+    if not must and not must_not and ids is None:
         return None
+    conditions: list[Any] = [_condition(k, v) for k, v in (must or {}).items()]
+    if ids is not None:
+        conditions.append(qe.HasIdCondition(set(ids)))
     return qe.Filter(
-        must=[_condition(k, v) for k, v in (must or {}).items()] or None,
+        must=conditions or None,
         must_not=[_condition(k, v) for k, v in (must_not or {}).items()] or None,
     )
 
@@ -171,6 +186,7 @@ class EdgeStore:
         self._worker: threading.Thread | None = None
         self._child: subprocess.Popen | None = None
         self.last_build_error: str | None = None
+        self._units = True  # whether the live shard has the unit multivector (collections of layout 1 do not)
         try:
             # Opening writes to the write-ahead log; on a full disk that is a SIGBUS, and a server that is restarted
             # after one would die again at every start. Unavailable (503) until there is room is the better state.
@@ -182,10 +198,7 @@ class EdgeStore:
         if shard_dir.exists() and any(shard_dir.iterdir()):
             info = self.collection_info_file()
             try:
-                # With the collection's config, an older shard is upgraded in place: the index settings are written
-                # to it now and its segments get the index at the next build.
-                config = edge_config(info.dim, self.index) if info else None
-                self._shard = qe.EdgeShard.load(str(shard_dir), config)
+                self._shard = self._load(shard_dir, info)
             except Exception as exc:
                 if "WouldBlock" in str(exc):
                     raise StoreError(
@@ -200,6 +213,27 @@ class EdgeStore:
                 self._mark_pending()  # a collection from before index builds: it has never been indexed
             if self._background and self._pending:
                 self._schedule()
+
+    def _load(self, shard_dir: Path, info: CollectionInfo | None) -> qe.EdgeShard:
+        """Open the live shard. With the collection's config, an older shard is upgraded in place: the index
+        settings are written to it now and its segments get the index at the next build. Its layout is the one the
+        info file records, or the other one when a crash fell between writing that file and the pointer to the
+        shard of a layout upgrade (the info file is then corrected)."""
+        if info is None:
+            return qe.EdgeShard.load(str(shard_dir), None)
+        recorded = info.schema_version >= UNITS_LAYOUT
+        for units in (recorded, not recorded):
+            try:
+                shard = qe.EdgeShard.load(str(shard_dir), edge_config(info.dim, self.index, units))
+            except Exception as exc:
+                if "incompatible" in str(exc).lower() and units == recorded:
+                    continue
+                raise
+            self._units = units
+            if units != recorded:
+                self._write_info(info.model_copy(update={"schema_version": SCHEMA_VERSION if units else 1}))
+            return shard
+        raise AssertionError("unreachable")
 
     # -- layout -------------------------------------------------------------------------------------------------
 
@@ -250,27 +284,76 @@ class EdgeStore:
         return self.collection_info_file()
 
     def ensure_collection(self, info: CollectionInfo) -> None:
+        existing = self.collection_info()
+        if existing is not None and existing.schema_version < SCHEMA_VERSION:
+            # A layout upgrade replaces the shard: no index build may run meanwhile (lock order as in a build).
+            with self._build_lock:
+                self._ensure_collection(info)
+            return
+        self._ensure_collection(info)
+
+    def _ensure_collection(self, info: CollectionInfo) -> None:
         with self._write_gate, self._shard_lock.exclusive():
             existing = self.collection_info()
             if existing is not None:
                 if (existing.embed_model, existing.dim) != (info.embed_model, info.dim):
                     raise EmbeddingMismatchError(existing, info.embed_model, info.dim)
+                if existing.schema_version < SCHEMA_VERSION:
+                    self._upgrade_layout(existing)
                 return
             shard_dir = self._live_dir
             try:
                 shard_dir.mkdir(parents=True, exist_ok=True)
                 if self._shard is None:
-                    self._shard = qe.EdgeShard.create(str(shard_dir), edge_config(info.dim, self.index))
+                    # The layout `info` names: the current one, or an older one that tests upgrade.
+                    self._units = info.schema_version >= UNITS_LAYOUT
+                    self._shard = qe.EdgeShard.create(str(shard_dir), edge_config(info.dim, self.index, self._units))
                 for name in INDEXED_FIELDS:
                     self._shard.update(qe.UpdateOperation.create_field_index(name, field_index(name, self.index)))
                 self._shard.flush()
                 # Written last and atomically: a shard without this file is an unfinished creation.
-                tmp = self.path / (INFO_FILE + ".tmp")
-                tmp.write_text(info.model_dump_json(), encoding="utf-8")
-                os.replace(tmp, self.path / INFO_FILE)
+                self._write_info(info)
                 self._write_live_file(shard_dir.name)
             except OSError as exc:
                 raise StoreError(f"cannot create the embedded Qdrant shard under {self.path}: {exc}") from exc
+
+    def _write_info(self, info: CollectionInfo) -> None:
+        tmp = self.path / (INFO_FILE + ".tmp")
+        tmp.write_text(info.model_dump_json(), encoding="utf-8")
+        os.replace(tmp, self.path / INFO_FILE)
+
+    def _upgrade_layout(self, existing: CollectionInfo) -> None:
+        """Copy a collection of an older layout into a new shard with the current one (its points keep their
+        vectors and payloads; the documents' stale builds make `helpdesk ingest` re-index them, units and all),
+        then make it the live shard. Runs with writes and the shard held exclusively (the caller holds both); a
+        crash leaves the old shard live and complete, or the new one."""
+        old = self._require()
+        target = self.path / f"{BUILD_PREFIX}{uuid.uuid4().hex[:12]}"
+        try:
+            new = qe.EdgeShard.create(str(target), edge_config(existing.dim, self.index, True))
+            for name in INDEXED_FIELDS:
+                new.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+            offset = None
+            while True:
+                records, offset = old.scroll(qe.ScrollRequest(offset=offset, limit=256, with_payload=True,
+                                                              with_vector=True))
+                if records:
+                    new.update(qe.UpdateOperation.upsert_points([
+                        qe.Point(id=r.id, vector=dict(r.vector or {}), payload=dict(r.payload or {})) for r in records]))
+                if offset is None:
+                    break
+            new.flush()
+        except Exception as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            raise StoreError(f"cannot upgrade the embedded index at {self.path} to layout {SCHEMA_VERSION}: {exc}") from exc
+        # The info first, then the pointer: opening after a crash between the two finds the shard's own layout.
+        self._write_info(existing.model_copy(update={"schema_version": SCHEMA_VERSION}))
+        self._write_live_file(target.name)
+        old_dir = self._live_dir
+        self._shard, self._live_dir, self._units = new, target, True
+        old.close()
+        shutil.rmtree(old_dir, ignore_errors=True)
+        self._mark_pending()  # the new shard has no index yet
 
     def _write_live_file(self, name: str) -> None:
         tmp = self.path / (LIVE_FILE + ".tmp")
@@ -295,10 +378,14 @@ class EdgeStore:
     def upsert(self, points: list[StoredPoint]) -> None:
         if not points:
             return
+        if not self._units and any(p.units for p in points):
+            raise StoreError(f"the embedded index at {self.path} has layout 1 (no unit vectors): run `helpdesk "
+                             "ingest PATH...` to upgrade it")
         self._write(qe.UpdateOperation.upsert_points([
             qe.Point(
                 id=p.id,
-                vector={DENSE_VECTOR: p.dense, SPARSE_VECTOR: qe.SparseVector(*p.sparse)},
+                vector={DENSE_VECTOR: p.dense, SPARSE_VECTOR: qe.SparseVector(*p.sparse),
+                        **({UNITS_VECTOR: p.units} if p.units else {})},
                 payload=p.payload,
             )
             for p in points
@@ -357,11 +444,20 @@ class EdgeStore:
         return qe.SearchParams(hnsw_ef=self.index.hnsw_ef, quantization=quantization, acorn=acorn)
 
     def search(self, query: VectorQuery, limit: int) -> list[Hit]:
-        request = qe.QueryRequest(limit=limit, query=self._query(query), filter=_filter(query.must), with_payload=True,
-                                  params=self._params(query))
+        if query.using == UNITS_VECTOR and not self._units:
+            return []  # a collection of layout 1 has no unit vectors
+        request = qe.QueryRequest(limit=limit, query=self._query(query), filter=_filter(query.must, ids=query.ids),
+                                  with_payload=True, params=self._params(query))
         with self._shard_lock.shared():
             points = self._require().query(request)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
+
+    def unit_vectors(self, ids: list[str]) -> dict[str, list[list[float]]]:
+        if not ids or self._shard is None or not self._units:
+            return {}
+        with self._shard_lock.shared():
+            records = self._require().retrieve(list(ids), False, [UNITS_VECTOR])
+        return {str(r.id): vectors for r in records if (vectors := (r.vector or {}).get(UNITS_VECTOR))}
 
     def flush(self) -> None:
         if self._shard is not None:
@@ -447,10 +543,11 @@ class EdgeStore:
                 raise
 
     def _run_child(self, target: Path, dim: int) -> None:
-        code = "import sys; from common.store.edge import _build_in_child; _build_in_child(*sys.argv[1:2], int(sys.argv[2]), sys.argv[3])"
+        code = ("import sys; from common.store.edge import _build_in_child; "
+                "_build_in_child(*sys.argv[1:2], int(sys.argv[2]), sys.argv[3], sys.argv[4])")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self._child = subprocess.Popen(
-            [sys.executable, "-c", code, str(target), str(dim), self.index.model_dump_json()],
+            [sys.executable, "-c", code, str(target), str(dim), self.index.model_dump_json(), "1" if self._units else "0"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         if self._closing.is_set():
@@ -465,7 +562,7 @@ class EdgeStore:
     def _swap_in(self, target: Path) -> bool:
         info = self.collection_info()
         with self._write_gate:
-            built = qe.EdgeShard.load(str(target), edge_config(info.dim, self.index))
+            built = qe.EdgeShard.load(str(target), edge_config(info.dim, self.index, self._units))
             replayed = self._replay or []
             for operation in replayed:
                 built.update(operation)

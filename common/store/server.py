@@ -10,7 +10,7 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.common.client_exceptions import QdrantException
 from qdrant_client.http.exceptions import ApiException, ResponseHandlingException, UnexpectedResponse
 
-from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SPARSE_VECTOR, CollectionInfo
+from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SCHEMA_VERSION, SPARSE_VECTOR, UNITS_VECTOR, CollectionInfo
 from common.settings import IndexSettings
 from common.store.base import (
     Conditions,
@@ -41,11 +41,15 @@ def _condition(key: str, value: Any) -> models.FieldCondition:
     return models.FieldCondition(key=key, match=models.MatchValue(value=value))
 
 
-def _filter(must: Conditions | None, must_not: Conditions | None = None) -> models.Filter | None:
-    if not must and not must_not:
+def _filter(must: Conditions | None, must_not: Conditions | None = None,
+            ids: list[str] | None = None) -> models.Filter | None:
+    if not must and not must_not and ids is None:
         return None
+    conditions: list[Any] = [_condition(k, v) for k, v in (must or {}).items()]
+    if ids is not None:
+        conditions.append(models.HasIdCondition(has_id=list(ids)))
     return models.Filter(
-        must=[_condition(k, v) for k, v in (must or {}).items()] or None,
+        must=conditions or None,
         must_not=[_condition(k, v) for k, v in (must_not or {}).items()] or None,
     )
 
@@ -64,6 +68,20 @@ def index_config(index: IndexSettings) -> dict[str, Any]:
         "quantization_config": quantization,
         "optimizers_config": models.OptimizersConfigDiff(indexing_threshold=index.indexing_threshold_kb),
     }
+
+
+# Suffix of the copy a layout upgrade keeps while it recreates the collection (see ServerStore._upgrade_layout).
+UPGRADE_SUFFIX = "--layout-upgrade"
+
+
+def vectors_config(dim: int, index: IndexSettings, units: bool = True) -> dict[str, models.VectorParams]:
+    """The dense vector and (layout 2 on) the unit multivector (MaxSim), both with the collection's index settings."""
+    vectors = {DENSE_VECTOR: models.VectorParams(size=dim, distance=models.Distance.COSINE, on_disk=index.vectors_on_disk)}
+    if units:
+        vectors[UNITS_VECTOR] = models.VectorParams(
+            size=dim, distance=models.Distance.COSINE, on_disk=index.vectors_on_disk,
+            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM))
+    return vectors
 
 
 class ServerStore:
@@ -98,24 +116,32 @@ class ServerStore:
             # qdrant-client's local mode (a server's stand-in) refuses as a server would, with ValueError.
             raise StoreError(f"Qdrant {what} failed on {self.engine}: {exc}") from exc
 
-    def collection_info(self) -> CollectionInfo | None:
-        if not self._call("collection check", self._client.collection_exists, self.collection):
+    def collection_info(self, collection: str | None = None) -> CollectionInfo | None:
+        collection = collection or self.collection
+        if not self._call("collection check", self._client.collection_exists, collection):
             return None
-        meta = self._call("collection info", self._client.get_collection, self.collection).config.metadata or {}
+        meta = self._call("collection info", self._client.get_collection, collection).config.metadata or {}
         return CollectionInfo.model_validate(meta) if "embed_model" in meta else None
 
     def ensure_collection(self, info: CollectionInfo) -> None:
+        self._finish_upgrade()
         existing = self.collection_info()
         if existing is not None:
             if (existing.embed_model, existing.dim) != (info.embed_model, info.dim):
                 raise EmbeddingMismatchError(existing, info.embed_model, info.dim)
+            if existing.schema_version < SCHEMA_VERSION:
+                self._upgrade_layout(existing)
+                return
             self._upgrade_index()
             return
-        if not self._call("collection check", self._client.collection_exists, self.collection):
+        self._create(self.collection, info)
+
+    def _create(self, collection: str, info: CollectionInfo, complete: bool = True) -> None:
+        """Create `collection` (unless it exists) and, when `complete`, mark it done with its metadata."""
+        if not self._call("collection check", self._client.collection_exists, collection):
             self._call(
-                "create collection", self._client.create_collection, self.collection,
-                vectors_config={DENSE_VECTOR: models.VectorParams(
-                    size=info.dim, distance=models.Distance.COSINE, on_disk=self.index.vectors_on_disk)},
+                "create collection", self._client.create_collection, collection,
+                vectors_config=vectors_config(info.dim, self.index, info.schema_version >= 2),
                 sparse_vectors_config={SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)},
                 on_disk_payload=self.index.payload_on_disk,
                 **index_config(self.index),
@@ -123,11 +149,54 @@ class ServerStore:
             )
             # Local mode ignores payload indexes (and warns); a server needs them for fast filters.
             for name in INDEXED_FIELDS if self._remote else ():
-                self._call("create index", self._client.create_payload_index, self.collection, name,
+                self._call("create index", self._client.create_payload_index, collection, name,
                            models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD,
                                                      enable_hnsw=name in self.index.filter_graphs))
         # Metadata last: a collection without it is an unfinished creation and is completed on the next run.
-        self._call("set metadata", self._client.update_collection, self.collection, metadata=info.model_dump())
+        if complete:
+            self._call("set metadata", self._client.update_collection, collection, metadata=info.model_dump())
+
+    def _copy_points(self, source: str, target: str) -> None:
+        offset = None
+        while True:
+            records, offset = self._call("scroll", self._client.scroll, source, limit=256, offset=offset,
+                                         with_payload=True, with_vectors=True)
+            if records:
+                self._call("upsert", self._client.upsert, target, wait=True, points=[
+                    models.PointStruct(id=r.id, vector=r.vector or {}, payload=r.payload or {}) for r in records])
+            if offset is None:
+                return
+
+    def _upgrade_layout(self, existing: CollectionInfo) -> None:
+        """A server cannot add a named vector to a collection: the points are copied aside into a collection of
+        the current layout, the collection is recreated with it and the points copied back, then the copy is
+        dropped. Each step is marked by metadata written last, so a run interrupted anywhere is completed by the
+        next (`_finish_upgrade`); the documents' stale builds make `helpdesk ingest` re-index them, units and all."""
+        current = existing.model_copy(update={"schema_version": SCHEMA_VERSION})
+        aside = self.collection + UPGRADE_SUFFIX
+        self._call("delete collection", self._client.delete_collection, aside)
+        self._create(aside, current, complete=False)  # complete (metadata) once filled
+        self._copy_points(self.collection, aside)
+        self._call("set metadata", self._client.update_collection, aside, metadata=current.model_dump())
+        self._finish_upgrade()
+
+    def _finish_upgrade(self) -> None:
+        """Complete a layout upgrade whose copy aside is complete: recreate the collection from it, drop it."""
+        aside = self.collection + UPGRADE_SUFFIX
+        if not self._call("collection check", self._client.collection_exists, aside):
+            return
+        copied = self.collection_info(aside)
+        if copied is None:
+            # Interrupted while copying aside: the collection itself is untouched; start over.
+            self._call("delete collection", self._client.delete_collection, aside)
+            return
+        target = self.collection_info()
+        if target is None or target.schema_version < SCHEMA_VERSION:
+            self._call("delete collection", self._client.delete_collection, self.collection)
+            self._create(self.collection, copied, complete=False)
+            self._copy_points(aside, self.collection)
+            self._call("set metadata", self._client.update_collection, self.collection, metadata=copied.model_dump())
+        self._call("delete collection", self._client.delete_collection, aside)
 
     def _upgrade_index(self) -> None:
         """Give a collection made with other (or no) index settings the configured ones; a server rebuilds the
@@ -161,7 +230,8 @@ class ServerStore:
         self._call("upsert", self._client.upsert, self.collection, points=[
             models.PointStruct(
                 id=p.id,
-                vector={DENSE_VECTOR: p.dense, SPARSE_VECTOR: models.SparseVector(indices=p.sparse[0], values=p.sparse[1])},
+                vector={DENSE_VECTOR: p.dense, SPARSE_VECTOR: models.SparseVector(indices=p.sparse[0], values=p.sparse[1]),
+                        **({UNITS_VECTOR: p.units} if p.units else {})},
                 payload=p.payload,
             )
             for p in points
@@ -208,6 +278,8 @@ class ServerStore:
 
     @staticmethod
     def _query(q: VectorQuery):
+        if q.dense is not None and q.using == UNITS_VECTOR:
+            return [q.dense]  # a multivector query of one vector: its MaxSim is the best unit's similarity
         if q.dense is not None:
             return q.dense
         return models.SparseVector(indices=q.sparse[0], values=q.sparse[1])
@@ -228,9 +300,17 @@ class ServerStore:
     def search(self, query: VectorQuery, limit: int) -> list[Hit]:
         response = self._call(
             "query", self._client.query_points, self.collection, query=self._query(query), using=query.using,
-            query_filter=_filter(query.must), limit=limit, with_payload=True, search_params=self._params(query),
+            query_filter=_filter(query.must, ids=query.ids), limit=limit, with_payload=True,
+            search_params=self._params(query),
         )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
+
+    def unit_vectors(self, ids: list[str]) -> dict[str, list[list[float]]]:
+        if not ids:
+            return {}
+        records = self._call("retrieve", self._client.retrieve, self.collection, ids=list(ids), with_payload=False,
+                             with_vectors=[UNITS_VECTOR])
+        return {str(r.id): vectors for r in records if isinstance(r.vector, dict) and (vectors := r.vector.get(UNITS_VECTOR))}
 
     def flush(self) -> None:
         """The server persists on its own."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -17,42 +18,19 @@ from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.sparse import tokenize
-from common.text import is_heading_line, split_sentences
+from common.units import quotable_units, unit_key
 from qa.compose.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, find_values
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.key_fact import key_fact_line
 from qa.templates import language_name, phrase
 
-_MIN_UNIT_CHARS = 20
-# A quotable unit keeps this many letters and words once addresses, link and image syntax are taken out:
-# "“ (en)" (a sentence emptied by link removal) and a bare EUR-Lex address are hollow.
-_MIN_SUBSTANCE_LETTERS = 12
-_MIN_SUBSTANCE_WORDS = 3
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_ADDRESS = re.compile(r"(?:\bhttps?:)?//\S+|\bwww\.\S+|\b\S+@\S+\.\w+", re.IGNORECASE)
-# Running headers and footers of printed documents: "Page 3 of 12", "Official Journal of the European Union",
-# "L 231/159", "EN 30.6.2021"; a line made of these alone is no answer.
-_PAGE_FURNITURE = re.compile(
-    r"(?:page|pagina|página|seite|strana|strona|стр\.?|σελίδα|lk|lehekülg|oldal|sivu|sida|side)\s*\d+"
-    r"(?:\s*(?:of|/|de|von|из|από|z|sur|van)\s*\d+)?"
-    r"|official journal of the european union|journal officiel de l.union européenne|amtsblatt der europäischen union"
-    r"|publicatieblad van de europese unie|euroopa liidu teataja|официален вестник на европейския съюз"
-    r"|\b[lc]\s?\d{1,3}/\d{1,4}\b|\b[a-z]{2}\s\d{1,2}\.\d{1,2}\.\d{4}\b",
-    re.IGNORECASE,
-)
 # "How many hours ...?" is answered by "1 720 hours": a count question takes a counted duration too.
 _ANSWERED_BY = {"rate": ("rate",), "amount": ("amount",), "date": ("date",), "duration": ("duration",),
                 "count": ("count", "duration")}
-_MAX_QUOTE_CHARS = 900
 _MAX_LIST_ITEMS = 8
-# Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";" or ",".
-# Not the en dash, which also punctuates inside items ("3 % – for ...").
-_LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
-_ITEM_START = re.compile(r"(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s")
+# Units whose stemmed words are remembered (a few passages' worth per question, so thousands of questions).
+_TOKEN_CACHE_ENTRIES = 20_000
 _BULLET = re.compile(r"^[-•]\s+")
-# An inline Markdown table: pipe-delimited cells including a |---| separator row.
-_TABLE = re.compile(r"\|(?:[^|\n]*\|)*?\s*:?-{3,}:?\s*\|(?:[^|\n]*\|)+")
 
 
 @dataclass
@@ -78,10 +56,11 @@ class ExtractiveComposer:
         self.settings = settings
 
     def compose(self, request: ComposeRequest) -> Composition:
-        units = [u for rank, hit in enumerate(request.hits[: self.settings.passages]) for u in _units(hit, rank)]
+        hits = request.hits[: self.settings.passages]
+        units = [u for rank, hit in enumerate(hits) for u in _units(hit, rank)]
         if not units:
             return Composition("", answerable=False)
-        vectors = _normalise(self.embedder.embed_passages([u.context for u in units]))
+        vectors, stored = self._unit_vectors(hits, units)
         relevance = self._relevance(request.question, request.asked_in, units, vectors,
                                     self._query_vector(request))
         if request.latest_turn and request.latest_turn != request.question:
@@ -110,7 +89,28 @@ class ExtractiveComposer:
         composition = self._write(request, [units[i] for i in chosen], float(relevance[chosen].max()), key_fact)
         if asked:
             composition.diagnostics["answer_type"] = asked
+        composition.diagnostics["stored_unit_vectors"] = f"{stored}/{len(units)}"
         return composition
+
+    def _unit_vectors(self, hits: list[SearchHit], units: list[_Unit]) -> tuple[np.ndarray, int]:
+        """Each unit's vector: the one stored with its chunk at ingest when the chunk has it (matched by the key
+        of the unit's text, so a unit the ingest did not see is never given another's vector), else embedded now
+        (an index built before units were stored, a chunk from elsewhere). Returns the vectors and how many were
+        stored ones."""
+        stored: list[dict[str, list[float]]] = [
+            dict(zip(hit.unit_keys, hit.unit_vectors))
+            if hit.unit_keys and hit.unit_vectors and len(hit.unit_keys) == len(hit.unit_vectors) else {}
+            for hit in hits]
+        vectors: list[np.ndarray | None] = [None] * len(units)
+        for i, unit in enumerate(units):
+            found = stored[unit.hit_rank].get(unit_key(unit.context))
+            if found is not None:
+                vectors[i] = np.asarray(found, dtype=np.float32)
+        missing = [i for i, vector in enumerate(vectors) if vector is None]
+        if missing:
+            for i, vector in zip(missing, self.embedder.embed_passages([units[i].context for i in missing])):
+                vectors[i] = np.asarray(vector, dtype=np.float32)
+        return _normalise(np.stack(vectors)), len(units) - len(missing)
 
     def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None) -> list[int]:
         """The best unit first; for a question asking for a value, others only when they add a value of the
@@ -189,47 +189,9 @@ class ExtractiveComposer:
 
 
 def _units(hit: SearchHit, rank: int) -> list[_Unit]:
-    """Quotable pieces of a chunk: sentences, list items and table rows, its heading line dropped.
-
-    A list item or table row ("85 % for less developed regions") means little alone, so it is scored together
-    with the sentence that introduces it ("the rate ... may not exceed:") while only the item is quoted.
-    """
-    lines = hit.text.split("\n")
-    cursor = 0  # where in hit.text the sentence being read starts, for its page
-    if hit.section and lines and hit.section in lines[0]:
-        cursor = len(lines[0]) + 1
-        lines = lines[1:]
-    units: list[_Unit] = []
-    intro: int | None = None
-    for sentence in split_sentences("\n".join(lines)):
-        for piece, is_item in _pieces(sentence):
-            # The splitter normalises whitespace, so a piece is found in the chunk by its first word.
-            words = piece.split(maxsplit=1)
-            found = hit.text.find(words[0], cursor) if words else -1
-            page = hit.page_at(found if found >= 0 else cursor)
-            if found >= 0:
-                cursor = found + len(words[0])
-            if len(piece) < _MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece):
-                continue
-            if len(piece) > _MAX_QUOTE_CHARS:
-                piece = piece[:_MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
-            is_item = is_item or bool(_ITEM_START.match(piece))
-            introduced_by = intro if is_item else None
-            context = f"{units[intro].text} {piece}" if introduced_by is not None else piece
-            units.append(_Unit(piece, context, rank, introduced_by, len(units), hit.language, page=page))
-            if not is_item:
-                intro = len(units) - 1 if piece.endswith(":") else None
-    return units
-
-
-def is_hollow(piece: str) -> bool:
-    """Nothing to read once addresses, link and image syntax, page headers and footers and table rules are gone:
-    '“ (en)', a bare EUR-Lex address, 'Official Journal of the European Union L 231/159', a table header row."""
-    if piece.startswith("|") and piece.endswith("|") and not any(c.isdigit() for c in piece):
-        return True  # a table's header row on its own
-    substance = _PAGE_FURNITURE.sub(" ", _ADDRESS.sub(" ", _LINK.sub(r"\1", _IMAGE.sub(" ", piece))))
-    words = [w for w in substance.split() if sum(c.isalpha() for c in w) >= 2]
-    return sum(c.isalpha() for c in substance) < _MIN_SUBSTANCE_LETTERS or len(words) < _MIN_SUBSTANCE_WORDS
+    """The chunk's quotable units (common/units.py), each with the page it stands on."""
+    return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset))
+            for u in quotable_units(hit.text, hit.section)]
 
 
 def _asked_types(request: ComposeRequest) -> list[str]:
@@ -273,35 +235,6 @@ def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndar
     return chosen
 
 
-def _pieces(sentence: str) -> list[tuple[str, bool]]:
-    """(text, is a table row) pieces: Markdown tables become one 'header: cell; ...' row each."""
-    pieces: list[tuple[str, bool]] = []
-    position = 0
-    for table in _TABLE.finditer(sentence):
-        pieces += _split_items(sentence[position : table.start()])
-        pieces += [(row, True) for row in _table_rows(table.group(0))]
-        position = table.end()
-    pieces += _split_items(sentence[position:])
-    return pieces
-
-
-def _split_items(text: str) -> list[tuple[str, bool]]:
-    text = text.strip()
-    if not text:
-        return []
-    parts = _LIST_ITEM.split(text)
-    return [(part.strip(), False) for part in parts if part.strip()]
-
-
-def _table_rows(table: str) -> list[str]:
-    rows = [[cell.strip() for cell in row.split("|")] for row in re.split(r"\|\s+\|", table.strip().strip("|"))]
-    rows = [row for row in rows if not all(re.fullmatch(r":?-{3,}:?", cell) for cell in row)]
-    if len(rows) < 2:
-        return []
-    header, body = rows[0], rows[1:]
-    return ["; ".join(f"{h}: {c}" if h else c for h, c in zip(header, row) if c) for row in body]
-
-
 def _items_of_chosen_intros(units: list[_Unit], chosen: list[int]) -> list[int]:
     """A quoted 'may be covered by one of these flat rates:' needs its list, or it answers nothing."""
     items: list[int] = []
@@ -313,9 +246,11 @@ def _items_of_chosen_intros(units: list[_Unit], chosen: list[int]) -> list[int]:
     return items
 
 
-def _content_tokens(text: str, language: str) -> set[str]:
-    """Stemmed words of three or more letters, and numbers; short function words carry no subject."""
-    return {t for t in tokenize(text, language) if len(t) > 2 or t.isdigit()}
+@lru_cache(maxsize=_TOKEN_CACHE_ENTRIES)
+def _content_tokens(text: str, language: str) -> frozenset[str]:
+    """Stemmed words of three or more letters, and numbers; short function words carry no subject. Remembered:
+    with unit vectors stored, stemming the same passages' units again is most of what composing costs."""
+    return frozenset(t for t in tokenize(text, language) if len(t) > 2 or t.isdigit())
 
 
 def _subject_overlap(asked: set[str], unit_tokens: list[set[str]]) -> np.ndarray:

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.embedder import EmbedderError
 from common.settings import Settings
-from common.store import EmbeddingMismatchError, InsufficientSpaceError, StoreError
+from common.store import EmbeddingMismatchError, IndexLayoutError, InsufficientSpaceError, StoreError
 from qa.helpdesk import QuestionError
 from qa.llm import LLMError, LLMNotConfiguredError
 from qa.local_llm import check_gguf
@@ -44,6 +44,7 @@ def error_response(status: int, code: str, message: str, fields: list[dict] | No
 _UNAVAILABLE: dict[type[Exception], tuple[int, str]] = {
     LLMError: (503, "llm_unavailable"),
     EmbeddingMismatchError: (503, "index_mismatch"),
+    IndexLayoutError: (503, "index_outdated"),
     InsufficientSpaceError: (507, "insufficient_storage"),
     StoreError: (503, "store_unavailable"),
     EmbedderError: (503, "model_unavailable"),

@@ -76,7 +76,8 @@ def _print_summary(summary) -> None:
     for label, value in (
         ("new", len(summary.new)), ("updated", len(summary.updated)), ("unchanged", len(summary.unchanged)),
         ("failed", len(summary.failed)), ("removed", len(summary.removed)), ("ignored", len(summary.ignored)),
-        ("chunks written", summary.chunks), ("passages embedded", summary.embedded),
+        ("chunks written", summary.chunks), ("unit vectors stored", summary.units),
+        ("passages embedded", summary.embedded),
         ("pages", summary.pages), ("pages without text", summary.empty_pages),
     ):
         table.add_row(label, str(value))

@@ -113,12 +113,13 @@ def test_an_index_built_another_way_is_rebuilt_in_place(tmp_path, make_settings)
     plain re-run: every chunk replaced, none left over, nothing to delete by hand; then it is a no-op again."""
     folder = tmp_path / "docs"
     _write_docs(folder, 2, seed=3, sections=2)
-    old = make_settings()
-    old = old.model_copy(update={"chunk": old.chunk.model_copy(update={"embed_title": False})})
+    current = make_settings()
+    # Without unit vectors, so that what is embedded is one passage per chunk (units repeat across overlaps).
+    current = current.model_copy(update={"chunk": current.chunk.model_copy(update={"embed_units": False})})
+    old = current.model_copy(update={"chunk": current.chunk.model_copy(update={"embed_title": False})})
     assert _ingest(old, [folder]).ok
     count, rows, _ = _state(old)
 
-    current = make_settings()
     rebuilt = _ingest(current, [folder])
     assert len(rebuilt.updated) == 2 and rebuilt.embedded == count
     new_count, new_rows, ready = _state(current)
@@ -168,6 +169,8 @@ def test_the_ingest_summary_counts_only_its_own_embeddings(tmp_path, make_settin
     folder = tmp_path / "docs"
     _write_docs(folder, 1, seed=991, sections=2)
     settings = make_settings()
+    # One passage per chunk (unit vectors off): the count is then exactly this ingest's own.
+    settings = settings.model_copy(update={"chunk": settings.chunk.model_copy(update={"embed_units": False})})
     runtime = Runtime(settings)
     try:
         progress = _QuestionsWhileEmbedding(runtime.embedder)

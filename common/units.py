@@ -1,0 +1,137 @@
+"""Quotable units of a chunk: sentences, list items with the sentence introducing them, table rows.
+
+The same units are embedded at ingest (stored with the chunk as a multivector, so that a question's best-matching
+sentence lifts its chunk) and quoted by the extractive composer. Both sides call `quotable_units`, and each stored
+vector is keyed by `unit_key` of the text it was embedded from, so the composer uses a stored vector only for the
+unit it belongs to, embedded as it would embed it, even when this code changes between ingest and answering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from common.text import is_heading_line, split_sentences
+
+MIN_UNIT_CHARS = 20
+MAX_QUOTE_CHARS = 900
+# A quotable unit keeps this many letters and words once addresses, link and image syntax are taken out:
+# "“ (en)" (a sentence emptied by link removal) and a bare EUR-Lex address are hollow.
+_MIN_SUBSTANCE_LETTERS = 12
+_MIN_SUBSTANCE_WORDS = 3
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_ADDRESS = re.compile(r"(?:\bhttps?:)?//\S+|\bwww\.\S+|\b\S+@\S+\.\w+", re.IGNORECASE)
+# Running headers and footers of printed documents: "Page 3 of 12", "Official Journal of the European Union",
+# "L 231/159", "EN 30.6.2021"; a line made of these alone is no answer.
+_PAGE_FURNITURE = re.compile(
+    r"(?:page|pagina|página|seite|strana|strona|стр\.?|σελίδα|lk|lehekülg|oldal|sivu|sida|side)\s*\d+"
+    r"(?:\s*(?:of|/|de|von|из|από|z|sur|van)\s*\d+)?"
+    r"|official journal of the european union|journal officiel de l.union européenne|amtsblatt der europäischen union"
+    r"|publicatieblad van de europese unie|euroopa liidu teataja|официален вестник на европейския съюз"
+    r"|\b[lc]\s?\d{1,3}/\d{1,4}\b|\b[a-z]{2}\s\d{1,2}\.\d{1,2}\.\d{4}\b",
+    re.IGNORECASE,
+)
+# Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";" or ",".
+# Not the en dash, which also punctuates inside items ("3 % – for ...").
+_LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
+_ITEM_START = re.compile(r"(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s")
+# An inline Markdown table: pipe-delimited cells including a |---| separator row.
+_TABLE = re.compile(r"\|(?:[^|\n]*\|)*?\s*:?-{3,}:?\s*\|(?:[^|\n]*\|)+")
+
+
+@dataclass
+class Unit:
+    text: str  # what is quoted
+    context: str  # what is scored: the text, with the sentence introducing it when it is a list item
+    intro: int | None  # position of the unit introducing this list item or table row
+    position: int  # within its chunk
+    offset: int  # where in the chunk's text the unit starts (for its page)
+
+
+def quotable_units(text: str, section: str | None) -> list[Unit]:
+    """Quotable pieces of a chunk: sentences, list items and table rows, its heading line dropped.
+
+    A list item or table row ("85 % for less developed regions") means little alone, so it is scored together
+    with the sentence that introduces it ("the rate ... may not exceed:") while only the item is quoted.
+    """
+    lines = text.split("\n")
+    cursor = 0  # where in `text` the sentence being read starts
+    if section and lines and section in lines[0]:
+        cursor = len(lines[0]) + 1
+        lines = lines[1:]
+    units: list[Unit] = []
+    intro: int | None = None
+    for sentence in split_sentences("\n".join(lines)):
+        for piece, is_item in _pieces(sentence):
+            # The splitter normalises whitespace, so a piece is found in the chunk by its first word.
+            words = piece.split(maxsplit=1)
+            found = text.find(words[0], cursor) if words else -1
+            offset = found if found >= 0 else cursor
+            if found >= 0:
+                cursor = found + len(words[0])
+            if len(piece) < MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece):
+                continue
+            if len(piece) > MAX_QUOTE_CHARS:
+                piece = piece[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+            is_item = is_item or bool(_ITEM_START.match(piece))
+            introduced_by = intro if is_item else None
+            context = f"{units[intro].text} {piece}" if introduced_by is not None else piece
+            units.append(Unit(piece, context, introduced_by, len(units), offset))
+            if not is_item:
+                intro = len(units) - 1 if piece.endswith(":") else None
+    return units
+
+
+def unit_passage(title: str, section: str | None, context: str) -> str:
+    """What is embedded for a unit at ingest: the unit in its document and section, as a chunk is embedded with
+    its title; a sentence alone ("The rate shall not exceed 85 %.") does not say which act or article it is."""
+    return "\n".join(part for part in (title, section or "", context) if part)
+
+
+def unit_key(text: str) -> str:
+    """Names the exact text a stored unit vector was embedded from; stored in the payload in the order of the
+    vectors. The composer looks its units up by `unit_key(unit.context)`, so it takes a stored vector only when it
+    is the very vector it would compute itself (units embedded alone, HELPDESK_CHUNK_UNIT_CONTEXT=false); units
+    embedded with title and section serve search only, and the composer embeds its units then."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def is_hollow(piece: str) -> bool:
+    """Nothing to read once addresses, link and image syntax, page headers and footers and table rules are gone:
+    '“ (en)', a bare EUR-Lex address, 'Official Journal of the European Union L 231/159', a table header row."""
+    if piece.startswith("|") and piece.endswith("|") and not any(c.isdigit() for c in piece):
+        return True  # a table's header row on its own
+    substance = _PAGE_FURNITURE.sub(" ", _ADDRESS.sub(" ", _LINK.sub(r"\1", _IMAGE.sub(" ", piece))))
+    words = [w for w in substance.split() if sum(c.isalpha() for c in w) >= 2]
+    return sum(c.isalpha() for c in substance) < _MIN_SUBSTANCE_LETTERS or len(words) < _MIN_SUBSTANCE_WORDS
+
+
+def _pieces(sentence: str) -> list[tuple[str, bool]]:
+    """(text, is a table row) pieces: Markdown tables become one 'header: cell; ...' row each."""
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for table in _TABLE.finditer(sentence):
+        pieces += _split_items(sentence[position : table.start()])
+        pieces += [(row, True) for row in _table_rows(table.group(0))]
+        position = table.end()
+    pieces += _split_items(sentence[position:])
+    return pieces
+
+
+def _split_items(text: str) -> list[tuple[str, bool]]:
+    text = text.strip()
+    if not text:
+        return []
+    parts = _LIST_ITEM.split(text)
+    return [(part.strip(), False) for part in parts if part.strip()]
+
+
+def _table_rows(table: str) -> list[str]:
+    rows = [[cell.strip() for cell in row.split("|")] for row in re.split(r"\|\s+\|", table.strip().strip("|"))]
+    rows = [row for row in rows if not all(re.fullmatch(r":?-{3,}:?", cell) for cell in row)]
+    if len(rows) < 2:
+        return []
+    header, body = rows[0], rows[1:]
+    return ["; ".join(f"{h}: {c}" if h else c for h, c in zip(header, row) if c) for row in body]
