@@ -17,7 +17,7 @@ from pathlib import Path
 
 from common.runtime import Runtime
 from common.schema import DENSE_VECTOR, STATE_READY
-from common.settings import EmbedSettings, Settings
+from common.settings import ChunkSettings, EmbedSettings, Settings
 from common.store import VectorQuery, VectorStore
 from evals.dataset import EvalQuestion, load_dataset
 from evals.matching import contains_any
@@ -37,7 +37,8 @@ def dense_recall(store: VectorStore, embedder, questions: Sequence[EvalQuestion]
 def index_with(engine: str, corpus: Path, data_dir: Path) -> Settings:
     from ingest.pipeline import Ingestor
 
-    settings = Settings(data_dir=data_dir, embed=EmbedSettings(model=engine))
+    # Chunk vectors only: recall here is the dense search's, and unit vectors would multiply the slow engine's work.
+    settings = Settings(data_dir=data_dir, embed=EmbedSettings(model=engine), chunk=ChunkSettings(embed_units=False))
     marker = data_dir / f"complete-{engine}"
     if not marker.exists():
         runtime = Runtime(settings)
