@@ -106,18 +106,20 @@ class _GraphWriter:
         # QuantizeLinear along the token axis: divide, round half to even, shift and saturate in one kernel.
         flat_scale = self.node("Reshape", [row_scale, self.shared("shape.flat", np.array([-1], np.int64))])
         if not self._token_zero_points:  # one zero point (128) per token, shared by every quantisation
+            zero_point = self.numpy_helper.from_array(np.array([128], np.uint8))
             self._token_zero_points = self.node("ConstantOfShape", [self.node("Shape", [x], start=0, end=1)],
-                                                "zero_points", value=self.numpy_helper.from_array(np.array([128], np.uint8)))
+                                                "zero_points", value=zero_point)
         return self.node("QuantizeLinear", [x, flat_scale, self._token_zero_points], axis=0), row_scale
 
     def _int8_per_token(self, x: str, codes: np.ndarray, scale: np.ndarray, stem: str) -> str:
         quantised, row_scale = self._quantise_rows(x)
         # The integer product times each output channel's scale in one kernel; the per-token scale cannot go in
         # there (MatMulIntegerToFloat scales A per tensor or per column, not per row), so it follows.
-        channel_scaled = self.node("MatMulIntegerToFloat",
-                                   [quantised, self.const(f"{stem}.wq", codes), self.shared("one", np.array(1.0, np.float32)),
-                                    self.const(f"{stem}.scale", scale), self.shared("zp128", np.array(128, np.uint8))],
-                                   f"{stem}.mm", domain=MS)
+        channel_scaled = self.node(
+            "MatMulIntegerToFloat",
+            [quantised, self.const(f"{stem}.wq", codes), self.shared("one", np.array(1.0, np.float32)),
+             self.const(f"{stem}.scale", scale), self.shared("zp128", np.array(128, np.uint8))],
+            f"{stem}.mm", domain=MS)
         return self.node("Mul", [channel_scaled, row_scale], stem)
 
 
