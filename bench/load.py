@@ -80,20 +80,32 @@ async def client(http: httpx.AsyncClient, routes: list[str], questions: list[str
         route = rng.choice(routes)
         method, path, body = _request(route, rng.choice(questions))
         started = time.perf_counter()
+        reason = ""
         try:
             if route == "chat-stream":
                 async with http.stream(method, path, json=body) as response:
                     status = response.status_code
+                    if status == 503:
+                        reason = _refusal_reason(await response.aread())
                     async for line in response.aiter_lines():
                         if line == "data: [DONE]":
                             break
             else:
-                status = (await http.request(method, path, json=body)).status_code
+                response = await http.request(method, path, json=body)
+                status = response.status_code
+                if status == 503:
+                    reason = _refusal_reason(response.content)
         except httpx.HTTPError as exc:
             status = type(exc).__name__
-        results.setdefault(route, []).append((status, (time.perf_counter() - started) * 1000))
+        results.setdefault(route, []).append((status, (time.perf_counter() - started) * 1000, reason))
         if status == 503:
             await asyncio.sleep(backoff_s)
+
+
+def _refusal_reason(body: bytes) -> str:
+    """Why admission refused: "queue full" or "waited too long" (the 503's message), else the store's own 503."""
+    text = body.decode("utf-8", "replace")
+    return next((reason for reason in ("queue full", "waited too long") if reason in text), "other")
 
 
 class UploadReport:
@@ -176,15 +188,20 @@ async def drive(url: str, args: argparse.Namespace, questions: list[str], key: s
 def route_figures(results: dict[str, list], elapsed: float) -> dict:
     figures = {}
     for route, rows in sorted(results.items()):
-        ok = [ms for status, ms in rows if status == 200]
-        refused = [ms for status, ms in rows if status == 503]
+        ok = [ms for status, ms, _ in rows if status == 200]
+        refused = [ms for status, ms, _ in rows if status == 503]
         overloaded = len(refused)
+        reasons: dict[str, int] = {}
+        for status, _, reason in rows:
+            if status == 503:
+                reasons[reason] = reasons.get(reason, 0) + 1
         kinds: dict[str, int] = {}
-        for status, _ in rows:
+        for status, _, _ in rows:
             if status not in (200, 503):
                 kinds[str(status)] = kinds.get(str(status), 0) + 1
         figures[route] = {
-            "requests": len(rows), "ok": len(ok), "overloaded_503": overloaded, "errors": sum(kinds.values()),
+            "requests": len(rows), "ok": len(ok), "overloaded_503": overloaded, "overloaded_reasons": reasons,
+            "errors": sum(kinds.values()),
             "error_kinds": kinds, "per_s": round(len(ok) / elapsed, 2),
             "p50_ms": round(percentile(ok, 0.5), 1) if ok else None,
             "p95_ms": round(percentile(ok, 0.95), 1) if ok else None,
