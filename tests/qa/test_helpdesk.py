@@ -45,7 +45,7 @@ def helpdesk(sample_runtime):
 
 
 @pytest.mark.parametrize("question, lang, guide, fact", ANSWERABLE,
-                         ids=[a[1] if isinstance(a, tuple) else a.values[1] for a in ANSWERABLE])
+                         ids=[getattr(a, "values", a)[1] for a in ANSWERABLE])
 def test_answers_cite_the_right_guide_in_the_askers_language(helpdesk, question, lang, guide, fact):
     answer = helpdesk.ask(question)
     assert answer.language == lang and answer.answerable and answer.composer == "extractive"
