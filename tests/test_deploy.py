@@ -34,7 +34,7 @@ from pydantic_settings import BaseSettings
 from common.schema import DENSE_VECTOR, CollectionInfo
 from common.settings import ServiceSettings, Settings
 from common.store import open_store
-from common.store.server import ServerStore
+from common.store.server import UPGRADE_SUFFIX, ServerStore
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -523,6 +523,8 @@ def _fake_qdrant(collection: str) -> _Stub:
     return _Stub({
         ("GET", "/"): (200, {"title": "qdrant - vector search engine", "version": version("qdrant-client")}),
         ("GET", f"{base}/exists"): ok({"exists": False}),
+        # No layout upgrade was left half done (common/store/server.py looks for its copy first).
+        ("GET", f"{base}{UPGRADE_SUFFIX}/exists"): ok({"exists": False}),
         ("PUT", base): ok(True),
         ("PUT", f"{base}/index"): ok({"operation_id": 1, "status": "completed"}),
         ("PATCH", base): ok(True),

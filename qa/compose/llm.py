@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from common.language import english_name, other_language
 from common.schema import Citation, SearchHit
 from qa.compose.base import ComposeRequest, Composition
-from qa.compose.validate import REFUSAL_SENTINEL, check_answer
+from qa.compose.validate import REFUSAL_SENTINEL, check_answer, remove_foreign_links
 from qa.llm import ChatBackend, LLMError, Message, Schema
 from qa.templates import language_name, refusal
 
@@ -138,12 +138,16 @@ class LLMComposer:
 
 
 _MARKER = re.compile(r"\[\d+\]")
+_ADDRESS = re.compile(r"\S*(?:://|www\.)\S*|\(//\S*\)")
 
 
 def check_language(text: str, request: ComposeRequest) -> None:
     """An answer written in another language than the asker's is not shown: the LLMError sends the question to the
     extractive composer, whose answer is framed in the asker's language."""
-    written = other_language(_MARKER.sub("", text), request.language)
+    # Judged on what would be shown: addresses the sources do not hold are removed before anyone sees them, and an
+    # address is no language anyway.
+    shown = _ADDRESS.sub(" ", remove_foreign_links(text, request.hits)[0])
+    written = other_language(_MARKER.sub("", shown), request.language)
     if written:
         raise LLMError(f"the LLM answered in {english_name(written)}, not in {english_name(request.language)}")
 

@@ -128,7 +128,7 @@ def test_disk_filling_during_the_writes_stops_with_a_named_error_and_a_rerun_com
         tmp_path, sample_index, embedding_cache_dir, monkeypatch):
     settings, _ = sample_index
     clean = collection_state(settings.data_dir)
-    with tmpfs(tmp_path / "disk", "96m") as mount:
+    with tmpfs(tmp_path / "disk", "192m") as mount:
         data_dir = data_dir_on(mount, embedding_cache_dir)
         margin = 24
         monkeypatch.setenv("HELPDESK_INGEST_MIN_FREE_MB", str(margin))  # here and in the CLI runs

@@ -186,6 +186,18 @@ def scripted_draft(request: dict) -> str:
     return scripted_reply(request["body"]["model"], request["body"]["messages"], PAYLOADS)
 
 
+@pytest.fixture(autouse=True)
+def _language_check_off(monkeypatch):
+    """These tests exercise the citation and link checks. The obedient model writes payloads in several languages,
+    which the language check (tested in test_llm.py) would send to the extractive composer before those checks are
+    reached; switched off here so each check is tested on its own."""
+    import qa.stages
+    from qa.compose import llm as llm_composer
+
+    monkeypatch.setattr(llm_composer, "check_language", lambda text, request: None)
+    monkeypatch.setattr(qa.stages, "check_language", lambda text, request: None)
+
+
 def _guard_off(monkeypatch) -> None:
     """Every check between the model's draft and the asker switched off: all sentences kept, all links kept."""
     from qa.compose import llm as llm_composer
