@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -160,11 +161,8 @@ def serve(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
 
     # The most selective filter the data offers among the fields users filter on (a small country, say): the case
     # a filtered graph walk finds hardest.
-    shares = {(field, str(c[2][field])): 0 for c in chunks for field in SELECTIVE_FIELDS if isinstance(c[2].get(field), str)}
-    for c in chunks:
-        for field in SELECTIVE_FIELDS:
-            if isinstance(c[2].get(field), str):
-                shares[(field, c[2][field])] += 1
+    shares = Counter((field, c[2][field]) for c in chunks for field in SELECTIVE_FIELDS
+                     if isinstance(c[2].get(field), str))
     (rare_field, rare_value), rare_count = min(shares.items(), key=lambda item: item[1])
     selective = {**ready, rare_field: rare_value}
     timed(ready)  # warm the page cache the way a serving process is warm

@@ -59,13 +59,19 @@ def _check_upgraded(store, before: dict[str, list[str]], probes: np.ndarray) -> 
     assert dict(store.scroll({"doc_id": "d5"}, ["text"])) == {str(uuid.UUID(int=5)): {"text": "chunk 5"}}
 
 
-def test_edge_store_upgrades_a_layout_1_collection_in_place(tmp_path):
+def _layout_1_collection(tmp_path):
+    """An embedded collection of layout 1, closed; the dense top ids of five probes taken before any upgrade."""
     old = EdgeStore(tmp_path, "c", index=INDEX)
     old.ensure_collection(OLD)
     old.upsert(_old_points())
     probes = _vectors(5, seed=3)
     before = {i: _dense_ids(old, probe) for i, probe in enumerate(probes)}
     old.close()
+    return before, probes
+
+
+def test_edge_store_upgrades_a_layout_1_collection_in_place(tmp_path):
+    before, probes = _layout_1_collection(tmp_path)
 
     store = EdgeStore(tmp_path, "c", index=INDEX)
     with pytest.raises(IndexLayoutError, match="helpdesk ingest"):
@@ -91,12 +97,7 @@ def test_edge_store_upgrades_a_layout_1_collection_in_place(tmp_path):
 def test_edge_store_opens_a_shard_whose_info_was_written_before_a_crash(tmp_path):
     """An upgrade writes the info file, then the pointer to the new shard; killed between the two, the old shard
     is live while the info says layout 2. Opening finds the shard's own layout and the next ingest upgrades it."""
-    old = EdgeStore(tmp_path, "c", index=INDEX)
-    old.ensure_collection(OLD)
-    old.upsert(_old_points())
-    probes = _vectors(5, seed=3)
-    before = {i: _dense_ids(old, probe) for i, probe in enumerate(probes)}
-    old.close()
+    before, probes = _layout_1_collection(tmp_path)
     (tmp_path / "c" / INFO_FILE).write_text(CURRENT.model_dump_json(), encoding="utf-8")
     (tmp_path / "c" / f"{BUILD_PREFIX}deadbeef0000").mkdir()  # the new shard's unfinished copy
 
