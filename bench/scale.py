@@ -4,7 +4,8 @@
 
 The real vectors come from the sample corpus, ingested once through the project's pipeline into its own collection
 under the data dir (the embedding cache makes later runs free of model calls). Each synthetic chunk is a real chunk's
-vector plus Gaussian noise, renormalised, with that chunk's payload (text, language, ...). The collection is written
+vector plus Gaussian noise, renormalised, with that chunk's payload (text, language, ...) and, as ingest stores them
+by default (HELPDESK_CHUNK_EMBED_UNITS), its unit vectors with noise of their own. The collection is written
 through `EdgeStore` and indexed with its own `build_index()` while a thread keeps searching (the answers' latency
 during the build is reported too). Search is then measured in a fresh process that only opens the built collection,
 so that its RSS is the serving footprint and not the loader's.
@@ -28,10 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from common.schema import DENSE_VECTOR, STATE_READY, CollectionInfo
+from common.schema import DENSE_VECTOR, STATE_READY, UNITS_VECTOR, CollectionInfo
 from common.settings import Settings
 from common.store.base import StoredPoint, VectorQuery
 from common.store.edge import EdgeStore
+from qa.retriever import Retriever
 
 SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 COLLECTION = "scale"
@@ -49,7 +51,7 @@ def rss_mb() -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def source_chunks(settings: Settings) -> list[tuple[np.ndarray, tuple[list[int], list[float]], dict]]:
+def source_chunks(settings: Settings) -> list[tuple[np.ndarray, tuple[list[int], list[float]], dict, np.ndarray]]:
     """The sample corpus's chunks with their dense and sparse vectors: ingested once into a collection of their own
     and kept as a file, so that later runs (and the serving process) load no model."""
     import qdrant_edge as qe
@@ -58,7 +60,7 @@ def source_chunks(settings: Settings) -> list[tuple[np.ndarray, tuple[list[int],
     from ingest.pipeline import Ingestor
 
     source = settings.model_copy(update={"data_dir": settings.data_dir / "bench" / "scale-source"})
-    kept = source.data_dir / f"chunks-{settings.embed.model.replace('/', '_')}.json"
+    kept = source.data_dir / f"chunks-units-{settings.embed.model.replace('/', '_')}.json"
     if not kept.exists():
         runtime = Runtime(source)
         try:
@@ -70,14 +72,15 @@ def source_chunks(settings: Settings) -> list[tuple[np.ndarray, tuple[list[int],
                 for r in records:
                     sparse = r.vector["sparse"]
                     rows.append({"dense": list(r.vector[DENSE_VECTOR]), "sparse": [list(sparse.indices), list(sparse.values)],
-                                 "payload": dict(r.payload)})
+                                 "payload": dict(r.payload), "units": [list(u) for u in r.vector.get(UNITS_VECTOR) or []]})
                 if offset is None:
                     break
         finally:
             runtime.close()
         kept.write_text(json.dumps(rows), encoding="utf-8")
     rows = json.loads(kept.read_text(encoding="utf-8"))
-    return [(np.asarray(r["dense"], dtype=np.float32), (r["sparse"][0], r["sparse"][1]), r["payload"]) for r in rows]
+    return [(np.asarray(r["dense"], dtype=np.float32), (r["sparse"][0], r["sparse"][1]), r["payload"],
+             np.asarray(r["units"], dtype=np.float32).reshape(-1, len(r["dense"]))) for r in rows]
 
 
 def noisy(base: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
@@ -92,6 +95,7 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     shutil.rmtree(target, ignore_errors=True)
     store = EdgeStore(target, COLLECTION, index=settings.index)
     store.ensure_collection(CollectionInfo(embed_model="scale-bench", dim=base.shape[1]))
+    with_units, units = settings.chunk.embed_units, 0
     started = time.perf_counter()
     for start in range(0, args.chunks, args.batch):
         ids = np.arange(start, min(args.chunks, start + args.batch))
@@ -99,9 +103,11 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
         vectors = noisy(base[picks], args.noise, rng)
         store.upsert([
             StoredPoint(str(uuid.UUID(int=int(i))), vector.tolist(), chunks[p][1],
-                        {**chunks[p][2], "doc_id": f"{chunks[p][2]['doc_id']}-{i // 500}", "state": STATE_READY})
+                        {**chunks[p][2], "doc_id": f"{chunks[p][2]['doc_id']}-{i // 500}", "state": STATE_READY},
+                        noisy(chunks[p][3], args.noise, rng).tolist() if with_units and len(chunks[p][3]) else None)
             for i, p, vector in zip(ids, picks, vectors)
         ])
+        units += sum(len(chunks[p][3]) for p in picks) if with_units else 0
     store.flush()
     load_s = time.perf_counter() - started
 
@@ -131,7 +137,7 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     done.set()
     searcher.join()
     store.close()
-    return {"load_s": round(load_s, 1), "index_s": round(index_s, 1), "index_cpu_s": round(index_cpu_s, 1),
+    return {"units": units, "load_s": round(load_s, 1), "index_s": round(index_s, 1), "index_cpu_s": round(index_cpu_s, 1),
             "searches_during_build": len(during),
             "during_build_p95_ms": round(percentile(during, 0.95), 1) if during else None,
             "during_build_max_ms": round(max(during), 1) if during else None}
@@ -170,6 +176,21 @@ def serve(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     by_language = lambda i: {**ready, "language": languages[picks[i]]}  # noqa: E731
     filtered_ms, filtered = timed(by_language)
     selective_ms, selective_found = timed(selective)
+    # The retriever's dense step as answers run it: the chunk vectors' candidates, scored with their units too.
+    retriever = Retriever(settings, store, embedder=None)  # type: ignore[arg-type]  # dense_search embeds nothing
+    limit = max(settings.search.prefetch, settings.search.k * 3)
+
+    def retrieval(must) -> list[float]:
+        times = []
+        for i, vector in enumerate(queries):
+            query = VectorQuery(DENSE_VECTOR, dense=vector.tolist(), must=must(i) if callable(must) else must, limit=limit)
+            t = time.perf_counter()
+            retriever.dense_search(query)
+            times.append((time.perf_counter() - t) * 1000)
+        return times
+
+    retrieval_ms = retrieval(ready)
+    filtered_retrieval_ms = retrieval(by_language)
     # Before the exact searches, which read every original vector and would count them as resident.
     rss, peak = rss_mb()
     _, plain_exact = timed(ready, exact=True)
@@ -184,6 +205,9 @@ def serve(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
             "search_p50_ms": round(statistics.median(plain_ms), 2), "search_p95_ms": round(percentile(plain_ms, 0.95), 2),
             "filtered_p50_ms": round(statistics.median(filtered_ms), 2),
             "filtered_p95_ms": round(percentile(filtered_ms, 0.95), 2),
+            "retrieval_p50_ms": round(statistics.median(retrieval_ms), 2),
+            "retrieval_p95_ms": round(percentile(retrieval_ms, 0.95), 2),
+            "filtered_retrieval_p95_ms": round(percentile(filtered_retrieval_ms, 0.95), 2),
             "recall_at_10_vs_exact": round(recall(plain, plain_exact), 4),
             "filtered_recall_at_10_vs_exact": round(recall(filtered, filtered_exact), 4),
             "selective_filter": f"{rare_field}={rare_value} ({rare_count / len(chunks):.1%} of chunks)",

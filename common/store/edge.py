@@ -59,26 +59,28 @@ UNITS_LAYOUT = 2
 
 def edge_config(dim: int, index: IndexSettings, units: bool = True) -> qe.EdgeConfig:
     """The shard's config; `units`: with the unit multivector (a collection of an older layout has none and must
-    be opened without it). Both vectors share the index settings: int8 copies in RAM, originals on disk."""
+    be opened without it). The chunk vectors get the graph and int8 copies in RAM; the unit vectors only rescore
+    the chunks' candidates, so they get neither: a graph over multivectors would cost several chunk graphs."""
     quantization = None
     if index.quantization == "int8":
         quantization = qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, quantile=index.quantile, always_ram=True)
     elif index.quantization != "none":
         raise StoreError(f"unknown HELPDESK_INDEX_QUANTIZATION {index.quantization!r}: use int8 or none")
-    vectors = {DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine, on_disk=index.vectors_on_disk)}
+    graph = qe.HnswIndexConfig(m=index.hnsw_m, ef_construct=index.hnsw_ef_construct,
+                               full_scan_threshold=index.full_scan_threshold_kb, max_indexing_threads=index.build_threads)
+    vectors = {DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine, on_disk=index.vectors_on_disk,
+                                                 quantization_config=quantization)}
     if units:
         vectors[UNITS_VECTOR] = qe.EdgeVectorParams(
             size=dim, distance=qe.Distance.Cosine, on_disk=index.vectors_on_disk,
-            multivector_config=qe.MultiVectorConfig(comparator=qe.MultiVectorComparator.MaxSim))
+            multivector_config=qe.MultiVectorConfig(comparator=qe.MultiVectorComparator.MaxSim),
+            hnsw_config=qe.HnswIndexConfig(m=0, ef_construct=index.hnsw_ef_construct,
+                                           full_scan_threshold=index.full_scan_threshold_kb))
     return qe.EdgeConfig(
         vectors=vectors,
         sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
         on_disk_payload=index.payload_on_disk,
-        hnsw_config=qe.HnswIndexConfig(
-            m=index.hnsw_m, ef_construct=index.hnsw_ef_construct, full_scan_threshold=index.full_scan_threshold_kb,
-            max_indexing_threads=index.build_threads,
-        ),
-        quantization_config=quantization,
+        hnsw_config=graph,
         optimizers=qe.EdgeOptimizersConfig(indexing_threshold=index.indexing_threshold_kb),
     )
 

@@ -75,13 +75,20 @@ UPGRADE_SUFFIX = "--layout-upgrade"
 
 
 def vectors_config(dim: int, index: IndexSettings, units: bool = True) -> dict[str, models.VectorParams]:
-    """The dense vector and (layout 2 on) the unit multivector (MaxSim), both with the collection's index settings."""
+    """The dense vector, with the collection's index settings, and (layout 2 on) the unit multivector (MaxSim),
+    which only rescores the chunks' candidates and so gets no graph (it keeps the collection's quantisation: a
+    vector's own config cannot switch that off at creation)."""
     vectors = {DENSE_VECTOR: models.VectorParams(size=dim, distance=models.Distance.COSINE, on_disk=index.vectors_on_disk)}
     if units:
         vectors[UNITS_VECTOR] = models.VectorParams(
             size=dim, distance=models.Distance.COSINE, on_disk=index.vectors_on_disk,
-            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM))
+            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+            **UNITS_RESCORE_ONLY)
     return vectors
+
+
+# A graph of no links: Qdrant builds none for the unit vectors.
+UNITS_RESCORE_ONLY: dict[str, Any] = {"hnsw_config": models.HnswConfigDiff(m=0)}
 
 
 class ServerStore:
@@ -216,6 +223,10 @@ class ServerStore:
             self._call("update index settings", self._client.update_collection, self.collection,
                        hnsw_config=wanted["hnsw_config"], optimizers_config=wanted["optimizers_config"],
                        quantization_config=wanted["quantization_config"] or models.Disabled.DISABLED)
+        units = (config.params.vectors or {}).get(UNITS_VECTOR) if isinstance(config.params.vectors, dict) else None
+        if units is not None and (units.hnsw_config is None or units.hnsw_config.m != 0):
+            self._call("update unit vectors", self._client.update_collection, self.collection,
+                       vectors_config={UNITS_VECTOR: models.VectorParamsDiff(**UNITS_RESCORE_ONLY)})
         schema = described.payload_schema or {}
         for name in INDEXED_FIELDS:  # each field's own graphs, as configured now
             present = schema.get(name)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import qdrant_edge as qe
 
-from common.schema import DENSE_VECTOR, SPARSE_VECTOR, CollectionInfo
+from common.schema import DENSE_VECTOR, SPARSE_VECTOR, UNITS_VECTOR, CollectionInfo
 from common.settings import IndexSettings
 from common.store import StoredPoint, StoreError, VectorQuery
 from common.store.edge import LIVE_FILE, PENDING_FILE, SHARD_DIR, EdgeStore
@@ -193,7 +193,7 @@ def test_a_collection_from_before_the_index_is_upgraded_in_place(tmp_path):
     live = (collection / LIVE_FILE).read_text()
     assert not (collection / SHARD_DIR).exists() and (collection / live).is_dir()
     config = json.loads((collection / live / "edge_config.json").read_text())
-    assert config["hnsw_config"]["m"] == INDEX.hnsw_m and "scalar" in config["quantization_config"]
+    assert config["hnsw_config"]["m"] == INDEX.hnsw_m and "scalar" in config["vectors"][DENSE_VECTOR]["quantization_config"]
     store.close()
     reopened = EdgeStore(tmp_path, "c", index=INDEX)
     assert reopened.count({}) == len(vectors) and not reopened.index_state()["pending"]
@@ -202,6 +202,31 @@ def test_a_collection_from_before_the_index_is_upgraded_in_place(tmp_path):
 
 def _graph_fields(store: EdgeStore) -> set[str]:
     return {name for name, info in store._require().info().payload_schema.items() if info.params.enable_hnsw}
+
+
+def test_the_unit_vectors_only_rescore_so_they_get_no_graph_and_no_quantised_copies(tmp_path):
+    store = EdgeStore(tmp_path, "c", index=INDEX)
+    store.ensure_collection(CollectionInfo(embed_model="m", dim=DIM))
+    vectors = _vectors(1000, 0)
+    points = _points(vectors)
+    for point, vector in zip(points, vectors):
+        point.units = [vector.tolist(), (-vector).tolist()]
+    store.upsert(points)
+    assert store.build_index()
+    built = [json.loads(p.read_text())["config"]["vector_data"]
+             for p in (tmp_path / "c").glob("shard-*/segments/*/segment.json")]
+    indexed = [v for v in built if v[DENSE_VECTOR]["index"]["type"] == "hnsw"]
+    assert indexed, "the build made no graph at all"
+    for vectors_of in indexed:
+        assert vectors_of[DENSE_VECTOR]["index"]["options"]["m"] == INDEX.hnsw_m
+        assert "scalar" in vectors_of[DENSE_VECTOR]["quantization_config"]
+        assert vectors_of[UNITS_VECTOR]["index"]["options"]["m"] == 0  # no links: Qdrant builds no graph
+        assert vectors_of[UNITS_VECTOR]["quantization_config"] is None
+    # Rescoring candidates still reads them: a chunk's best unit is its own vector.
+    ids = [str(uuid.UUID(int=i)) for i in (3, 7)]
+    hits = store.search(VectorQuery(UNITS_VECTOR, dense=vectors[3].tolist(), ids=ids, exact=True), 2)
+    assert hits[0].id == ids[0] and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    store.close()
 
 
 def test_only_the_configured_fields_get_graphs_of_their_own_and_a_change_lands_at_open(tmp_path):
