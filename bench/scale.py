@@ -134,10 +134,13 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     # CPU the build process used: unlike index_s, it does not grow when other work shares the cores.
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     index_cpu_s = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+    # The largest child's peak RSS (KB on Linux): the build process's, which holds the segments it merges.
+    index_peak_rss_mb = after.ru_maxrss / 1024
     done.set()
     searcher.join()
     store.close()
     return {"units": units, "load_s": round(load_s, 1), "index_s": round(index_s, 1), "index_cpu_s": round(index_cpu_s, 1),
+            "index_peak_rss_mb": round(index_peak_rss_mb),
             "searches_during_build": len(during),
             "during_build_p95_ms": round(percentile(during, 0.95), 1) if during else None,
             "during_build_max_ms": round(max(during), 1) if during else None}
