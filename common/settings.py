@@ -101,8 +101,8 @@ class EmbedSettings(BaseSettings):
     device: str = "cpu"
     # Where the onnx engine's model is built once and kept (outside the data dir: every data dir shares it).
     model_cache: Path | None = Field(None, description="HELPDESK_EMBED_MODEL_CACHE; default ~/.cache/funding-helpdesk/models")
-    # onnxruntime threads (0 = every core). Texts go through the model one window at a time: padded batches
-    # measured no faster, and without padding the graph needs no attention mask.
+    # Windows the onnx engine runs at once, one thread each (0 = every core). A window always runs alone: padded
+    # batches measured no faster, and without padding the graph needs no attention mask.
     threads: int = 0
     # An OpenAI-compatible embeddings endpoint (TEI, Infinity, vLLM, Ollama): set, it replaces the local engine.
     url: str | None = Field(None, description="HELPDESK_EMBED_URL, e.g. http://gpu-host:8080/v1")

@@ -4,6 +4,7 @@ sample corpus, windowing of long texts, the cached atomic build and the fallback
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import numpy as np
 import pytest
@@ -160,6 +161,45 @@ def test_a_vector_does_not_depend_on_its_batch_mates(onnx_embedder):
              "Ставката на съфинансиране е 85 %.", "Η επιλεξιμότητα των δαπανών ορίζεται στο άρθρο 63.", PARITY_TEXTS[-1]]
     alone = np.concatenate([onnx_embedder.embed_passages([t]) for t in texts])
     assert np.allclose(onnx_embedder.embed_passages(texts), alone, atol=1e-6)
+
+
+def test_windows_run_side_by_side_but_never_more_at_once_than_threads(onnx_model_cache):
+    """Questions from several requests and an ingest's many passages share the engine's threads: however many
+    callers, at most `threads` windows run at once, and each gets the vector it gets alone."""
+    embedder = OnnxE5Embedder(ensure_model(onnx_model_cache), threads=2)
+    session, running, peak, count = embedder._session, 0, 0, threading.Lock()
+
+    class CountingSession:  # the real session, with the runs in flight counted
+        def run(self, *args, **kwargs):
+            nonlocal running, peak
+            with count:
+                running += 1
+                peak = max(peak, running)
+            try:
+                return session.run(*args, **kwargs)
+            finally:
+                with count:
+                    running -= 1
+
+    embedder._session = CountingSession()
+    passages = [f"Passage {i}: expenditure is eligible from 1 January 2021." for i in range(16)]
+    questions = ["What is the co-financing rate?", "Какъв е срокът?", "Ποιος μπορεί να υποβάλει αίτηση;"]
+    results: dict[str, np.ndarray] = {}
+
+    def ask(question: str) -> None:
+        results[question] = np.concatenate([embedder.embed_queries([question]) for _ in range(6)])
+
+    callers = [threading.Thread(target=ask, args=(q,)) for q in questions]
+    callers.append(threading.Thread(target=lambda: results.update(passages=embedder.embed_passages(passages))))
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert peak == 2
+    embedder._session = session
+    assert np.allclose(results["passages"], np.concatenate([embedder.embed_passages([p]) for p in passages]), atol=1e-6)
+    for question in questions:
+        assert np.allclose(results[question], embedder.embed_queries([question]), atol=1e-6)
 
 
 def test_vectors_of_an_older_build_recipe_are_not_reused(onnx_embedder, tmp_path):
