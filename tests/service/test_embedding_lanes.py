@@ -35,17 +35,23 @@ def test_a_short_question_never_waits_behind_a_long_texts_embedding(tmp_path):
         first = lanes.embed_queries([LONG])
         assert lanes._long is not None, "a long text was embedded without loading the long lane"
         short_model, long_model = _model(lanes.short), _model(lanes._long)
-        assert long_model is not short_model, "both lanes embed with one model instance: one lock for both"
+        assert long_model is not short_model, "both lanes embed with one model instance: one set of run slots for both"
         # The same model in both lanes: a text's vector does not depend on the lane that embedded it.
         assert np.allclose(first, short_model.embed_queries([LONG]), atol=1e-5)
 
         with ThreadPoolExecutor(2) as pool:
-            with long_model._lock:  # the long lane busy, as while it embeds a maximum-size text
+            # The long lane busy, as while it embeds a maximum-size text: every one of its run slots taken.
+            for _ in range(long_model.workers):
+                long_model._slots.acquire()
+            try:
                 short = pool.submit(lanes.embed_queries, [SHORT])
                 assert short.result(timeout=30).shape == first.shape, "a short question waited for the long lane"
                 waiting = pool.submit(lanes.embed_queries, [LONG + " Another long text."])
                 time.sleep(0.5)
                 assert not waiting.done(), "a long text was embedded in the short questions' lane"
+            finally:
+                for _ in range(long_model.workers):
+                    long_model._slots.release()
             assert waiting.result(timeout=60).shape == first.shape
     finally:
         state.close()
