@@ -183,7 +183,10 @@ class Retriever:
 
     def _attach_unit_vectors(self, hits: list[SearchHit]) -> None:
         """The stored unit vectors of the hits, for the extractive composer (which otherwise embeds every
-        sentence of them per question)."""
+        sentence of them per question). Units embedded with title and section (the default) never match the
+        composer's own unit texts, so they are not read at all: that would be a read per answer for nothing."""
+        if self.settings.chunk.unit_context:
+            return
         ids = [hit.chunk_id for hit in hits if hit.chunk_id and hit.unit_keys]
         if not ids:
             return
