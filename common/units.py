@@ -65,12 +65,7 @@ def quotable_units(text: str, section: str | None) -> list[Unit]:
     intro: int | None = None
     for sentence in split_sentences("\n".join(lines)):
         for piece, is_item in _pieces(sentence):
-            # The splitter normalises whitespace, so a piece is found in the chunk by its first word.
-            words = piece.split(maxsplit=1)
-            found = text.find(words[0], cursor) if words else -1
-            offset = found if found >= 0 else cursor
-            if found >= 0:
-                cursor = found + len(words[0])
+            offset, cursor = _locate(text, piece, cursor)
             if len(piece) < MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece):
                 continue
             if len(piece) > MAX_QUOTE_CHARS:
@@ -82,6 +77,21 @@ def quotable_units(text: str, section: str | None) -> list[Unit]:
             if not is_item:
                 intro = len(units) - 1 if piece.endswith(":") else None
     return units
+
+
+def _locate(text: str, piece: str, cursor: int) -> tuple[int, int]:
+    """Where `piece` starts in `text`, searching from `cursor`, and where the next search starts. The splitter
+    normalises whitespace, so the piece's words are matched across any whitespace: a list item's "-" is found
+    where the item stands, not at the first hyphen after the previous piece. A piece rebuilt from its text (a
+    table row) is placed by its first word, and the next search starts right after that word."""
+    words = piece.split()
+    if not words:
+        return cursor, cursor
+    match = re.compile(r"\s+".join(map(re.escape, words))).search(text, cursor)
+    if match:
+        return match.start(), match.end()
+    found = text.find(words[0], cursor)
+    return (found, found + len(words[0])) if found >= 0 else (cursor, cursor)
 
 
 def unit_passage(title: str, section: str | None, context: str) -> str:

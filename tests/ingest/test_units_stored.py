@@ -44,3 +44,13 @@ def test_list_items_and_table_rows_are_units_with_their_introduction():
                                        "- 60 % for transition regions.", "Category: More developed; Rate: 40 %"]
     assert units[1].context == "The co-financing rate may not exceed: - 85 % for less developed regions;"
     assert unit_passage("CPR", "Article 112", units[1].context).split("\n") == ["CPR", "Article 112", units[1].context]
+
+
+def test_each_unit_knows_where_it_stands_in_its_chunk():
+    """A quote's offset gives it its page: a list item starting with "-" is found where it stands, not at the
+    first hyphen after the previous unit's first word ("co-financing")."""
+    text = ("Article 112 – Co-financing rates\nThe co-financing rate may not exceed:\n- 85 % for less developed "
+            "regions;\n-  60 % for   transition regions.\nThe rate is set in the programme decision.")
+    units = quotable_units(text, "Article 112 – Co-financing rates")
+    assert all(" ".join(text[u.offset :].split()).startswith(u.text) for u in units)
+    assert units[1].offset == text.index("- 85")
