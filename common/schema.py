@@ -91,6 +91,9 @@ class ChunkPayload(BaseModel):
     text: str
     # Language-neutral keys (common/anchors.py) shared with questions in any language.
     anchors: list[str] = Field(default_factory=list)
+    # Kinds of value the chunk states (common.answer_types.find_values); absent in payloads written before it
+    # existed, which search then reads from the text.
+    value_kinds: list[str] | None = None
     # common.units.unit_key of each unit whose vector is stored in the `units` multivector, in the same order.
     unit_keys: list[str] | None = None
     state: str = STATE_PENDING

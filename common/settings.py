@@ -177,6 +177,10 @@ class RetrievalSettings(BaseSettings):
     # Added (times the IDF-weighted share of the question's fund/act/article/percentage anchors a chunk shares)
     # to the dense similarity; 0 turns the language-neutral channel off (qa/retriever.py: _anchor_bonus).
     anchor_weight: float = 0.04
+    # Added to chunks that carry a value of the kind the question asks for (a rate, an amount, a date, a duration,
+    # a count: common/answer_types.py), so that among near-equal passages the one stating such a value wins;
+    # 0 turns it off (qa/retriever.py: prefer_answer_type). README, "Retrieval on real regulations".
+    answer_type_weight: float = 0.02
     # Subtracted from chunks of documents from another country than the one the question names.
     country_penalty: float = 0.02
     # With an LLM configured, the question is also searched translated into these languages (comma-separated, e.g.
@@ -255,7 +259,7 @@ class AnswerSettings(BaseSettings):
     # CPR, Article 112 ranked 4th for a Bulgarian co-financing question, so reading only the top 3 missed it.
     passages: int = 5
     # Added to the score of a sentence carrying a value of the type the question asks for (a rate, an amount, a
-    # date, a duration, a count: qa/data/answer_types.yaml).
+    # date, a duration, a count: common/data/answer_types.yaml).
     typed_bonus: float = 0.03
     # Sentences quoted when the best one carries the asked value: it, and others adding a distinct value.
     max_typed_quotes: int = 3

@@ -21,7 +21,7 @@ import numpy as np
 
 from evals.matching import contains_any_fact
 from evals.records import QuestionRecord
-from qa.compose.answer_types import VALUE_TYPES
+from common.answer_types import VALUE_TYPES
 
 LATENCY_KEYS = ("search_p50", "search_p95", "ask_p50", "ask_p95")
 WILSON_Z = 1.96  # 95 %

@@ -48,7 +48,7 @@ class QuestionRecord(BaseModel):
     citations: list[Citing] = Field(default_factory=list)
     # One flag per gold fact: found in the answer text.
     facts_found: list[bool] = Field(default_factory=list)
-    # The value type the question asks for (qa.compose.answer_types), and the key-fact line the answer opens
+    # The value type the question asks for (common.answer_types), and the key-fact line the answer opens
     # with ("Ставка: 85 % [1]"), empty when it has none.
     answer_type: str = ""
     key_fact: str = ""

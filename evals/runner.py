@@ -18,7 +18,7 @@ from evals.matching import contains_any, normalize
 from evals.metrics import facts_found, summarise
 from evals.presets import apply_preset
 from evals.records import Citing, QuestionRecord, RankedHit
-from qa.compose.answer_types import detect_answer_type
+from common.answer_types import detect_answer_type
 from qa.helpdesk import Helpdesk
 from qa.retriever import Retrieval, Retriever
 

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from common.embedder import CachedEmbedder, fingerprint, text_hash
 from common.language import detect_document_language
 from common.anchors import chunk_anchors
+from common.answer_types import value_kinds
 from common.countries import document_country
 from common.periods import document_period
 from common.schema import (STATE_READY, ChunkPayload, CollectionInfo, document_hash, index_build, indexing_recipe,
@@ -313,6 +314,7 @@ class Ingestor:
                 doc_type=meta.get("doc_type"), period=meta.get("period"), doc_hash=doc_hash,
                 build=build, chunk_hash=text_hash(chunk.text),
                 anchors=chunk_anchors(meta["title"], chunk.section, chunk.body), chunk_index=index, chunk_count=len(chunks), text=chunk.text,
+                value_kinds=value_kinds(chunk.text, meta["language"]),
                 unit_keys=[unit_key(text) for text in contexts] or None,
             )
             points.append(StoredPoint(point_id(doc_id, build, index), vector.tolist(), sparse_vector,

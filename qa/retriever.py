@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from common.anchors import question_anchors, version_key
+from common.answer_types import VALUE_TYPES, detect_answer_types, value_kinds
 from common.embedder import Embedder
 from common.language import detect_language
 from common.countries import canonical_country, question_countries
@@ -144,6 +146,7 @@ class Retriever:
                                            for vector in self.embedder.embed_queries(variants)])
             if cfg.anchor_weight:
                 ranked = self._anchor_bonus(ranked, dense, question_anchors(query), cfg.anchor_weight)
+            ranked = prefer_answer_type(ranked, asked_value_kinds(query, lang), cfg.answer_type_weight)
             ranked = _boost_language(ranked, lang, cfg.language_boost)
             ranked = prefer_context(ranked, question_periods(query), question_countries(query),
                                     cfg.period_penalty, cfg.country_penalty)
@@ -265,6 +268,31 @@ def _best_of(ranked: list[Hit], others: list[list[Hit]]) -> list[Hit]:
             if hit.id not in best or hit.score > best[hit.id].score:
                 best[hit.id] = hit
     return sorted(best.values(), key=lambda hit: hit.score, reverse=True)
+
+
+def asked_value_kinds(question: str, language: str) -> set[str]:
+    """The kinds of value the question asks for (rate, amount, date, duration, count), by its language's cues."""
+    return {kind for kind in detect_answer_types(question, language) if kind in VALUE_TYPES}
+
+
+@lru_cache(maxsize=20_000)
+def _kinds_in(text: str, language: str) -> frozenset[str]:
+    return frozenset(value_kinds(text, language))
+
+
+def prefer_answer_type(hits: list[Hit], kinds: set[str], weight: float) -> list[Hit]:
+    """Lift by `weight` the chunks that state a value of a kind the question asks for: most helpdesk questions
+    ask for a rate, an amount, a date, and among the near-identical articles of an act the one stating such a
+    value is the likelier answer. Chunks indexed before kinds were stored are read from their text."""
+    if not kinds or not weight:
+        return hits
+    lifted = []
+    for hit in hits:
+        stored = hit.payload.get("value_kinds")
+        found = set(stored) if stored is not None else _kinds_in(hit.payload.get("text", ""),
+                                                                  hit.payload.get("language", "en"))
+        lifted.append(Hit(hit.id, hit.score + weight, hit.payload) if found & kinds else hit)
+    return sorted(lifted, key=lambda h: -h.score)
 
 
 def _boost_language(hits: list[Hit], language: str, boost: float) -> list[Hit]:

@@ -19,7 +19,7 @@ from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.sparse import tokenize
 from common.units import quotable_units, unit_key
-from qa.compose.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, find_values
+from common.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, find_values
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.key_fact import key_fact_line
 from qa.templates import language_name, phrase

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
 import yaml
 from babel import Locale
@@ -16,7 +17,9 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
 
-from qa.compose.answer_types import DATA_DIR, TypedValue
+from common.answer_types import TypedValue
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import pytest
 from common.runtime import Runtime
 from common.store import Hit
 from ingest.pipeline import Ingestor
-from qa.retriever import FilterError, Retriever, parse_filters, prefer_context
+from qa.retriever import FilterError, Retriever, asked_value_kinds, parse_filters, prefer_answer_type, prefer_context
 
 RULE = ("The maximum co-financing rate of the European Social Fund for a project is {rate} % of the eligible "
         "costs, and the beneficiary keeps all supporting documents for five years after the final payment.")
@@ -131,3 +131,55 @@ def test_anchor_frequencies_are_counted_once_while_the_index_is_unchanged(fund_r
     before = retriever.store.counts
     retriever._anchor_frequency("fund:esf+", 10_000)  # another total, as after an ingest: counted afresh
     assert retriever.store.counts == before + 1
+
+
+@pytest.fixture(scope="module")
+def typed_retriever(tmp_path_factory, embedding_cache_dir):
+    from common.settings import Settings
+
+    folder = tmp_path_factory.mktemp("typed")
+    (folder / "decision.md").write_text(
+        "---\ntitle: Programme rules\nlanguage: en\n---\n# Article 7 Co-financing\n\nThe maximum co-financing rate "
+        "for each priority of a programme is laid down in the Commission decision approving the programme.\n",
+        encoding="utf-8")
+    (folder / "ceiling.md").write_text(
+        "---\ntitle: Programme rules\nlanguage: en\n---\n# Article 8 Ceiling\n\nThe co-financing rate for each "
+        "priority of a programme shall not exceed 85 % of the eligible expenditure it declares.\n",
+        encoding="utf-8")
+    data_dir = tmp_path_factory.mktemp("typed-data")
+    (data_dir / "cache").symlink_to(embedding_cache_dir, target_is_directory=True)
+    runtime = Runtime(Settings(data_dir=data_dir))
+    assert Ingestor(runtime.settings, runtime.store, runtime.embedder).ingest([folder]).ok
+    yield runtime, lambda weight: Retriever(
+        runtime.settings.model_copy(update={"search": runtime.settings.search.model_copy(
+            update={"answer_type_weight": weight})}), runtime.store, runtime.embedder)
+    runtime.close()
+
+
+def test_a_passage_stating_the_kind_of_value_asked_for_is_preferred(typed_retriever):
+    _, retriever = typed_retriever
+    question = "What is the maximum co-financing rate for each priority?"
+    scores = lambda weight: {h.source.rsplit("/", 1)[-1]: h.score for h in retriever(weight).search(question, k=2).hits}
+    plain = scores(0.0)
+    gap = plain["decision.md"] - plain["ceiling.md"]
+    assert gap > 0  # control: by meaning alone the rule without a rate wins
+    typed = scores(gap + 0.01)
+    assert typed["ceiling.md"] == pytest.approx(plain["ceiling.md"] + gap + 0.01)  # only the rate's passage gains
+    assert typed["decision.md"] == pytest.approx(plain["decision.md"])
+    # A question asking for no value changes nothing.
+    other = "Which body approves the programme?"
+    assert ([h.chunk_id for h in retriever(0.02).search(other, k=2).hits]
+            == [h.chunk_id for h in retriever(0.0).search(other, k=2).hits])
+
+
+def test_value_kinds_are_stored_at_ingest_and_read_from_the_text_of_older_chunks(typed_retriever):
+    runtime, _ = typed_retriever
+    kinds = {p["text"][:20]: p["value_kinds"] for _, p in runtime.store.scroll({}, ["text", "value_kinds"])}
+    assert sorted(kinds.values()) == [[], ["rate"]]
+    stored = [Hit("a", 0.90, {"value_kinds": []}), Hit("b", 0.89, {"value_kinds": ["rate"]}),
+              Hit("c", 0.885, {"text": "Support shall not exceed 85 % of the costs.", "language": "en"}),
+              Hit("d", 0.88, {"text": "Support is set by the programme.", "language": "en"})]
+    assert [h.id for h in prefer_answer_type(stored, {"rate"}, 0.02)] == ["b", "c", "a", "d"]
+    assert prefer_answer_type(stored, set(), 0.02) == stored
+    assert asked_value_kinds("Μέχρι πότε είναι επιλέξιμες οι δαπάνες;", "el") == {"date"}
+    assert asked_value_kinds("Who may apply?", "en") == set()

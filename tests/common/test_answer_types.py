@@ -1,30 +1,14 @@
-"""Answer types: cue words complete per language, typed values in the served languages' formats, the key-fact
-line rendered in every language (snapshot), and the fallback to the source's form."""
+"""Answer types: cue words complete per language, and typed values in the served languages' formats."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from common.answer_types import ANSWER_TYPES, answer_type_cues, detect_answer_type, find_values
 from common.settings import SERVED_LANGUAGES
-from qa.compose.answer_types import (
-    ANSWER_TYPES, VALUE_TYPES, TypedValue, answer_type_cues, detect_answer_type, find_values,
-)
-from qa.compose.key_fact import key_fact_labels, key_fact_line, render_value
-
-SNAPSHOT = Path(__file__).parent / "snapshots" / "key_fact_lines.json"
-SAMPLES = {
-    "rate": TypedValue("rate", "85 %", 0, 4, Decimal(85)),
-    "amount": TypedValue("amount", "EUR 100 000", 0, 11, Decimal(100000), "EUR"),
-    "date": TypedValue("date", "31 December 2029", 0, 16, dt.date(2029, 12, 31)),
-    "duration": TypedValue("duration", "five years", 0, 10, (Decimal(5), "year")),
-    "count": TypedValue("count", "four", 0, 4, Decimal(4)),
-}
 
 
 def test_every_served_language_has_cues_for_every_type():
@@ -34,13 +18,6 @@ def test_every_served_language_has_cues_for_every_type():
                if not data["cues"].get(lang, {}).get(kind)]
     assert not missing, missing
     assert set(data["cues"]) == set(SERVED_LANGUAGES)
-
-
-def test_every_served_language_has_a_label_for_every_value_type():
-    labels = key_fact_labels()
-    missing = [f"{lang}.{kind}" for lang in SERVED_LANGUAGES for kind in VALUE_TYPES
-               if not labels.get(lang, {}).get(kind)]
-    assert not missing, missing
 
 
 @pytest.mark.parametrize("question, language, expected", [
@@ -85,30 +62,3 @@ def test_find_values(text, language, kind, value):
 def test_article_numbers_and_years_are_not_counts():
     text = "Under Article 63 of Regulation (EU) 2021/1060, in the period 2021-2027 and in 2029 no rule applies."
     assert find_values(text, "en") == []
-
-
-def test_key_fact_lines_match_the_snapshot():
-    """Each label of each served language, rendered with a sample value of its type in that locale."""
-    lines = {lang: {kind: key_fact_line([(value, "[1]")], lang) for kind, value in SAMPLES.items()}
-             for lang in SERVED_LANGUAGES}
-    if os.environ.get("UPDATE_SNAPSHOTS"):
-        SNAPSHOT.write_text(json.dumps(lines, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    assert lines == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
-    plain = {lang: {kind: " ".join(line.split()) for kind, line in kinds.items()} for lang, kinds in lines.items()}
-    assert plain["bg"]["date"] == "Срок: 31 декември 2029 г. [1]"
-    assert plain["el"]["date"] == "Προθεσμία: 31 Δεκεμβρίου 2029 [1]"
-    assert plain["fr"]["amount"] == "Montant: 100 000 € [1]"
-    assert plain["bg"]["rate"] == "Ставка: 85% [1]"
-
-
-@pytest.mark.parametrize("value", [
-    TypedValue("amount", "EUR 5", 0, 5, "five-ish", "EUR"),
-    TypedValue("date", "31.12.2029", 0, 10, "not a date"),
-    TypedValue("duration", "5 eons", 0, 6, (Decimal(5), "eon")),
-])
-def test_a_value_the_locale_cannot_render_keeps_the_source_form(value):
-    assert render_value(value, "bg") == value.text
-
-
-def test_an_unknown_locale_keeps_the_source_form():
-    assert render_value(SAMPLES["date"], "xx-not-a-locale") == "31 December 2029"

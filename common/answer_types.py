@@ -1,8 +1,8 @@
 """What kind of value a question asks for, and the values of each kind a sentence carries.
 
-The expected type comes from cue words per language (`qa/data/answer_types.yaml`). Values are found with
+The expected type comes from cue words per language (`common/data/answer_types.yaml`). Values are found with
 patterns built from CLDR data through Babel (month names and duration units of every served language) and
-`qa/data/number_words.yaml`, so that "31 Δεκεμβρίου 2029", "31.12.2029", "85 %", "EUR 400 000" and
+`common/data/number_words.yaml`, so that "31 Δεκεμβρίου 2029", "31.12.2029", "85 %", "EUR 400 000" and
 "six months" are recognised whichever language the source is in.
 """
 
@@ -22,7 +22,7 @@ from babel import Locale
 
 from common.settings import SERVED_LANGUAGES
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 ANSWER_TYPES = ("rate", "amount", "date", "duration", "count", "who", "yes_no")
 # Types whose value can be stated on one line; who/yes_no only steer which sentence is quoted.
 VALUE_TYPES = ("rate", "amount", "date", "duration", "count")
@@ -292,3 +292,8 @@ def find_values(text: str, language: str = "en") -> list[TypedValue]:
 
 def values_of(text: str, kind: str, language: str = "en") -> list[TypedValue]:
     return [v for v in find_values(text, language) if v.kind == kind]
+
+
+def value_kinds(text: str, language: str) -> list[str]:
+    """The kinds of value `text` states, sorted (stored with each chunk for search)."""
+    return sorted({value.kind for value in find_values(text, language)})
