@@ -27,6 +27,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # The question also searched in English and French (needs an LLM to translate); extractive answers, so that
     # against the "extractive" preset only retrieval differs.
     "translate-en-fr": {"search": {"translate_to": "en,fr"}, "answer": {"composer": "extractive"}},
+    # English alone: what a small model translates into best (README, "A local LLM").
+    "translate-en": {"search": {"translate_to": "en"}, "answer": {"composer": "extractive"}},
 }
 
 
