@@ -275,7 +275,9 @@ def asked_value_kinds(question: str, language: str) -> set[str]:
     return {kind for kind in detect_answer_types(question, language) if kind in VALUE_TYPES}
 
 
-@lru_cache(maxsize=20_000)
+# Chunks indexed before kinds were stored: reading a chunk's values takes about a millisecond, and the same
+# passages come back question after question.
+@lru_cache(maxsize=4096)
 def _kinds_in(text: str, language: str) -> frozenset[str]:
     return frozenset(value_kinds(text, language))
 
