@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 
 from common.settings import SERVED_LANGUAGES
 
@@ -188,19 +188,24 @@ def _date(year: str, month: int | None, day: str) -> dt.date | None:
 
 @lru_cache(maxsize=64)
 def _unit_words(language: str) -> list[tuple[str, str]]:
-    """(stem, unit) for the duration units of `language` and English, longest first."""
+    """(stem, unit) for the duration units of `language` (English for a language Babel does not know), longest
+    first. English stems are not tried in other languages: "mont" (month) would read the French "un montant" (an
+    amount) as one month."""
     found: dict[str, str] = {}
-    for language in dict.fromkeys((language, "en")):
-        patterns = Locale.parse(language)._data["unit_patterns"]
-        for unit in DURATION_UNITS:
-            for width in ("long", "short"):
-                forms = patterns.get(f"duration-{unit}", {}).get(width, {})
-                for form in (forms.values() if hasattr(forms, "values") else []):
-                    if not isinstance(form, str):
-                        continue
-                    word = _fold(form.replace("{0}", "")).strip(" .")
-                    if len(word) >= 3 and " " not in word and word.isalpha():
-                        found.setdefault(_stem(word), unit)
+    try:
+        locale = Locale.parse(language)
+    except (ValueError, TypeError, UnknownLocaleError):
+        locale = Locale.parse("en")
+    patterns = locale._data["unit_patterns"]
+    for unit in DURATION_UNITS:
+        for width in ("long", "short"):
+            forms = patterns.get(f"duration-{unit}", {}).get(width, {})
+            for form in (forms.values() if hasattr(forms, "values") else []):
+                if not isinstance(form, str):
+                    continue
+                word = _fold(form.replace("{0}", "")).strip(" .")
+                if len(word) >= 3 and " " not in word and word.isalpha():
+                    found.setdefault(_stem(word), unit)
     extra = {"χρόν": "year", "ετ": "year", "μήν": "month", "jaar": "year", "jahr": "year", "ann": "year",
              "ans": "year", "year": "year", "month": "month"}
     for stem, unit in extra.items():

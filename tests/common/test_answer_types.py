@@ -62,3 +62,10 @@ def test_find_values(text, language, kind, value):
 def test_article_numbers_and_years_are_not_counts():
     text = "Under Article 63 of Regulation (EU) 2021/1060, in the period 2021-2027 and in 2029 no rule applies."
     assert find_values(text, "en") == []
+
+
+def test_an_amount_is_not_read_as_a_duration_in_french():
+    """English duration stems are not tried in other languages: "mont" (month) made "un montant" one month."""
+    assert "duration" not in {v.kind for v in find_values("un montant maximal de 5 000 EUR", "fr")}
+    assert [v.kind for v in find_values("pendant six mois", "fr")] == ["duration"]
+    assert [v.kind for v in find_values("sechs Monaten", "de")] == ["duration"]
