@@ -56,10 +56,17 @@ class RecordingRetriever:
     def __init__(self, retriever: Retriever) -> None:
         self.inner = retriever
         self.last: Retrieval | None = None
+        self.last_variants: list[str] | None = None
 
     def search(self, *args: Any, **kwargs: Any) -> Retrieval:
         self.last = self.inner.search(*args, **kwargs)
+        self.last_variants = kwargs.get("variants")
         return self.last
+
+    def deep(self, question: str, k: int, language: str) -> Retrieval:
+        """The deeper search, with the translations the answer's own search used (a translate preset), so that
+        deep recall measures the same retrieval."""
+        return self.inner.search(question, k=k, language=language, variants=self.last_variants)
 
 
 def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: str | None,
@@ -75,12 +82,12 @@ def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: s
     if not isinstance(recorder, RecordingRetriever):
         recorder = helpdesk.retriever = RecordingRetriever(helpdesk.retriever)
     languages = tuple(helpdesk.settings.languages)
-    recorder.last = None
+    recorder.last, recorder.last_variants = None, None
     started = time.perf_counter()
     answer = helpdesk.ask(question.question, composer=composer)
     ask_ms = (time.perf_counter() - started) * 1000
     received = recorder.last.hits if recorder.last else []
-    deep = recorder.inner.search(question.question, k=deep_k, language=answer.language).hits if deep_k else []
+    deep = recorder.deep(question.question, deep_k, answer.language).hits if deep_k else []
     frame = answer_frame(answer.answer, [hit.text for hit in received])
     key_fact = str(answer.diagnostics.get("key_fact", "")) if answer.answerable else ""
     return QuestionRecord(

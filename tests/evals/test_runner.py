@@ -52,3 +52,24 @@ def test_records_judge_rankings_and_answers_and_presets_change_the_search(tiny_c
     # Keywords cannot cross from a German question to a French page: sparse misses what dense finds.
     assert sparse.summary["config"]["search"]["mode"] == "sparse"
     assert not any({r.id: r for r in sparse.records}["velo"].relevance)
+
+
+def test_the_deep_search_uses_the_translations_the_answer_used(tiny_corpus, make_settings):
+    """Under a translate preset the answer's search carries the question's translations; the deeper search that
+    deep_recall judges carries the same ones, or it would measure another retrieval."""
+    from evals.runner import RecordingRetriever
+    from qa.retriever import Retriever
+
+    index = open_corpus_index(tiny_corpus, make_settings())
+    try:
+        runtime = index.runtime
+        retriever = Retriever(runtime.settings, runtime.store, runtime.embedder)
+        recorder = RecordingRetriever(retriever)
+        question, variants = "Kaffee?", ["How much coffee does a barista drink per day?"]
+        recorder.search(question, k=1, language="de", variants=variants)
+        deep = {h.chunk_id: h.score for h in recorder.deep(question, 3, "de").hits}
+        translated = {h.chunk_id: h.score for h in retriever.search(question, k=3, language="de", variants=variants).hits}
+        plain = {h.chunk_id: h.score for h in retriever.search(question, k=3, language="de").hits}
+        assert deep == translated and deep != plain
+    finally:
+        index.runtime.close()
