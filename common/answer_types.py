@@ -80,6 +80,11 @@ def detect_answer_types(question: str, language: str) -> list[str]:
     return [kind for kind, pattern in _cue_patterns(language) if pattern.search(folded)]
 
 
+def asked_value_kinds(question: str, language: str) -> set[str]:
+    """The kinds of value the question asks for (rate, amount, date, duration, count), by its language's cues."""
+    return {kind for kind in detect_answer_types(question, language) if kind in VALUE_TYPES}
+
+
 def detect_answer_type(question: str, language: str) -> str | None:
     """The kind of value the question asks for, or None when no cue of its language matches."""
     return next(iter(detect_answer_types(question, language)), None)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from common.anchors import question_anchors, version_key
-from common.answer_types import VALUE_TYPES, detect_answer_types, value_kinds
+from common.answer_types import asked_value_kinds, value_kinds
 from common.embedder import Embedder
 from common.language import detect_language
 from common.countries import canonical_country, question_countries
@@ -270,11 +271,6 @@ def _best_of(ranked: list[Hit], others: list[list[Hit]]) -> list[Hit]:
     return sorted(best.values(), key=lambda hit: hit.score, reverse=True)
 
 
-def asked_value_kinds(question: str, language: str) -> set[str]:
-    """The kinds of value the question asks for (rate, amount, date, duration, count), by its language's cues."""
-    return {kind for kind in detect_answer_types(question, language) if kind in VALUE_TYPES}
-
-
 # Chunks indexed before kinds were stored: reading a chunk's values takes about a millisecond, and the same
 # passages come back question after question.
 @lru_cache(maxsize=4096)
@@ -282,27 +278,30 @@ def _kinds_in(text: str, language: str) -> frozenset[str]:
     return frozenset(value_kinds(text, language))
 
 
+def _stated_kinds(hit: Hit) -> set[str] | frozenset[str]:
+    stored = hit.payload.get("value_kinds")
+    return set(stored) if stored is not None else _kinds_in(hit.payload.get("text", ""), hit.payload.get("language", "en"))
+
+
+def _lift(hits: list[Hit], boost: float, chosen: Callable[[Hit], bool]) -> list[Hit]:
+    """`hits` with the chosen ones `boost` similarity higher, best first."""
+    if not boost:
+        return hits
+    return sorted((Hit(h.id, h.score + boost, h.payload) if chosen(h) else h for h in hits), key=lambda h: -h.score)
+
+
 def prefer_answer_type(hits: list[Hit], kinds: set[str], weight: float) -> list[Hit]:
     """Lift by `weight` the chunks that state a value of a kind the question asks for: most helpdesk questions
     ask for a rate, an amount, a date, and among the near-identical articles of an act the one stating such a
     value is the likelier answer. Chunks indexed before kinds were stored are read from their text."""
-    if not kinds or not weight:
+    if not kinds:
         return hits
-    lifted = []
-    for hit in hits:
-        stored = hit.payload.get("value_kinds")
-        found = set(stored) if stored is not None else _kinds_in(hit.payload.get("text", ""),
-                                                                  hit.payload.get("language", "en"))
-        lifted.append(Hit(hit.id, hit.score + weight, hit.payload) if found & kinds else hit)
-    return sorted(lifted, key=lambda h: -h.score)
+    return _lift(hits, weight, lambda hit: bool(_stated_kinds(hit) & kinds))
 
 
 def _boost_language(hits: list[Hit], language: str, boost: float) -> list[Hit]:
     """Lift chunks in the asker's language by `boost` similarity, so a near-equal passage they can read wins."""
-    if not boost:
-        return hits
-    lifted = [Hit(h.id, h.score + boost, h.payload) if h.payload.get("language") == language else h for h in hits]
-    return sorted(lifted, key=lambda h: -h.score)
+    return _lift(hits, boost, lambda hit: hit.payload.get("language") == language)
 
 
 def prefer_context(hits: list[Hit], periods_asked: list[str], countries_asked: list[str],

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from common.answer_types import asked_value_kinds
 from common.runtime import Runtime
 from common.store import Hit
 from ingest.pipeline import Ingestor
-from qa.retriever import FilterError, Retriever, asked_value_kinds, parse_filters, prefer_answer_type, prefer_context
+from qa.retriever import FilterError, Retriever, parse_filters, prefer_answer_type, prefer_context
 
 RULE = ("The maximum co-financing rate of the European Social Fund for a project is {rate} % of the eligible "
         "costs, and the beneficiary keeps all supporting documents for five years after the final payment.")
