@@ -186,6 +186,17 @@ class RetrievalSettings(BaseSettings):
     # With an LLM configured, the question is also searched translated into these languages (comma-separated, e.g.
     # "en,fr": the corpus's main languages); each passage keeps its best score (qa/translate.py). Empty = off.
     translate_to: str = Field("", description="HELPDESK_SEARCH_TRANSLATE_TO")
+    # The funding terms the question names (qa/data/glossary) are also searched said in each language of the
+    # indexed documents, so a question meets passages in another language by their terms as well as by meaning;
+    # each passage keeps its best score (qa/glossary.py). Off = the question alone.
+    glossary: bool = Field(True, description="HELPDESK_SEARCH_GLOSSARY")
+    # Subtracted from a passage's similarity to the glossary's terms before it competes with the question's own.
+    glossary_discount: float = Field(0.06, ge=0.0, description="HELPDESK_SEARCH_GLOSSARY_DISCOUNT")
+    # The glossary's terms are searched in this many of the index's languages other than the question's, those
+    # holding the most passages first: each language costs a query embedding and a search.
+    glossary_languages: int = Field(3, ge=1, description="HELPDESK_SEARCH_GLOSSARY_LANGUAGES")
+    # Concepts a question must name before its terms are searched.
+    glossary_min_concepts: int = Field(2, ge=1, description="HELPDESK_SEARCH_GLOSSARY_MIN_CONCEPTS")
     # A hit in another language than the question's, from an article of an act that is also indexed in the
     # question's language (same act number in title or official URL, same article in the heading), is replaced by
     # that version's passage, so the answer quotes and cites the asker's language (qa/retriever.py). Off by

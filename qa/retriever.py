@@ -26,6 +26,8 @@ from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_
 from common.settings import SEARCH_MODES, Settings
 from common.sparse import BM25Encoder
 from common.store import Hit, VectorQuery, VectorStore, check_compatible
+from qa.glossary import glossary_variants
+from qa.glossary import load_all as load_glossaries
 
 MODES = SEARCH_MODES
 
@@ -98,6 +100,9 @@ class Retriever:
         self.sparse = BM25Encoder()
         self._checked = False
         self._anchor_counts: dict[tuple[str, int], int] = {}
+        self._languages: tuple[int, list[str]] | None = None
+        if settings.search.glossary:
+            load_glossaries(tuple(settings.languages))
 
     def search(
         self, query: str, k: int | None = None, mode: str | None = None, language: str | None = None,
@@ -118,11 +123,23 @@ class Retriever:
         lang = language or detect_language(query, hint=language_hint, languages=tuple(self.settings.languages))
         timings["detect"] = (time.perf_counter() - t) * 1000
 
-        t = time.perf_counter()
         must = {**(filters or {}), "state": STATE_READY}
+        said: dict[str, str] = {}  # the glossary's terms for the question, by document language
+        if mode in ("dense", "hybrid") and cfg.glossary:
+            t = time.perf_counter()
+            allowed = must.get("language")
+            targets = [code for code in self._document_languages() if code != lang and
+                       (allowed is None or code in (allowed if isinstance(allowed, list) else [allowed]))]
+            said = glossary_variants(query, lang, targets[:cfg.glossary_languages], cfg.glossary_min_concepts)
+            timings["glossary"] = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
         dense = sparse = vector = None
+        said_vectors: list[list[float]] = []
         if mode in ("dense", "hybrid"):
-            vector = self.embedder.embed_queries([query])[0].tolist()
+            # One call for the question and its glossary terms: the engine embeds them side by side.
+            vectors = self.embedder.embed_queries([query, *said.values()])
+            vector, said_vectors = vectors[0].tolist(), [v.tolist() for v in vectors[1:]]
             dense = VectorQuery(DENSE_VECTOR, dense=vector, must=must, limit=max(cfg.prefetch, k * 3))
         if mode in ("sparse", "hybrid"):
             indices, values = self.sparse.encode_query(query, lang)
@@ -142,9 +159,17 @@ class Retriever:
         lists = []
         if dense:
             ranked = self.dense_search(dense)
-            if variants:
-                ranked = _best_of(ranked, [self.dense_search(replace(dense, dense=vector.tolist()))
-                                           for vector in self.embedder.embed_queries(variants)])
+            others = [self.dense_search(replace(dense, dense=vector.tolist()))
+                      for vector in (self.embedder.embed_queries(variants) if variants else [])]
+            # The glossary's terms search their own language's passages only, and count for less than the
+            # question: a few terms match more loosely than a whole question.
+            for code, said_vector in zip(said, said_vectors):
+                found = self.dense_search(replace(dense, dense=said_vector, must={**dense.must, "language": code},
+                                                  limit=_GLOSSARY_CANDIDATES))
+                others.append([Hit(h.id, h.score - cfg.glossary_discount, h.payload)
+                               for h in found[:_GLOSSARY_PROPOSALS]])
+            if others:
+                ranked = _best_of(ranked, others)
             if cfg.anchor_weight:
                 ranked = self._anchor_bonus(ranked, dense, question_anchors(query), cfg.anchor_weight)
             ranked = prefer_answer_type(ranked, asked_value_kinds(query, lang), cfg.answer_type_weight)
@@ -229,6 +254,15 @@ class Retriever:
         return out
 
 
+    def _document_languages(self) -> list[str]:
+        """The languages of the ready chunks, those with most chunks first; remembered while the index holds the
+        same number of them."""
+        total = self.store.count({"state": STATE_READY})
+        if self._languages is None or self._languages[0] != total:
+            counts = self.store.facet("language", {"state": STATE_READY})
+            self._languages = (total, sorted(counts, key=lambda code: (-counts[code], code)))
+        return self._languages[1]
+
     def _anchor_frequency(self, key: str, total: int) -> int:
         """Ready chunks carrying the anchor; remembered while the index holds `total` ready chunks (an ingest or
         a delete changes that, and with it the key), so a question costs one count, not one per anchor."""
@@ -256,6 +290,12 @@ class Retriever:
                       h.payload) for h in pool.values()]
         return sorted(scored, key=lambda h: -h.score)
 
+
+# Candidates each glossary search rescores (a limit as high as the question's own found no more answers, at twice
+# the cost), and the best of them it proposes: uncapped, one language's terms could fill a whole answer with its
+# passages, which the evidence gate then refused (README, "Retrieval on real regulations").
+_GLOSSARY_CANDIDATES = 20
+_GLOSSARY_PROPOSALS = 3
 
 # Passages of the asker's language carrying the article's anchor, read to find one of the same act.
 _VERSION_CANDIDATES = 10

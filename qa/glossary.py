@@ -1,0 +1,162 @@
+"""Dictionary query translation: the funding terms a question names, said in the languages of the documents.
+
+A small embedder matches a Polish question to a French article poorly, but the same concepts named in French
+("taux de cofinancement, régions moins développées") find it. The glossary (qa/data/glossary: one file of terms per
+served language over one list of concepts) turns the concepts a question names into one search variant per
+document language: those languages' terms for them, with the question's years, act numbers and acronyms, which read
+the same in any language. No model is needed, so it works offline; a question that names no glossary concept gets no variant.
+
+Matching ignores case and accents and allows inflection: a term's words of four letters or more match question
+words that start with the term word less its last three letters (five letters at least; a five-letter word loses
+one), in the term's order with at most two words between them; shorter words inside a term are skipped, and a term
+made only of short words (an acronym) must match a whole word.
+
+The variants compete with the question at a discount (`HELPDESK_SEARCH_GLOSSARY_DISCOUNT`), each only among its own
+language's passages, for the index's largest languages (`HELPDESK_SEARCH_GLOSSARY_LANGUAGES`), and only when the
+question names two concepts or more (`HELPDESK_SEARCH_GLOSSARY_MIN_CONCEPTS`): qa/retriever.py.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+GLOSSARY_DIR = Path(__file__).with_name("data") / "glossary"
+# Apostrophes split words ("l'achat", "dell'importo"); hyphens do not ("co-financing" is not "pre-financing"), but a
+# question's hyphenated word also counts as its last part, so Maltese "il-VAT" names "VAT".
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*\+?", re.UNICODE)
+# Question words kept as they are besides acronyms: years, periods and act numbers (four digits in a row; "5 000"
+# is two words, and alone they say nothing).
+_NUMBER = re.compile(r"^(?=.*\d{4})[\w./%,+-]+$")
+# libyaml's loader where PyYAML has it: the pure-Python one takes tens of milliseconds a file, in a question's time.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SHORT = 3  # words this long or shorter are skipped inside a term
+_GAP = 2  # other words allowed between two matched words of a term
+
+
+class GlossaryError(ValueError):
+    """A glossary file is missing a concept, names an unknown one, or is not a mapping of term lists."""
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold().replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _stem(word: str) -> str:
+    if len(word) <= 4:
+        return word
+    return word[:4] if len(word) == 5 else word[: max(5, len(word) - 3)]
+
+
+def _pattern(term: str) -> tuple[tuple[str, ...], bool]:
+    """(what each matched word must start with, whether those are whole words)."""
+    words = _WORD.findall(_fold(term))
+    long = [w for w in words if len(w) > _SHORT]
+    if not long:
+        return tuple(words), True
+    return tuple(_stem(w) for w in long), False
+
+
+@lru_cache(maxsize=1)
+def concepts() -> dict[str, str]:
+    """Concept id -> what it means (English)."""
+    return yaml.safe_load((GLOSSARY_DIR / "concepts.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def terms(language: str) -> dict[str, list[str]]:
+    """Concept id -> that language's terms, the first the legal one; {} for a language without a file."""
+    path = GLOSSARY_DIR / f"{language}.yaml"
+    if not path.is_file():
+        return {}
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    if not isinstance(raw, dict):
+        raise GlossaryError(f"{path}: not a mapping of concept ids to term lists")
+    unknown = set(raw) - set(concepts())
+    if unknown:
+        raise GlossaryError(f"{path}: unknown concepts {sorted(unknown)}")
+    bad = [key for key, value in raw.items()
+           if not isinstance(value, list) or not value or not all(isinstance(t, str) and t.strip() for t in value)]
+    if bad:
+        raise GlossaryError(f"{path}: {bad[0]!r} needs a list of one or more terms")
+    return raw
+
+
+@lru_cache(maxsize=None)
+def _patterns(language: str) -> list[tuple[str, tuple[str, ...], bool]]:
+    return [(concept, *_pattern(term)) for concept, listed in terms(language).items() for term in listed
+            if _pattern(term)[0]]
+
+
+def load_all(languages: tuple[str, ...]) -> None:
+    """Read and compile every language's terms now (a server's start), not in the first questions' time."""
+    for language in languages:
+        _patterns(language)
+
+
+def _find(words: list[str], pattern: tuple[str, ...], whole: bool) -> int | None:
+    """The index of the question word where the pattern's first word matches, or None."""
+    def fits(word: str, part: str) -> bool:
+        return word == part if whole else word.startswith(part)
+
+    for start, word in enumerate(words):
+        if not fits(word, pattern[0]):
+            continue
+        at = start
+        for part in pattern[1:]:
+            at = next((i for i in range(at + 1, min(at + 2 + _GAP, len(words))) if fits(words[i], part)), None)
+            if at is None:
+                break
+        else:
+            return start
+    return None
+
+
+def concepts_in(question: str, language: str) -> list[str]:
+    """The glossary concepts the question names, in the order it names them."""
+    words = []
+    for word in _WORD.findall(_fold(question)):
+        words.append(word)
+        if "-" in word:
+            words.append(word.rsplit("-", 1)[1])
+    found: dict[str, int] = {}
+    for concept, pattern, whole in _patterns(language):
+        at = _find(words, pattern, whole)
+        if at is not None and at < found.get(concept, len(words) + 1):
+            found[concept] = at
+    return sorted(found, key=found.__getitem__)
+
+
+def kept_words(question: str) -> list[str]:
+    """The question's years and act numbers, and its acronyms, which read the same in the documents' languages.
+    Names are not kept: a question says them in its own language ("Francia", "Suomen")."""
+    kept = []
+    for word in re.findall(r"\S+", question):
+        word = word.strip("?!.,;:()«»\"'„“”")
+        letters = [c for c in word if c.isalpha()]
+        if _NUMBER.match(word) or (len(letters) >= 2 and all(c.isupper() for c in letters)):
+            kept.append(word)
+    return kept
+
+
+def glossary_variants(question: str, language: str, targets: list[str], min_concepts: int = 2) -> dict[str, str]:
+    """For each target language other than the question's: the named concepts in that language (its legal term
+    for each) and the question's kept words. Empty when the question names fewer than `min_concepts` concepts:
+    a lone term ("subvention") is too little for the embedder to place, and finds passages at random.
+    """
+    named = concepts_in(question, language)
+    if len(named) < min_concepts:
+        return {}
+    kept = kept_words(question)
+    variants = {}
+    for target in targets:
+        said = terms(target)
+        if target == language or not said:
+            continue
+        variants[target] = ", ".join([said[c][0] for c in named if c in said] + kept)
+    return variants

@@ -1,0 +1,116 @@
+"""The cross-language glossary: complete data files, inflection-tolerant matching, one variant per document language."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from common.settings import SERVED_LANGUAGES
+from qa import glossary
+from qa.glossary import GLOSSARY_DIR, GlossaryError, concepts, concepts_in, glossary_variants, kept_words, terms
+
+
+@pytest.mark.parametrize("language", SERVED_LANGUAGES)
+def test_every_served_language_names_every_concept(language):
+    path = GLOSSARY_DIR / f"{language}.yaml"
+    assert path.is_file(), f"no glossary file for {language}"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert list(raw) == list(concepts()), f"{path.name}: concepts missing, extra or out of order"
+    for concept, listed in terms(language).items():
+        assert 1 <= len(listed) <= 5, (language, concept)
+        for term in listed:
+            assert term == term.strip() and glossary._pattern(term)[0], (language, concept, term)
+
+
+def test_no_glossary_file_without_a_served_language():
+    files = {p.stem for p in GLOSSARY_DIR.glob("*.yaml")} - {"concepts"}
+    assert files <= set(SERVED_LANGUAGES), files - set(SERVED_LANGUAGES)
+
+
+@pytest.mark.parametrize("question, language, expected", [
+    # Inflected forms: genitive plural and adjective agreement.
+    ("Jaki jest maksymalny poziom współfinansowania dla regionów słabiej rozwiniętych?", "pl",
+     ["co_financing_rate", "less_developed_regions"]),
+    ("Quel est le taux de cofinancement pour les régions moins développées ?", "fr",
+     ["co_financing_rate", "less_developed_regions"]),
+    # An acronym matches as a whole word only.
+    ("Is VAT an eligible cost?", "en", ["value_added_tax", "eligible_expenditure"]),
+])
+def test_questions_name_concepts_in_any_inflection(question, language, expected):
+    named = concepts_in(question, language)
+    for concept in expected:
+        assert concept in named, (concept, named)
+    assert named.index(expected[0]) < named.index(expected[-1])  # in the order the question names them
+
+
+def test_a_terms_words_must_come_in_order_and_near_each_other():
+    assert "less_developed_regions" not in concepts_in("Regions that have developed less than others", "en")
+    far = "régions où les autres conditions du programme et de la loi sont moins développées"
+    assert "less_developed_regions" not in concepts_in(far, "fr")
+    assert "value_added_tax" not in concepts_in("Is a VATICAN visit eligible?", "en")
+
+
+def test_variants_say_the_named_concepts_in_each_other_language_with_the_questions_numbers_and_names():
+    question = "Каква е ставката на съфинансиране за по-слабо развитите региони според Регламент (ЕС) 2021/1060?"
+    variants = glossary_variants(question, "bg", ["bg", "fr", "et"])
+    assert set(variants) == {"fr", "et"}  # not the question's own language
+    french = variants["fr"]
+    assert french.startswith(terms("fr")["co_financing_rate"][0])
+    assert terms("fr")["less_developed_regions"][0] in french
+    assert french.endswith("ЕС, 2021/1060")
+
+
+def test_a_question_that_names_no_concept_gets_no_variant():
+    assert glossary_variants("Bonjour, comment allez-vous ?", "fr", ["en", "et"]) == {}
+
+
+def test_years_act_numbers_and_acronyms_are_kept_but_not_names_or_loose_numbers():
+    question = "What does Centre-Val de Loire pay per 5 000 EUR under Regulation 2021/1060 in 2021-2027?"
+    assert kept_words(question) == ["EUR", "2021/1060", "2021-2027"]
+
+
+def test_a_broken_glossary_file_is_a_named_error(tmp_path, monkeypatch):
+    (tmp_path / "concepts.yaml").write_text("grant: a grant\n", encoding="utf-8")
+    (tmp_path / "xx.yaml").write_text("grant: [subsidy]\nfree_lunch: [lunch]\n", encoding="utf-8")
+    (tmp_path / "yy.yaml").write_text("grant: []\n", encoding="utf-8")
+    monkeypatch.setattr(glossary, "GLOSSARY_DIR", tmp_path)
+    concepts.cache_clear()
+    terms.cache_clear()
+    try:
+        with pytest.raises(GlossaryError, match=r"xx\.yaml: unknown concepts \['free_lunch'\]"):
+            terms("xx")
+        with pytest.raises(GlossaryError, match=r"yy\.yaml: 'grant' needs a list"):
+            terms("yy")
+        assert terms("zz") == {}
+    finally:
+        concepts.cache_clear()
+        terms.cache_clear()
+
+
+def _retriever(runtime, **search):
+    from qa.retriever import Retriever
+
+    settings = runtime.settings.model_copy(
+        update={"search": runtime.settings.search.model_copy(update=search)})
+    return Retriever(settings, runtime.store, runtime.embedder)
+
+
+def test_a_question_finds_the_rule_in_another_language_by_its_terms(sample_runtime):
+    # "Can interest on a loan be included in eligible expenditure?": the rule is in the Dutch and Estonian guides
+    # only ("debetrente", "laenuintresse"), and the question alone does not reach them.
+    question = "Можно ли включить в приемлемые расходы проценты по кредиту?"
+    evidence = ("debetrente", "laenuintresse")
+
+    def found(retriever) -> bool:
+        return any(word in hit.text for hit in retriever.search(question, k=5).hits for word in evidence)
+
+    assert not found(_retriever(sample_runtime, glossary=False))
+    with_terms = _retriever(sample_runtime)
+    assert found(with_terms)
+    assert with_terms.search(question, k=5).timings_ms["glossary"] >= 0
+
+
+def test_the_glossary_searches_only_the_languages_a_filter_allows(sample_runtime):
+    question = "Можно ли включить в приемлемые расходы проценты по кредиту?"
+    hits = _retriever(sample_runtime).search(question, k=5, filters={"language": ["ru", "de"]}).hits
+    assert hits and {hit.language for hit in hits} <= {"ru", "de"}
