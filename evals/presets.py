@@ -21,6 +21,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "hybrid-w1": {"search": {"mode": "hybrid", "sparse_weight": 1.0}},
     # The default adds no boost; this measures what a small one does (it was measured to cost cross-lingual recall).
     "language-boost": {"search": {"language_boost": 0.02}},
+    # The question alone, without the glossary's terms in the documents' languages (qa/glossary.py).
+    "no-glossary": {"search": {"glossary": False}},
     # The two composers over the same passages: the LLM one needs HELPDESK_LLM_GGUF or HELPDESK_LLM_BASE_URL.
     "extractive": {"answer": {"composer": "extractive"}},
     "llm": {"answer": {"composer": "llm"}},
