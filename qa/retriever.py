@@ -86,6 +86,7 @@ class Retrieval:
     hits: list[SearchHit]
     timings_ms: dict[str, float] = field(default_factory=dict)
     query_vector: list[float] | None = None  # the dense query embedding, when the mode computed one
+    glossary_terms: dict[str, str] = field(default_factory=dict)  # what was also searched, by document language
 
 
 # Anchor frequencies remembered at most; more distinct anchors than this start the memory afresh.
@@ -190,7 +191,7 @@ class Retriever:
             results = self._asker_versions(results, lang, vector, must)
             timings["versions"] = (time.perf_counter() - t) * 1000
         self._attach_unit_vectors(results)
-        return Retrieval(query, lang, results, timings, vector)
+        return Retrieval(query, lang, results, timings, vector, said)
 
     def dense_search(self, dense: VectorQuery) -> list[Hit]:
         """Chunks by unit_weight x their best unit's similarity + (1 - unit_weight) x their own. The chunk vectors

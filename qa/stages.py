@@ -126,6 +126,8 @@ class Retrieve:
         variants = self._translations(question, asked_in, diagnostics)
         retrieval = self.retriever.search(question, k=k, mode=mode, language=asked_in, filters=filters,
                                           variants=list(variants.values()))
+        if retrieval.glossary_terms:
+            diagnostics["glossary_terms"] = retrieval.glossary_terms
         if filters and not retrieval.hits:
             diagnostics["filters_match_nothing"] = self.filter_blockers(filters)
         return retrieval

@@ -107,7 +107,19 @@ def test_a_question_finds_the_rule_in_another_language_by_its_terms(sample_runti
     assert not found(_retriever(sample_runtime, glossary=False))
     with_terms = _retriever(sample_runtime)
     assert found(with_terms)
-    assert with_terms.search(question, k=5).timings_ms["glossary"] >= 0
+    retrieval = with_terms.search(question, k=5)
+    assert retrieval.timings_ms["glossary"] >= 0
+    # What was searched is said: the Dutch terms for the two concepts the question names, among others.
+    assert terms("nl")["interest_on_debt"][0] in retrieval.glossary_terms["nl"]
+
+
+def test_the_answer_says_which_terms_were_searched(sample_runtime):
+    from qa.helpdesk import Helpdesk
+
+    answer = Helpdesk(sample_runtime.settings, sample_runtime.store, sample_runtime.embedder).ask(
+        "Можно ли включить в приемлемые расходы проценты по кредиту?", composer="extractive")
+    said = answer.diagnostics["glossary_terms"]
+    assert said and "ru" not in said and all(said.values())
 
 
 def test_the_glossary_searches_only_the_languages_a_filter_allows(sample_runtime):
