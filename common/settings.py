@@ -186,9 +186,9 @@ class RetrievalSettings(BaseSettings):
     # With an LLM configured, the question is also searched translated into these languages (comma-separated, e.g.
     # "en,fr": the corpus's main languages); each passage keeps its best score (qa/translate.py). Empty = off.
     translate_to: str = Field("", description="HELPDESK_SEARCH_TRANSLATE_TO")
-    # The funding terms the question names (qa/data/glossary) are also searched said in each language of the
-    # indexed documents, so a question meets passages in another language by their terms as well as by meaning;
-    # each passage keeps its best score (qa/glossary.py). Off = the question alone.
+    # The funding terms the question names (qa/data/glossary) are also searched said in the index's main other
+    # languages, so a question meets passages in another language by their terms as well as by meaning; a passage
+    # found so keeps its best score less the discount below (qa/glossary.py). Off = the question alone.
     glossary: bool = Field(True, description="HELPDESK_SEARCH_GLOSSARY")
     # Subtracted from a passage's similarity to the glossary's terms before it competes with the question's own.
     glossary_discount: float = Field(0.06, ge=0.0, description="HELPDESK_SEARCH_GLOSSARY_DISCOUNT")

@@ -254,7 +254,6 @@ class Retriever:
                 out.append(SearchHit.from_payload(match.payload, hit.score, match.id))
         return out
 
-
     def _document_languages(self) -> list[str]:
         """The languages of the ready chunks, those with most chunks first; remembered while the index holds the
         same number of them."""
