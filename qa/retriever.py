@@ -126,10 +126,12 @@ class Retriever:
 
         must = {**(filters or {}), "state": STATE_READY}
         said: dict[str, str] = {}  # the glossary's terms for the question, by document language
+        ready: int | None = None  # ready chunks, counted once per search for whoever needs it first
         if mode in ("dense", "hybrid") and cfg.glossary:
             t = time.perf_counter()
             allowed = must.get("language")
-            targets = [code for code in self._document_languages() if code != lang and
+            ready = self.store.count({"state": STATE_READY})
+            targets = [code for code in self._document_languages(ready) if code != lang and
                        (allowed is None or code in (allowed if isinstance(allowed, list) else [allowed]))]
             said = glossary_variants(query, lang, targets[:cfg.glossary_languages], cfg.glossary_min_concepts)
             timings["glossary"] = (time.perf_counter() - t) * 1000
@@ -172,7 +174,7 @@ class Retriever:
             if others:
                 ranked = _best_of(ranked, others)
             if cfg.anchor_weight:
-                ranked = self._anchor_bonus(ranked, dense, question_anchors(query), cfg.anchor_weight)
+                ranked = self._anchor_bonus(ranked, dense, question_anchors(query), cfg.anchor_weight, ready)
             ranked = prefer_answer_type(ranked, asked_value_kinds(query, lang), cfg.answer_type_weight)
             ranked = _boost_language(ranked, lang, cfg.language_boost)
             ranked = prefer_context(ranked, question_periods(query), question_countries(query),
@@ -254,10 +256,9 @@ class Retriever:
                 out.append(SearchHit.from_payload(match.payload, hit.score, match.id))
         return out
 
-    def _document_languages(self) -> list[str]:
+    def _document_languages(self, total: int) -> list[str]:
         """The languages of the ready chunks, those with most chunks first; remembered while the index holds the
-        same number of them."""
-        total = self.store.count({"state": STATE_READY})
+        same number (`total`) of them."""
         if self._languages is None or self._languages[0] != total:
             counts = self.store.facet("language", {"state": STATE_READY})
             self._languages = (total, sorted(counts, key=lambda code: (-counts[code], code)))
@@ -273,7 +274,8 @@ class Retriever:
             cached = self._anchor_counts[(key, total)] = self.store.count({"anchors": key, "state": STATE_READY})
         return cached
 
-    def _anchor_bonus(self, hits: list[Hit], dense: VectorQuery, anchors: set[str], weight: float) -> list[Hit]:
+    def _anchor_bonus(self, hits: list[Hit], dense: VectorQuery, anchors: set[str], weight: float,
+                      ready: int | None = None) -> list[Hit]:
         """Add `weight` x the IDF-weighted share of the question's anchors a chunk carries. Chunks that carry
         them but rank below the dense list's cut are fetched too (the same dense query, filtered by anchor)."""
         if not anchors:
@@ -283,7 +285,7 @@ class Retriever:
         for hit in self.dense_search(VectorQuery(DENSE_VECTOR, dense=dense.dense, must={**dense.must, "anchors": keys},
                                                   limit=dense.limit)):
             pool.setdefault(hit.id, hit)
-        total = max(self.store.count({"state": STATE_READY}), 1)
+        total = max(self.store.count({"state": STATE_READY}) if ready is None else ready, 1)
         idf = {key: math.log(1 + total / (1 + self._anchor_frequency(key, total))) for key in keys}
         whole = sum(idf.values()) or 1.0
         scored = [Hit(h.id, h.score + weight * sum(idf[k] for k in keys if k in (h.payload.get("anchors") or ())) / whole,
