@@ -53,13 +53,13 @@ def _stem(word: str) -> str:
     return word[:4] if len(word) == 5 else word[: max(5, len(word) - 3)]
 
 
-def _pattern(term: str) -> tuple[tuple[str, ...], bool]:
-    """(what each matched word must start with, whether those are whole words)."""
+def _pattern(term: str, keep_short: bool = False) -> tuple[str, ...]:
+    """What each matched question word must start with, in order; a part written "=word" must be the whole word.
+    Short words are skipped unless `keep_short` (then they must be there as they are)."""
     words = _WORD.findall(_fold(term))
-    long = [w for w in words if len(w) > _SHORT]
-    if not long:
-        return tuple(words), True
-    return tuple(_stem(w) for w in long), False
+    if all(len(w) <= _SHORT for w in words):
+        return tuple(f"={w}" for w in words)
+    return tuple(_stem(w) if len(w) > _SHORT else f"={w}" for w in words if len(w) > _SHORT or keep_short)
 
 
 @lru_cache(maxsize=1)
@@ -88,9 +88,22 @@ def terms(language: str) -> dict[str, list[str]]:
 
 
 @lru_cache(maxsize=None)
-def _patterns(language: str) -> list[tuple[str, tuple[str, ...], bool]]:
-    return [(concept, *_pattern(term)) for concept, listed in terms(language).items() for term in listed
-            if _pattern(term)[0]]
+def _patterns(language: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(concept, pattern) for every term. Where skipping short words would make two concepts' terms one pattern
+    ("dépenses éligibles", "dépenses non éligibles"), the term with the short word keeps it ("non" must be there),
+    so that the plain term does not name both concepts."""
+    listed = [(concept, term) for concept, said in terms(language).items() for term in said]
+    owners: dict[tuple[str, ...], set[str]] = {}
+    for concept, term in listed:
+        owners.setdefault(_pattern(term), set()).add(concept)
+    patterns = []
+    for concept, term in listed:
+        pattern = _pattern(term)
+        if len(owners[pattern]) > 1:
+            pattern = _pattern(term, keep_short=True)
+        if pattern:
+            patterns.append((concept, pattern))
+    return patterns
 
 
 def load_all(languages: tuple[str, ...]) -> None:
@@ -99,10 +112,10 @@ def load_all(languages: tuple[str, ...]) -> None:
         _patterns(language)
 
 
-def _find(words: list[str], pattern: tuple[str, ...], whole: bool) -> int | None:
-    """The index of the question word where the pattern's first word matches, or None."""
+def _find(words: list[str], pattern: tuple[str, ...]) -> int | None:
+    """The index of the question word where the pattern's first part matches, or None."""
     def fits(word: str, part: str) -> bool:
-        return word == part if whole else word.startswith(part)
+        return word == part[1:] if part.startswith("=") else word.startswith(part)
 
     for start, word in enumerate(words):
         if not fits(word, pattern[0]):
@@ -125,8 +138,8 @@ def concepts_in(question: str, language: str) -> list[str]:
         if "-" in word:
             words.append(word.rsplit("-", 1)[1])
     found: dict[str, int] = {}
-    for concept, pattern, whole in _patterns(language):
-        at = _find(words, pattern, whole)
+    for concept, pattern in _patterns(language):
+        at = _find(words, pattern)
         if at is not None and at < found.get(concept, len(words) + 1):
             found[concept] = at
     return sorted(found, key=found.__getitem__)
