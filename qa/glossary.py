@@ -8,8 +8,9 @@ the same in any language. No model is needed, so it works offline; a question th
 
 Matching ignores case and accents and allows inflection: a term's words of four letters or more match question
 words that start with the term word less its last three letters (five letters at least; a five-letter word loses
-one), in the term's order with at most two words between them; shorter words inside a term are skipped, and a term
-made only of short words (an acronym) must match a whole word.
+one), in the term's order with at most two words between them; shorter words inside a term are skipped (unless
+that would make two concepts' terms alike: "non" in "dépenses non éligibles"), and a term made only of short words
+(an acronym) must match a whole word.
 
 The variants compete with the question at a discount (`HELPDESK_SEARCH_GLOSSARY_DISCOUNT`), each only among its own
 language's passages, for the index's largest languages (`HELPDESK_SEARCH_GLOSSARY_LANGUAGES`), and only when the
