@@ -32,7 +32,7 @@ GLOSSARY_DIR = Path(__file__).with_name("data") / "glossary"
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*\+?", re.UNICODE)
 # Question words kept as they are besides acronyms: years, periods and act numbers (four digits in a row; "5 000"
 # is two words, and alone they say nothing).
-_NUMBER = re.compile(r"^(?=.*\d{4})[\w./%,+-]+$")
+_NUMBER = re.compile(r"^(?=.*\d{4})[\w./%,+\-–—]+$")
 # libyaml's loader where PyYAML has it: the pure-Python one takes tens of milliseconds a file, in a question's time.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SHORT = 3  # words this long or shorter are skipped inside a term
