@@ -72,8 +72,8 @@ def test_a_question_that_names_no_concept_gets_no_variant():
 
 
 def test_years_act_numbers_and_acronyms_are_kept_but_not_names_or_loose_numbers():
-    question = "What does Centre-Val de Loire pay per 5 000 EUR under Regulation 2021/1060 in 2021-2027?"
-    assert kept_words(question) == ["EUR", "2021/1060", "2021-2027"]
+    question = "What does Centre-Val de Loire pay per 5 000 EUR under Regulation 2021/1060 in 2021-2027 or 2028–2034?"
+    assert kept_words(question) == ["EUR", "2021/1060", "2021-2027", "2028–2034"]
 
 
 def test_a_broken_glossary_file_is_a_named_error(tmp_path, monkeypatch):
