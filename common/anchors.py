@@ -21,13 +21,14 @@ _ACT_NUMBER = re.compile(r"(?<![\d/])((?:19|20)\d{2})/(\d{1,4})(?![\d/])")
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d+)?)\s?(?:%|процента?|τοις εκατό|prozent|procent|pour cent|per cent|percent|por ciento|per cento|por cento|la sută|procento|százalék|prosenttia|protsenti|procentų|procenti|odstotkov|posto|fað)", re.IGNORECASE)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Case and accents removed, so that inflected or unaccented spellings meet (matching in every language)."""
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _words(text: str) -> list[str]:
-    return _TOKEN.findall(_fold(text))
+    return _TOKEN.findall(fold(text))
 
 
 def _stem(word: str) -> str:
@@ -57,7 +58,7 @@ def _names() -> dict[str, list[tuple[tuple[str, ...], str]]]:
 @lru_cache(maxsize=1)
 def _article_pattern() -> re.Pattern[str]:
     raw = _data()
-    words = sorted({_fold(w) for per_language in raw["article_words"].values() for w in per_language},
+    words = sorted({fold(w) for per_language in raw["article_words"].values() for w in per_language},
                    key=len, reverse=True)
     alternatives = "|".join(re.escape(w) for w in words)
     return re.compile(rf"(?:(?<!\w)(?:{alternatives})\s*(\d{{1,3}}[a-z]?)\b|\b(\d{{1,3}})\.\s*(?:{alternatives}))")
@@ -90,7 +91,7 @@ def name_anchors(text: str) -> set[str]:
 
 
 def article_anchors(text: str) -> set[str]:
-    return {f"art:{a or b}" for a, b in _article_pattern().findall(_fold(text))}
+    return {f"art:{a or b}" for a, b in _article_pattern().findall(fold(text))}
 
 
 def percent_anchors(text: str) -> set[str]:

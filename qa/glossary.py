@@ -20,11 +20,12 @@ question names two concepts or more (`HELPDESK_SEARCH_GLOSSARY_MIN_CONCEPTS`): q
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from common.anchors import fold
 
 GLOSSARY_DIR = Path(__file__).with_name("data") / "glossary"
 # Apostrophes split words ("l'achat", "dell'importo"); hyphens do not ("co-financing" is not "pre-financing"), but a
@@ -43,11 +44,6 @@ class GlossaryError(ValueError):
     """A glossary file is missing a concept, names an unknown one, or is not a mapping of term lists."""
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold().replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _stem(word: str) -> str:
     if len(word) <= 4:
         return word
@@ -57,7 +53,7 @@ def _stem(word: str) -> str:
 def _pattern(term: str, keep_short: bool = False) -> tuple[str, ...]:
     """What each matched question word must start with, in order; a part written "=word" must be the whole word.
     Short words are skipped unless `keep_short` (then they must be there as they are)."""
-    words = _WORD.findall(_fold(term))
+    words = _WORD.findall(fold(term))
     if all(len(w) <= _SHORT for w in words):
         return tuple(f"={w}" for w in words)
     return tuple(_stem(w) if len(w) > _SHORT else f"={w}" for w in words if len(w) > _SHORT or keep_short)
@@ -134,7 +130,7 @@ def _find(words: list[str], pattern: tuple[str, ...]) -> int | None:
 def concepts_in(question: str, language: str) -> list[str]:
     """The glossary concepts the question names, in the order it names them."""
     words = []
-    for word in _WORD.findall(_fold(question)):
+    for word in _WORD.findall(fold(question)):
         words.append(word)
         if "-" in word:
             words.append(word.rsplit("-", 1)[1])
