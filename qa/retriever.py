@@ -132,7 +132,7 @@ class Retriever:
             allowed = must.get("language")
             ready = self.store.count({"state": STATE_READY})
             targets = [code for code in self._document_languages(ready) if code != lang and
-                       (allowed is None or code in (allowed if isinstance(allowed, list) else [allowed]))]
+                       (allowed is None or code in _as_list(allowed))]
             said = glossary_variants(query, lang, targets[:cfg.glossary_languages], cfg.glossary_min_concepts)
             timings["glossary"] = (time.perf_counter() - t) * 1000
 
@@ -151,7 +151,7 @@ class Retriever:
                 # Only the question's language, and only where the caller's own language filter allows it.
                 allowed = must.get("language", lang)
                 sparse.must = {**must, "language": lang}
-                if lang not in (allowed if isinstance(allowed, list) else [allowed]):
+                if lang not in _as_list(allowed):
                     indices = []
             if not indices:
                 sparse = None
@@ -301,6 +301,11 @@ _GLOSSARY_PROPOSALS = 3
 
 # Passages of the asker's language carrying the article's anchor, read to find one of the same act.
 _VERSION_CANDIDATES = 10
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A filter value as a list of the values it allows ("fr" or ["fr", "nl"])."""
+    return value if isinstance(value, list) else [value]
 
 
 def _best_of(ranked: list[Hit], others: list[list[Hit]]) -> list[Hit]:
