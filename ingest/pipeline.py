@@ -15,6 +15,7 @@ import json
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -172,6 +173,18 @@ def _as_list(value: Any) -> list[str]:
     return [v.strip() for v in str(value).split(",") if v.strip()]
 
 
+@dataclass
+class _ReadFile:
+    """A file read ahead of its turn: identity, and its text unless it was already indexed as it is."""
+
+    path: Path
+    source: str
+    doc_id: str
+    doc_hash: str
+    listed: dict[str, Any]
+    loaded: LoadedDocument | None = None
+
+
 class Ingestor:
     def __init__(
         self, settings: Settings, store: VectorStore, embedder: CachedEmbedder,
@@ -192,20 +205,32 @@ class Ingestor:
         ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
         self.store.ensure_collection(CollectionInfo(embed_model=self.embedder.name, dim=self.embedder.dim))
         self.progress.start(len(files))
-        for path in files:
-            ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
-            self.progress.file_started(path)
-            try:
-                status = self._ingest_file(path, summary)
-            except LoadError as exc:
-                summary.failed.append(FileFailure(exc.path, exc.code, str(exc)))
-                status = "failed"
-            except OSError as exc:
-                summary.failed.append(FileFailure(str(path), "unreadable", f"{path}: {exc}"))
-                status = "failed"
-            if status != "failed":
-                getattr(summary, status).append(str(path))
-            self.progress.file_done(path, status)
+        # The next file is read and extracted (in its child process) while this one is embedded, so the text is
+        # ready when its turn comes and the cores the embedding leaves idle between its calls are used.
+        reader = ThreadPoolExecutor(1, thread_name_prefix="ingest-read")
+        try:
+            ahead = reader.submit(self._read, files[0], summary) if files else None
+            for position, path in enumerate(files):
+                ensure_free_space(self.settings.data_dir, self.settings.ingest.min_free_mb)
+                self.progress.file_started(path)
+                current, ahead = ahead, None
+                try:
+                    read = current.result()
+                except LoadError as exc:
+                    read, failure = None, FileFailure(exc.path, exc.code, str(exc))
+                except OSError as exc:
+                    read, failure = None, FileFailure(str(path), "unreadable", f"{path}: {exc}")
+                if position + 1 < len(files):
+                    ahead = reader.submit(self._read, files[position + 1], summary)
+                if read is None:
+                    summary.failed.append(failure)
+                    status = "failed"
+                else:
+                    status = self._index_read(read, summary)
+                    getattr(summary, status).append(str(path))
+                self.progress.file_done(path, status)
+        finally:
+            reader.shutdown(wait=True, cancel_futures=True)
         if prune:
             summary.removed = self.prune(paths, {str(p) for p in files})
         self.store.flush()
@@ -217,7 +242,8 @@ class Ingestor:
         summary.seconds[stage] += now - started
         return now
 
-    def _ingest_file(self, path: Path, summary: IngestSummary) -> str:
+    def _read(self, path: Path, summary: IngestSummary) -> _ReadFile:
+        """Read `path` and extract its text unless this version is already indexed (runs ahead, in the reader)."""
         t = time.perf_counter()
         limit = self.settings.ingest.max_file_mb * 1024 * 1024
         size = path.stat().st_size
@@ -230,18 +256,27 @@ class Ingestor:
         manifest = find_manifest(path)
         listed = manifest.metadata_for(path) if manifest else {}
         doc_id = str(listed.get("id") or make_doc_id(source))
-        existing = self.indexed_version(doc_id, doc_hash)
+        read = _ReadFile(path, source, doc_id, doc_hash, listed)
         t = self._timed(summary, "read", t)
+        if self.indexed_version(doc_id, doc_hash) == "current":
+            return read
+        read.loaded = self.extractions.get(doc_hash)
+        if read.loaded is None:
+            limits = self.settings.ingest
+            read.loaded = extract_isolated(path, data, limits.extract_timeout_s, limits.extract_memory_mib)
+            self.extractions.put(doc_hash, read.loaded)
+        self._timed(summary, "extract", t)
+        return read
+
+    def _index_read(self, read: _ReadFile, summary: IngestSummary) -> str:
+        # Asked again now: the file before may have written this very document (two files, one manifest id).
+        existing = self.indexed_version(read.doc_id, read.doc_hash)
         if existing == "current":
             return "unchanged"
-
-        loaded = self.extractions.get(doc_hash)
-        if loaded is None:
-            limits = self.settings.ingest
-            loaded = extract_isolated(path, data, limits.extract_timeout_s, limits.extract_memory_mib)
-            self.extractions.put(doc_hash, loaded)
-        t = self._timed(summary, "extract", t)
-        return self.index_document(path, source, doc_id, doc_hash, loaded, listed, existing is not None, summary)
+        if read.loaded is None:  # indexed as it is when read ahead; another file of its id replaced it since
+            read = self._read(read.path, summary)
+        return self.index_document(read.path, read.source, read.doc_id, read.doc_hash, read.loaded, read.listed,
+                                   existing is not None, summary)
 
     def indexed_version(self, doc_id: str, doc_hash: str) -> str | None:
         """None when the index has no chunk of `doc_id`, "current" when this version, built with the current

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from common.runtime import Runtime
-from common.schema import STATE_READY
+from common.schema import STATE_READY, document_hash
 from ingest.pipeline import Ingestor
 
 WORDS = ("grant beneficiary programme region budget eligible expenditure audit payment priority partner "
@@ -212,3 +212,54 @@ def test_search_shows_one_version_of_a_document_when_a_crash_leaves_two(tmp_path
         assert hits and all("persons." in t and "people." not in t for t in texts), texts
     finally:
         runtime.close()
+
+
+class _WaitForTheNextExtraction:
+    """Progress that, at the first file's first embedding batch, waits until the next file's text is extracted."""
+
+    def __init__(self, ingestor_box: list, next_file: Path) -> None:
+        self.box, self.next_file, self.ready_while_embedding = ingestor_box, next_file, None
+
+    def start(self, total_files): ...
+    def file_started(self, path): ...
+    def file_done(self, path, status): ...
+
+    def embedding(self, done, total):
+        if self.ready_while_embedding is not None:
+            return
+        wanted = document_hash(self.next_file.read_bytes())
+        deadline = time.monotonic() + 30
+        while self.box[0].extractions.get(wanted) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.ready_while_embedding = self.box[0].extractions.get(wanted) is not None
+
+
+def test_the_next_file_is_extracted_while_this_one_is_embedded(tmp_path, make_settings):
+    folder = tmp_path / "docs"
+    _write_docs(folder, 2, seed=5, sections=1)
+    settings = make_settings()
+    runtime = Runtime(settings)
+    try:
+        box: list = []
+        progress = _WaitForTheNextExtraction(box, folder / "guide-01.md")
+        box.append(Ingestor(settings, runtime.store, runtime.embedder, progress))
+        summary = box[0].ingest([folder])
+    finally:
+        runtime.close()
+    assert len(summary.new) == 2 and summary.ok
+    assert progress.ready_while_embedding is True
+
+
+def test_two_files_named_as_one_document_are_indexed_in_turn(tmp_path, make_settings):
+    """Read ahead, the second file is checked against the index again when its turn comes: the first may have
+    just written the same document."""
+    folder = tmp_path / "docs"
+    _write_docs(folder, 1, seed=8, sections=1)
+    (folder / "copy.md").write_bytes((folder / "guide-00.md").read_bytes())
+    (folder / "manifest.yaml").write_text("documents:\n  - path: guide-00.md\n    id: guide\n"
+                                          "  - path: copy.md\n    id: guide\n", encoding="utf-8")
+    settings = make_settings()
+    summary = _ingest(settings, [folder])
+    assert (len(summary.new), len(summary.unchanged)) == (1, 1), summary.to_dict()
+    count, rows, ready = _state(settings)
+    assert count == ready == len(rows) and {doc_id for doc_id, _, _ in rows} == {"guide"}
