@@ -327,12 +327,15 @@ class Ingestor:
                    for u in quotable_units(c.text, c.section)] for c in chunks]
                  if self.settings.chunk.embed_units else [[] for _ in chunks])
         unit_texts = [text for chunk_units in units for text in chunk_units]
-        embedded = self.embedder.embed_passages(
-            texts + unit_texts, on_batch=_Counter(len(texts) + len(unit_texts), self.progress.embedding),
-            on_embedded=summary.count_embedded,
-        )
+        # The sparse vectors are computed meanwhile: the model's threads leave the interpreter free while they run.
+        with ThreadPoolExecutor(1, thread_name_prefix="ingest-sparse") as side:
+            sparse_vectors = side.submit(lambda: [self.sparse.encode_document(text, meta["language"]) for text in texts])
+            embedded = self.embedder.embed_passages(
+                texts + unit_texts, on_batch=_Counter(len(texts) + len(unit_texts), self.progress.embedding),
+                on_embedded=summary.count_embedded,
+            )
+            sparse = sparse_vectors.result()
         vectors, unit_vectors = embedded[: len(texts)], embedded[len(texts):]
-        sparse = [self.sparse.encode_document(text, meta["language"]) for text in texts]
         summary.units += len(unit_texts)
         t = self._timed(summary, "embed", t)
 
