@@ -2,13 +2,17 @@
 
     python -m bench.scale --chunks 100000 [--json]
 
-The real vectors come from the sample corpus, ingested once through the project's pipeline into its own collection
-under the data dir (the embedding cache makes later runs free of model calls). Each synthetic chunk is a real chunk's
-vector plus Gaussian noise, renormalised, with that chunk's payload (text, language, ...) and, as ingest stores them
+The real vectors come from a corpus (`--corpus`, the sample corpus by default), ingested once through the project's
+pipeline into its own collection under the data dir and kept as a file, so that later runs make no model calls.
+Each synthetic chunk is a real chunk's vector plus Gaussian noise, renormalised, with that chunk's payload (text, language, ...) and, as ingest stores them
 by default (HELPDESK_CHUNK_EMBED_UNITS), its unit vectors with noise of their own. The collection is written
 through `EdgeStore` and indexed with its own `build_index()` while a thread keeps searching (the answers' latency
 during the build is reported too). Search is then measured in a fresh process that only opens the built collection,
 so that its RSS is the serving footprint and not the loader's.
+
+The noise (`--noise`, `auto` by default) is calibrated to the source: a noisy copy lies as far from its original as a
+real chunk lies from its nearest real neighbour (the median over the source), so that a synthetic collection is as
+crowded as a real one of that size would be, neither a cloud of exact duplicates nor of unrelated points.
 """
 
 from __future__ import annotations
@@ -51,20 +55,25 @@ def rss_mb() -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def source_chunks(settings: Settings) -> list[tuple[np.ndarray, tuple[list[int], list[float]], dict, np.ndarray]]:
-    """The sample corpus's chunks with their dense and sparse vectors: ingested once into a collection of their own
-    and kept as a file, so that later runs (and the serving process) load no model."""
+def source_chunks(settings: Settings, corpus: Path = SAMPLE_CORPUS
+                  ) -> list[tuple[np.ndarray, tuple[list[int], list[float]], dict, np.ndarray]]:
+    """A corpus's chunks with their dense and sparse vectors: ingested once into a collection of their own and kept
+    as a file, so that later runs (and the serving process) load no model."""
+    import hashlib
+
     import qdrant_edge as qe
 
     from common.runtime import Runtime
     from ingest.pipeline import Ingestor
 
-    source = settings.model_copy(update={"data_dir": settings.data_dir / "bench" / "scale-source"})
+    corpus = corpus.resolve()
+    tag = "" if corpus == SAMPLE_CORPUS.resolve() else f"-{corpus.name}-{hashlib.sha256(str(corpus).encode()).hexdigest()[:8]}"
+    source = settings.model_copy(update={"data_dir": settings.data_dir / "bench" / f"scale-source{tag}"})
     kept = source.data_dir / f"chunks-units-{settings.embed.model.replace('/', '_')}.json"
     if not kept.exists():
         runtime = Runtime(source)
         try:
-            Ingestor(source, runtime.store, runtime.embedder).ingest([SAMPLE_CORPUS])
+            Ingestor(source, runtime.store, runtime.embedder).ingest([corpus])
             rows, offset = [], None
             while True:
                 records, offset = runtime.store._require().scroll(qe.ScrollRequest(  # type: ignore[attr-defined]
@@ -83,14 +92,29 @@ def source_chunks(settings: Settings) -> list[tuple[np.ndarray, tuple[list[int],
              np.asarray(r["units"], dtype=np.float32).reshape(-1, len(r["dense"]))) for r in rows]
 
 
+def calibrated_noise(base: np.ndarray) -> float:
+    """The noise per dimension at which a copy's expected cosine to its original, 1 / sqrt(1 + dim * noise²), equals
+    the median cosine between a real chunk and its nearest real neighbour."""
+    unit = base / np.linalg.norm(base, axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    np.fill_diagonal(similarity, -1.0)
+    nearest = float(np.clip(np.median(similarity.max(axis=1)), 0.5, 0.9999))
+    return float(np.sqrt((1.0 / nearest ** 2 - 1.0) / base.shape[1]))
+
+
+def noise_level(args: argparse.Namespace, base: np.ndarray) -> float:
+    return calibrated_noise(base) if args.noise == "auto" else float(args.noise)
+
+
 def noisy(base: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
     vectors = base + rng.normal(0.0, noise, base.shape).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
-    chunks = source_chunks(settings)
+    chunks = source_chunks(settings, args.corpus)
     base = np.stack([c[0] for c in chunks])
+    noise = noise_level(args, base)
     rng = np.random.default_rng(args.seed)
     shutil.rmtree(target, ignore_errors=True)
     store = EdgeStore(target, COLLECTION, index=settings.index)
@@ -100,11 +124,11 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     for start in range(0, args.chunks, args.batch):
         ids = np.arange(start, min(args.chunks, start + args.batch))
         picks = rng.integers(0, len(chunks), len(ids))
-        vectors = noisy(base[picks], args.noise, rng)
+        vectors = noisy(base[picks], noise, rng)
         store.upsert([
             StoredPoint(str(uuid.UUID(int=int(i))), vector.tolist(), chunks[p][1],
                         {**chunks[p][2], "doc_id": f"{chunks[p][2]['doc_id']}-{i // 500}", "state": STATE_READY},
-                        noisy(chunks[p][3], args.noise, rng).tolist() if with_units and len(chunks[p][3]) else None)
+                        noisy(chunks[p][3], noise, rng).tolist() if with_units and len(chunks[p][3]) else None)
             for i, p, vector in zip(ids, picks, vectors)
         ])
         units += sum(len(chunks[p][3]) for p in picks) if with_units else 0
@@ -116,7 +140,7 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     done = threading.Event()
 
     def keep_searching() -> None:
-        probe = noisy(base[:20], args.noise, np.random.default_rng(1))
+        probe = noisy(base[:20], noise, np.random.default_rng(1))
         i = 0
         while not done.is_set():
             t = time.perf_counter()
@@ -139,7 +163,7 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     done.set()
     searcher.join()
     store.close()
-    return {"units": units, "load_s": round(load_s, 1), "index_s": round(index_s, 1), "index_cpu_s": round(index_cpu_s, 1),
+    return {"source_chunks": len(chunks), "noise": round(noise, 4), "units": units, "load_s": round(load_s, 1), "index_s": round(index_s, 1), "index_cpu_s": round(index_cpu_s, 1),
             "index_peak_rss_mb": round(index_peak_rss_mb),
             "searches_during_build": len(during),
             "during_build_p95_ms": round(percentile(during, 0.95), 1) if during else None,
@@ -148,13 +172,14 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
 
 def serve(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     """Open the built collection in this (fresh) process and measure search."""
-    chunks = source_chunks(settings)
+    chunks = source_chunks(settings, args.corpus)
     base = np.stack([c[0] for c in chunks])
+    noise = noise_level(args, base)
     languages = [c[2]["language"] for c in chunks]
     store = EdgeStore(target, COLLECTION, index=settings.index)
     rng = np.random.default_rng(args.seed + 1)
     picks = rng.integers(0, len(chunks), args.queries)
-    queries = noisy(base[picks], args.noise, rng)
+    queries = noisy(base[picks], noise, rng)
     ready = {"state": STATE_READY}
 
     def timed(must: dict, exact: bool = False) -> tuple[list[float], list[list[str]]]:
@@ -222,7 +247,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", type=int, required=True)
     parser.add_argument("--json", action="store_true", help="Print one JSON object only.")
-    parser.add_argument("--noise", type=float, default=0.03, help="Standard deviation of the noise per dimension.")
+    parser.add_argument("--corpus", type=Path, default=SAMPLE_CORPUS,
+                        help="The corpus whose chunk vectors the synthetic ones copy (default: the sample corpus).")
+    parser.add_argument("--noise", default="auto", help="Standard deviation of the noise per dimension, or 'auto': "
+                                                         "calibrated to the source's nearest-neighbour spread.")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
@@ -243,7 +271,6 @@ def main() -> None:
     if child.returncode != 0:
         raise SystemExit(f"the serving process failed: {child.stderr[-3000:]}")
     figures.update(json.loads(child.stdout.strip().splitlines()[-1]))
-    figures["noise"] = args.noise
     if not args.keep:
         shutil.rmtree(target, ignore_errors=True)
     if args.json:

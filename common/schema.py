@@ -28,6 +28,13 @@ UNITS_VECTOR = "units"
 INDEXED_FIELDS: tuple[str, ...] = (
     "language", "doc_id", "fund", "country", "doc_type", "period", "doc_hash", "build", "state", "anchors",
 )
+# The embedded store folds these into one keyword array, FILTER_KEYS ("field=value" each), indexed once: qdrant builds
+# each field index by reading every chunk's payload again, so one array in place of seven makes an index build much
+# cheaper for the same filters (common/store/edge.py). None of them changes after ingest, so the array never goes
+# stale; `state` (set when a document lands) and `language` (faceted per question) keep indexes of their own, and
+# `build` is only ever filtered together with `doc_id`.
+FOLDED_FIELDS: tuple[str, ...] = ("doc_id", "fund", "country", "doc_type", "period", "doc_hash", "anchors")
+FILTER_KEYS = "filter_keys"
 # Filters a user may pass as `--filter key=value`.
 FILTERABLE_FIELDS: tuple[str, ...] = ("language", "doc_id", "fund", "country", "doc_type", "period")
 # A chunk is only visible to search once its whole document has landed (see ingest.pipeline).

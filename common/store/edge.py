@@ -24,7 +24,16 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from common.schema import DENSE_VECTOR, INDEXED_FIELDS, SCHEMA_VERSION, SPARSE_VECTOR, UNITS_VECTOR, CollectionInfo
+from common.schema import (
+    DENSE_VECTOR,
+    FILTER_KEYS,
+    FOLDED_FIELDS,
+    INDEXED_FIELDS,
+    SCHEMA_VERSION,
+    SPARSE_VECTOR,
+    UNITS_VECTOR,
+    CollectionInfo,
+)
 from common.settings import IndexSettings
 from common.store.base import (
     Conditions,
@@ -47,6 +56,15 @@ LIVE_FILE = "live_shard"
 # Present while writes have landed that no index build has covered yet (survives a restart).
 PENDING_FILE = "index_pending"
 BUILD_PREFIX = "shard-"
+# The field indexes of a collection whose filter fields are folded (common/schema.py FOLDED_FIELDS).
+FOLDED_INDEXES: tuple[str, ...] = ("language", "state", FILTER_KEYS)
+# New collections fold their filter fields; tests make one the older way to see it converted.
+FOLD_NEW_COLLECTIONS = True
+FOLDED_FIELDS_SET = frozenset(FOLDED_FIELDS)
+# Points converted per write when an older collection's filter fields are folded.
+_FOLD_BATCH = 256
+# Distinct keys a facet over a folded field may count (documents, anchors and the rest together).
+_FACET_KEYS_LIMIT = 1_000_000
 
 
 class IndexBuildError(StoreError):
@@ -146,22 +164,39 @@ class SharedLock:
                 self._condition.notify_all()
 
 
-def _condition(key: str, value: Any) -> qe.FieldCondition:
-    if isinstance(value, (list, tuple, set)):
+def _folded_key(field: str, value: Any) -> str:
+    return f"{field}={value}"
+
+
+def filter_keys(payload: dict[str, Any]) -> list[str]:
+    """The folded filter fields of a payload, one "field=value" per value (a list field gives one per item)."""
+    keys = []
+    for name in FOLDED_FIELDS:
+        value = payload.get(name)
+        for item in value if isinstance(value, (list, tuple)) else () if value is None else (value,):
+            keys.append(_folded_key(name, item))
+    return keys
+
+
+def _condition(key: str, value: Any, folded: bool) -> qe.FieldCondition:
+    many = isinstance(value, (list, tuple, set))
+    if folded and key in FOLDED_FIELDS:
+        key, value = FILTER_KEYS, [_folded_key(key, v) for v in value] if many else _folded_key(key, value)
+    if many:
         return qe.FieldCondition(key=key, match=qe.MatchAny(any=list(value)))
     return qe.FieldCondition(key=key, match=qe.MatchValue(value=value))
 
 
 def _filter(must: Conditions | None, must_not: Conditions | None = None,
-            ids: list[str] | None = None) -> qe.Filter | None:
+            ids: list[str] | None = None, folded: bool = True) -> qe.Filter | None:
     if not must and not must_not and ids is None:
         return None
-    conditions: list[Any] = [_condition(k, v) for k, v in (must or {}).items()]
+    conditions: list[Any] = [_condition(k, v, folded) for k, v in (must or {}).items()]
     if ids is not None:
         conditions.append(qe.HasIdCondition(set(ids)))
     return qe.Filter(
         must=conditions or None,
-        must_not=[_condition(k, v) for k, v in (must_not or {}).items()] or None,
+        must_not=[_condition(k, v, folded) for k, v in (must_not or {}).items()] or None,
     )
 
 
@@ -189,6 +224,7 @@ class EdgeStore:
         self._child: subprocess.Popen | None = None
         self.last_build_error: str | None = None
         self._units = True  # whether the live shard has the unit multivector (collections of layout 1 do not)
+        self._folded = FOLD_NEW_COLLECTIONS  # whether filter fields are folded into FILTER_KEYS (see common/schema.py)
         try:
             # Opening writes to the write-ahead log; on a full disk that is a SIGBUS, and a server that is restarted
             # after one would die again at every start. Unavailable (503) until there is room is the better state.
@@ -209,6 +245,8 @@ class EdgeStore:
                     ) from exc
                 raise StoreError(f"cannot open the embedded Qdrant shard at {shard_dir}: {exc}") from exc
             self._remove_stale_shards()
+            if info is not None and self._fold_filter_fields():
+                self._mark_pending()  # the converted points left the graph's segments for the appendable one
             if info is not None and self._align_field_indexes():
                 self._mark_pending()  # the next build drops or adds the fields' own graphs
             if info is not None and not (self.path / LIVE_FILE).exists() and not self._pending:
@@ -252,13 +290,63 @@ class EdgeStore:
                     and entry != self._live_dir:
                 shutil.rmtree(entry, ignore_errors=True)
 
+    def _indexed_fields(self) -> tuple[str, ...]:
+        """The payload fields with an index of their own; with a folded layout, a field named for graphs of its
+        own must be one of them."""
+        if not self._folded:
+            return INDEXED_FIELDS
+        folded = self.index.filter_graphs & FOLDED_FIELDS_SET
+        if folded:
+            raise StoreError(f"HELPDESK_INDEX_FILTER_GRAPH_FIELDS names {', '.join(sorted(folded))}: the embedded "
+                             f"store indexes it among the folded filter fields, with no graphs of its own; use "
+                             f"{' or '.join(f for f in FOLDED_INDEXES if f != FILTER_KEYS)}, or a Qdrant server")
+        return FOLDED_INDEXES
+
+    def _fold_filter_fields(self) -> bool:
+        """Fold the filter fields of a collection made with one index per field into FILTER_KEYS, in place: each
+        point gets its keys, then the keys' index is made and the folded fields' own indexes dropped. True when
+        it converted. A crash before the keys' index exists leaves a collection that is converted again, whole,
+        at the next open; its points keep every field meanwhile."""
+        assert self._shard is not None
+        schema = self._shard.info().payload_schema
+        self._folded = FILTER_KEYS in schema
+        if self._folded or not FOLD_NEW_COLLECTIONS:
+            if self._folded:
+                self._drop_field_indexes(set(schema) - set(FOLDED_INDEXES))
+            return False
+        total = self._shard.count(qe.CountRequest(exact=True))
+        log.info("folding the filter fields of %s into one index (%d chunks, once)", self.path, total)
+        offset, done, started = None, 0, time.monotonic()
+        while True:
+            records, offset = self._shard.scroll(qe.ScrollRequest(
+                offset=offset, limit=_FOLD_BATCH, with_payload=qe.PayloadSelector.Include(list(FOLDED_FIELDS)),
+                with_vector=False))
+            for record in records:
+                self._shard.update(qe.UpdateOperation.set_payload(
+                    [record.id], {FILTER_KEYS: filter_keys(dict(record.payload or {}))}))
+            done += len(records)
+            if done and (offset is None or done % (_FOLD_BATCH * 40) < _FOLD_BATCH):
+                log.info("folded %d of %d chunks (%.0f s)", done, total, time.monotonic() - started)
+            if offset is None:
+                break
+        self._shard.update(qe.UpdateOperation.create_field_index(FILTER_KEYS, field_index(FILTER_KEYS, self.index)))
+        self._folded = True
+        self._drop_field_indexes(set(schema) - set(FOLDED_INDEXES))
+        return True
+
+    def _drop_field_indexes(self, names: set[str]) -> None:
+        """Drop indexes no filter of this layout uses (a crash between folding and dropping left them)."""
+        for name in sorted(names):
+            self._shard.update(qe.UpdateOperation.delete_field_index(name))
+        self._shard.flush()
+
     def _align_field_indexes(self) -> bool:
         """Give each indexed field the graph setting configured now (a collection made before the setting, or with
         another value of it); True when one changed."""
         assert self._shard is not None
         schema = self._shard.info().payload_schema
         changed = False
-        for name in INDEXED_FIELDS:
+        for name in self._indexed_fields():
             wanted = field_index(name, self.index)
             current = schema.get(name)
             params = getattr(current, "params", None) if current is not None else None
@@ -310,7 +398,8 @@ class EdgeStore:
                     # The layout `info` names: the current one, or an older one that tests upgrade.
                     self._units = info.schema_version >= UNITS_LAYOUT
                     self._shard = qe.EdgeShard.create(str(shard_dir), edge_config(info.dim, self.index, self._units))
-                for name in INDEXED_FIELDS:
+                self._folded = FOLD_NEW_COLLECTIONS
+                for name in self._indexed_fields():
                     self._shard.update(qe.UpdateOperation.create_field_index(name, field_index(name, self.index)))
                 self._shard.flush()
                 # Written last and atomically: a shard without this file is an unfinished creation.
@@ -333,7 +422,7 @@ class EdgeStore:
         target = self.path / f"{BUILD_PREFIX}{uuid.uuid4().hex[:12]}"
         try:
             new = qe.EdgeShard.create(str(target), edge_config(existing.dim, self.index, True))
-            for name in INDEXED_FIELDS:
+            for name in self._indexed_fields():
                 new.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
             offset = None
             while True:
@@ -377,6 +466,15 @@ class EdgeStore:
 
     # -- writes and reads ---------------------------------------------------------------------------------------
 
+    def _filter(self, must: Conditions | None, must_not: Conditions | None = None,
+                ids: list[str] | None = None) -> qe.Filter | None:
+        return _filter(must, must_not, ids, self._folded)
+
+    def _stored_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if FILTER_KEYS in payload:
+            raise StoreError(f"a payload may not carry {FILTER_KEYS!r}: the embedded store derives it")
+        return {**payload, FILTER_KEYS: filter_keys(payload)} if self._folded else payload
+
     def upsert(self, points: list[StoredPoint]) -> None:
         if not points:
             return
@@ -388,18 +486,27 @@ class EdgeStore:
                 id=p.id,
                 vector={DENSE_VECTOR: p.dense, SPARSE_VECTOR: qe.SparseVector(*p.sparse),
                         **({UNITS_VECTOR: p.units} if p.units else {})},
-                payload=p.payload,
+                payload=self._stored_payload(p.payload),
             )
             for p in points
         ]))
 
     def set_payload(self, must: Conditions, values: dict[str, Any]) -> None:
-        self._write(qe.UpdateOperation.set_payload_by_filter(_filter(must), values))
+        if FILTER_KEYS in values:
+            raise StoreError(f"a payload may not carry {FILTER_KEYS!r}: the embedded store derives it")
+        if not (self._folded and FOLDED_FIELDS_SET & set(values)):
+            self._write(qe.UpdateOperation.set_payload_by_filter(self._filter(must), values))
+            return
+        # A folded field changes each point's keys differently: point by point.
+        with self._write_gate:
+            for point_id, payload in list(self.scroll(must, list(FOLDED_FIELDS))):
+                changed = {**payload, **values}
+                self._write(qe.UpdateOperation.set_payload([point_id], {**values, FILTER_KEYS: filter_keys(changed)}))
 
     def delete(self, must: Conditions, must_not: Conditions | None = None) -> None:
         if self._shard is None:
             return
-        self._write(qe.UpdateOperation.delete_points_by_filter(_filter(must, must_not)))
+        self._write(qe.UpdateOperation.delete_points_by_filter(self._filter(must, must_not)))
 
     def scroll(self, must: Conditions, fields: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         if self._shard is None:
@@ -408,8 +515,9 @@ class EdgeStore:
         while True:
             with self._shard_lock.shared():
                 records, offset = self._require().scroll(qe.ScrollRequest(
-                    offset=offset, limit=512, filter=_filter(must),
-                    with_payload=qe.PayloadSelector.Include(fields), with_vector=False,
+                    offset=offset, limit=512, filter=self._filter(must),
+                    with_payload=qe.PayloadSelector.Include([f for f in fields if f != FILTER_KEYS]),
+                    with_vector=False,
                 ))
             for record in records:
                 yield str(record.id), dict(record.payload or {})
@@ -420,14 +528,23 @@ class EdgeStore:
         if self._shard is None:
             return 0
         with self._shard_lock.shared():
-            return int(self._shard.count(qe.CountRequest(filter=_filter(must), exact=True)))
+            return int(self._shard.count(qe.CountRequest(filter=self._filter(must), exact=True)))
 
     def facet(self, key: str, must: Conditions) -> dict[str, int]:
         if self._shard is None:
             return {}
+        if not (self._folded and key in FOLDED_FIELDS):
+            with self._shard_lock.shared():
+                response = self._shard.facet(qe.FacetRequest(key=key, limit=1000, exact=True,
+                                                              filter=self._filter(must)))
+            return {str(hit.value): int(hit.count) for hit in response.hits}
+        # The keys of every folded field share one index: count them all, keep this field's.
         with self._shard_lock.shared():
-            response = self._shard.facet(qe.FacetRequest(key=key, limit=1000, exact=True, filter=_filter(must)))
-        return {str(hit.value): int(hit.count) for hit in response.hits}
+            response = self._shard.facet(qe.FacetRequest(key=FILTER_KEYS, limit=_FACET_KEYS_LIMIT, exact=True,
+                                                          filter=self._filter(must)))
+        prefix = _folded_key(key, "")
+        return {str(hit.value)[len(prefix):]: int(hit.count) for hit in response.hits
+                if str(hit.value).startswith(prefix)}
 
     @staticmethod
     def _query(q: VectorQuery) -> qe.Query:
@@ -448,8 +565,8 @@ class EdgeStore:
     def search(self, query: VectorQuery, limit: int) -> list[Hit]:
         if query.using == UNITS_VECTOR and not self._units:
             return []  # a collection of layout 1 has no unit vectors
-        request = qe.QueryRequest(limit=limit, query=self._query(query), filter=_filter(query.must, ids=query.ids),
-                                  with_payload=True, params=self._params(query))
+        request = qe.QueryRequest(limit=limit, query=self._query(query), filter=self._filter(query.must, ids=query.ids),
+                                  with_payload=qe.PayloadSelector.Exclude([FILTER_KEYS]), params=self._params(query))
         with self._shard_lock.shared():
             points = self._require().query(request)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]

@@ -234,10 +234,10 @@ def test_only_the_configured_fields_get_graphs_of_their_own_and_a_change_lands_a
     assert _graph_fields(store) == set()  # by default no field pays for graphs of its own
     assert store.build_index() and not store.index_state()["pending"]
     store.close()
-    wider = INDEX.model_copy(update={"filter_graph_fields": "language, doc_id"})
+    wider = INDEX.model_copy(update={"filter_graph_fields": "language, state"})
     reopened = EdgeStore(tmp_path, "c", index=wider)
     # Changed in place, and the next build makes (or drops) the graphs.
-    assert _graph_fields(reopened) == {"language", "doc_id"} and reopened.index_state()["pending"]
+    assert _graph_fields(reopened) == {"language", "state"} and reopened.index_state()["pending"]
     assert _ids(reopened, vectors[3], {"language": "en"})[0] == str(uuid.UUID(int=3))
     reopened.close()
     with pytest.raises(StoreError, match="HELPDESK_INDEX_FILTER_GRAPH_FIELDS names stage, which is not indexed"):
