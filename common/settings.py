@@ -65,6 +65,7 @@ class IndexSettings(BaseSettings):
     # Fields whose values get graphs of their own, so a search filtered to one value walks a graph of just those
     # chunks. Each costs about one more graph build over the chunks it covers; without one, a filter is checked
     # while walking the main graph (two links deep when it is selective, see below), or its few matches are scanned.
+    # The embedded store takes `language` or `state` only: it folds the other filter fields into one index.
     filter_graph_fields: str = Field("", description="HELPDESK_INDEX_FILTER_GRAPH_FIELDS: comma list of indexed "
                                                      "payload fields, or empty")
     # A filtered search whose filter keeps less than this share of the chunks walks the graph two links deep
