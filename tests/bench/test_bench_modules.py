@@ -37,3 +37,19 @@ def test_embed_benchmark_answers_help():
                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert "--passages" in done.stdout
+
+
+def test_scale_noise_puts_copies_as_far_as_real_nearest_neighbours():
+    import numpy as np
+
+    from bench.scale import calibrated_noise, noisy
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(20, 384))
+    base = np.repeat(centres, 5, axis=0) + rng.normal(scale=0.15, size=(100, 384))  # clusters of near neighbours
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    similarity = base @ base.T
+    np.fill_diagonal(similarity, -1.0)
+    nearest = float(np.median(similarity.max(axis=1)))
+    copies = noisy(base, calibrated_noise(base), rng)
+    assert np.mean(np.sum(copies * base, axis=1)) == pytest.approx(nearest, abs=0.01)
