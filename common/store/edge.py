@@ -336,6 +336,8 @@ class EdgeStore:
 
     def _drop_field_indexes(self, names: set[str]) -> None:
         """Drop indexes no filter of this layout uses (a crash between folding and dropping left them)."""
+        if not names:
+            return
         for name in sorted(names):
             self._shard.update(qe.UpdateOperation.delete_field_index(name))
         self._shard.flush()
