@@ -18,6 +18,7 @@ crowded as a real one of that size would be, neither a cloud of exact duplicates
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -59,14 +60,14 @@ def source_chunks(settings: Settings, corpus: Path = SAMPLE_CORPUS
                   ) -> list[tuple[np.ndarray, tuple[list[int], list[float]], dict, np.ndarray]]:
     """A corpus's chunks with their dense and sparse vectors: ingested once into a collection of their own and kept
     as a file, so that later runs (and the serving process) load no model."""
-    import hashlib
-
     import qdrant_edge as qe
 
     from common.runtime import Runtime
     from ingest.pipeline import Ingestor
 
     corpus = corpus.resolve()
+    if not corpus.is_dir():
+        raise SystemExit(f"bench.scale: the corpus {corpus} is not a folder")
     tag = "" if corpus == SAMPLE_CORPUS.resolve() else f"-{corpus.name}-{hashlib.sha256(str(corpus).encode()).hexdigest()[:8]}"
     source = settings.model_copy(update={"data_dir": settings.data_dir / "bench" / f"scale-source{tag}"})
     kept = source.data_dir / f"chunks-units-{settings.embed.model.replace('/', '_')}.json"
@@ -88,6 +89,9 @@ def source_chunks(settings: Settings, corpus: Path = SAMPLE_CORPUS
             runtime.close()
         kept.write_text(json.dumps(rows), encoding="utf-8")
     rows = json.loads(kept.read_text(encoding="utf-8"))
+    if not rows:
+        kept.unlink()  # nothing to copy: the next run ingests again
+        raise SystemExit(f"bench.scale: no chunks were ingested from {corpus}: nothing to copy")
     return [(np.asarray(r["dense"], dtype=np.float32), (r["sparse"][0], r["sparse"][1]), r["payload"],
              np.asarray(r["units"], dtype=np.float32).reshape(-1, len(r["dense"]))) for r in rows]
 
@@ -100,6 +104,15 @@ def calibrated_noise(base: np.ndarray) -> float:
     np.fill_diagonal(similarity, -1.0)
     nearest = float(np.clip(np.median(similarity.max(axis=1)), 0.5, 0.9999))
     return float(np.sqrt((1.0 / nearest ** 2 - 1.0) / base.shape[1]))
+
+
+def noise_argument(text: str) -> str | float:
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither 'auto' nor a number") from None
 
 
 def noise_level(args: argparse.Namespace, base: np.ndarray) -> float:
@@ -249,7 +262,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="Print one JSON object only.")
     parser.add_argument("--corpus", type=Path, default=SAMPLE_CORPUS,
                         help="The corpus whose chunk vectors the synthetic ones copy (default: the sample corpus).")
-    parser.add_argument("--noise", default="auto", help="Standard deviation of the noise per dimension, or 'auto': "
+    parser.add_argument("--noise", type=noise_argument, default="auto", help="Standard deviation of the noise per dimension, or 'auto': "
                                                          "calibrated to the source's nearest-neighbour spread.")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=1000)

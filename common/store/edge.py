@@ -245,8 +245,14 @@ class EdgeStore:
                     ) from exc
                 raise StoreError(f"cannot open the embedded Qdrant shard at {shard_dir}: {exc}") from exc
             self._remove_stale_shards()
-            if info is not None and self._fold_filter_fields():
-                self._mark_pending()  # the converted points left the graph's segments for the appendable one
+            try:
+                if info is not None and self._fold_filter_fields():
+                    self._mark_pending()  # the converted points left the graph's segments for the appendable one
+            except Exception as exc:
+                self._shard.close()  # release the shard's lock: the caller gets no store to close
+                self._shard = None
+                raise StoreError(f"cannot fold the filter fields of the embedded index at {shard_dir} into one "
+                                 f"index: {exc}; nothing is lost, the next open converts it again") from exc
             if info is not None and self._align_field_indexes():
                 self._mark_pending()  # the next build drops or adds the fields' own graphs
             if info is not None and not (self.path / LIVE_FILE).exists() and not self._pending:

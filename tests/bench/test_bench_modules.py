@@ -53,3 +53,12 @@ def test_scale_noise_puts_copies_as_far_as_real_nearest_neighbours():
     nearest = float(np.median(similarity.max(axis=1)))
     copies = noisy(base, calibrated_noise(base), rng)
     assert np.mean(np.sum(copies * base, axis=1)) == pytest.approx(nearest, abs=0.01)
+
+
+@pytest.mark.parametrize(("extra", "message"), [(["--noise", "abc"], "neither 'auto' nor a number"),
+                                                (["--corpus", "/no/such/corpus"], "is not a folder")])
+def test_scale_benchmark_names_bad_arguments(extra, message, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "bench.scale", "--chunks", "10", *extra], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "HELPDESK_DATA_DIR": str(tmp_path)})
+    assert done.returncode != 0 and message in done.stderr
