@@ -92,6 +92,11 @@ class IndexSettings(BaseSettings):
     # Threads the build uses (0: all cores), and its niceness: by default it yields the cores to the serving process.
     build_threads: int = 0
     build_nice: int = 10
+    # The build process copies every chunk's payload and reads it again for each field index: millions of small
+    # allocations, where glibc's malloc took a large share of the build's one-core part (README, "Scale").
+    build_allocator: str = Field("auto", description="HELPDESK_INDEX_BUILD_ALLOCATOR: 'auto' (mimalloc from the "
+                                 "cmeel-mimalloc package on Linux, else the system's malloc), 'system', or the path "
+                                 "of a malloc library the build process preloads (Linux)")
 
 
 class EmbedSettings(BaseSettings):

@@ -9,8 +9,10 @@ point leaves either the old or the new shard live, both complete.
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -123,6 +125,50 @@ def _build_in_child(shard_dir: str, dim: int, index_json: str, units: str = "1")
     shard.optimize()
     shard.flush()
     shard.close()
+
+
+# The distribution whose mimalloc the build process preloads when HELPDESK_INDEX_BUILD_ALLOCATOR is `auto`.
+MIMALLOC_DISTRIBUTION = "cmeel-mimalloc"
+
+
+def _installed_mimalloc() -> Path | None:
+    try:
+        files = importlib.metadata.files(MIMALLOC_DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in files:
+        if re.fullmatch(r"libmimalloc\.so\.\d+", file.name):
+            located = Path(str(file.locate()))
+            if located.is_file():
+                return located
+    return None
+
+
+def build_allocator(index: IndexSettings) -> Path | None:
+    """The malloc library the build process preloads, or None for the system's; a named error for a bad choice."""
+    choice = index.build_allocator.strip()
+    linux = sys.platform.startswith("linux")
+    if choice == "system" or (choice == "auto" and not linux):
+        return None
+    if choice == "auto":
+        return _installed_mimalloc()
+    if not linux:
+        raise IndexBuildError(f"HELPDESK_INDEX_BUILD_ALLOCATOR names {choice}, but a library is preloaded on Linux "
+                              "only: use auto or system")
+    library = Path(choice).expanduser()
+    if not library.is_file():
+        raise IndexBuildError(f"HELPDESK_INDEX_BUILD_ALLOCATOR names {library}, which is not a file: use auto, "
+                              "system or the path of a malloc library (libmimalloc.so.3, libjemalloc.so.2)")
+    return library
+
+
+def build_process_env(index: IndexSettings) -> dict[str, str]:
+    """The build process's environment: this process's import path, and its allocator preloaded."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    library = build_allocator(index)
+    if library is not None:
+        env["LD_PRELOAD"] = " ".join(filter(None, [str(library), env.get("LD_PRELOAD", "")]))
+    return env
 
 
 class SharedLock:
@@ -644,6 +690,7 @@ class EdgeStore:
     def build_index(self) -> bool:
         """Build the HNSW index now (in a child process) and swap it in; False when there was nothing to do."""
         with self._build_lock:
+            build_allocator(self.index)  # a bad choice is named before the shard is copied
             with self._write_gate:
                 if self._shard is None or self._closing.is_set():
                     return False
@@ -672,7 +719,7 @@ class EdgeStore:
     def _run_child(self, target: Path, dim: int) -> None:
         code = ("import sys; from common.store.edge import _build_in_child; "
                 "_build_in_child(*sys.argv[1:2], int(sys.argv[2]), sys.argv[3], sys.argv[4])")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        env = build_process_env(self.index)
         self._child = subprocess.Popen(
             [sys.executable, "-c", code, str(target), str(dim), self.index.model_dump_json(), "1" if self._units else "0"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
