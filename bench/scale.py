@@ -4,11 +4,12 @@
 
 The real vectors come from a corpus (`--corpus`, the sample corpus by default), ingested once through the project's
 pipeline into its own collection under the data dir and kept as a file, so that later runs make no model calls.
-Each synthetic chunk is a real chunk's vector plus Gaussian noise, renormalised, with that chunk's payload (text, language, ...) and, as ingest stores them
-by default (HELPDESK_CHUNK_EMBED_UNITS), its unit vectors with noise of their own. The collection is written
-through `EdgeStore` and indexed with its own `build_index()` while a thread keeps searching (the answers' latency
-during the build is reported too). Search is then measured in a fresh process that only opens the built collection,
-so that its RSS is the serving footprint and not the loader's.
+Each synthetic chunk is a real chunk's vector plus Gaussian noise, renormalised, with that chunk's payload (text,
+language, ...) and, as ingest stores them by default (HELPDESK_CHUNK_EMBED_UNITS), its unit vectors with noise of
+their own. The collection is written through `EdgeStore` and indexed with its own `build_index()` while a thread
+keeps searching (the answers' latency during the build is reported too; `--search-every 0` builds alone). Search is
+then measured in a fresh process that only opens the built collection, so that its RSS is the serving footprint and
+not the loader's.
 
 The noise (`--noise`, `auto` by default) is calibrated to the source: a noisy copy lies as far from its original as a
 real chunk lies from its nearest real neighbour (the median over the source), so that a synthetic collection is as
@@ -115,6 +116,16 @@ def noise_argument(text: str) -> str | float:
         raise argparse.ArgumentTypeError(f"{text!r} is neither 'auto' nor a number") from None
 
 
+def seconds_argument(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative: give 0 or more seconds")
+    return value
+
+
 def noise_level(args: argparse.Namespace, base: np.ndarray) -> float:
     return calibrated_noise(base) if args.noise == "auto" else float(args.noise)
 
@@ -160,10 +171,11 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
             store.search(VectorQuery(DENSE_VECTOR, dense=probe[i % 20].tolist(), must={"state": STATE_READY}), 10)
             during.append((time.perf_counter() - t) * 1000)
             i += 1
-            time.sleep(0.05)
+            time.sleep(args.search_every)
 
     searcher = threading.Thread(target=keep_searching)
-    searcher.start()
+    if args.search_every > 0:
+        searcher.start()
     started = time.perf_counter()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     store.build_index()
@@ -174,9 +186,10 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     # The largest child's peak RSS (KB on Linux): the build process's, which holds the segments it merges.
     index_peak_rss_mb = after.ru_maxrss / 1024
     done.set()
-    searcher.join()
+    if searcher.is_alive():
+        searcher.join()
     store.close()
-    return {"source_chunks": len(chunks), "noise": round(noise, 4), "units": units, "load_s": round(load_s, 1), "index_s": round(index_s, 1), "index_cpu_s": round(index_cpu_s, 1),
+    return {"source_chunks": len(chunks), "noise": round(noise, 4), "units": units, "search_every_s": args.search_every, "load_s": round(load_s, 1), "index_s": round(index_s, 1), "index_cpu_s": round(index_cpu_s, 1),
             "index_peak_rss_mb": round(index_peak_rss_mb),
             "searches_during_build": len(during),
             "during_build_p95_ms": round(percentile(during, 0.95), 1) if during else None,
@@ -267,6 +280,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--search-every", type=seconds_argument, default=0.05, metavar="SECONDS",
+                        help="Pause between the searches made while the index builds (default 0.05: one after another, "
+                             "about a core's worth on an unindexed million); 0: build alone.")
     parser.add_argument("--dir", type=Path, help="Where to build (default: the data dir's bench/scale-N).")
     parser.add_argument("--keep", action="store_true", help="Keep the built collection.")
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
