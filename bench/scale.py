@@ -135,12 +135,9 @@ def noisy(base: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarra
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
-    chunks = source_chunks(settings, args.corpus)
-    base = np.stack([c[0] for c in chunks])
-    noise = noise_level(args, base)
-    rng = np.random.default_rng(args.seed)
-    shutil.rmtree(target, ignore_errors=True)
+def load(args: argparse.Namespace, settings: Settings, target: Path, chunks: list, base: np.ndarray, noise: float,
+         rng: np.random.Generator) -> tuple[EdgeStore, int, float]:
+    """Write the synthetic chunks through a fresh store; the store, the unit vectors written and the seconds."""
     store = EdgeStore(target, COLLECTION, index=settings.index)
     store.ensure_collection(CollectionInfo(embed_model="scale-bench", dim=base.shape[1]))
     with_units, units = settings.chunk.embed_units, 0
@@ -157,7 +154,36 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
         ])
         units += sum(len(chunks[p][3]) for p in picks) if with_units else 0
     store.flush()
-    load_s = time.perf_counter() - started
+    return store, units, time.perf_counter() - started
+
+
+def unbuilt_copy(args: argparse.Namespace, settings: Settings, target: Path) -> EdgeStore:
+    """A copy of an unindexed collection kept by --keep-unbuilt, opened for its build."""
+    source = args.from_unbuilt
+    shutil.copytree(source, target)
+    store = EdgeStore(target, COLLECTION, index=settings.index)
+    found = store.count({})
+    if found != args.chunks:
+        store.close()
+        raise SystemExit(f"bench.scale: {source} holds {found} chunks, not the {args.chunks} of --chunks")
+    return store
+
+
+def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
+    chunks = source_chunks(settings, args.corpus)
+    base = np.stack([c[0] for c in chunks])
+    noise = noise_level(args, base)
+    rng = np.random.default_rng(args.seed)
+    shutil.rmtree(target, ignore_errors=True)
+    if args.from_unbuilt is not None:
+        store = unbuilt_copy(args, settings, target)
+        units, load_s = None, None
+    else:
+        store, units, load_s = load(args, settings, target, chunks, base, noise, rng)
+        if args.keep_unbuilt is not None:
+            # Before any build: later runs build from this copy (--from-unbuilt) without loading again.
+            shutil.rmtree(args.keep_unbuilt, ignore_errors=True)
+            shutil.copytree(target, args.keep_unbuilt)
 
     # Answers keep coming while the index builds: measure them.
     during: list[float] = []
@@ -189,7 +215,8 @@ def build(args: argparse.Namespace, settings: Settings, target: Path) -> dict:
     if searcher.is_alive():
         searcher.join()
     store.close()
-    return {"source_chunks": len(chunks), "noise": round(noise, 4), "units": units, "search_every_s": args.search_every, "load_s": round(load_s, 1), "index_s": round(index_s, 1), "index_cpu_s": round(index_cpu_s, 1),
+    return {"source_chunks": len(chunks), "noise": round(noise, 4), "units": units, "search_every_s": args.search_every,
+            "load_s": round(load_s, 1) if load_s is not None else None, "index_s": round(index_s, 1), "index_cpu_s": round(index_cpu_s, 1),
             "index_peak_rss_mb": round(index_peak_rss_mb),
             "searches_during_build": len(during),
             "during_build_p95_ms": round(percentile(during, 0.95), 1) if during else None,
@@ -285,8 +312,18 @@ def main() -> None:
                              "about a core's worth on an unindexed million); 0: build alone.")
     parser.add_argument("--dir", type=Path, help="Where to build (default: the data dir's bench/scale-N).")
     parser.add_argument("--keep", action="store_true", help="Keep the built collection.")
+    parser.add_argument("--keep-unbuilt", type=Path, metavar="DIR",
+                        help="Also keep a copy of the collection as loaded, before its index is built.")
+    parser.add_argument("--from-unbuilt", type=Path, metavar="DIR",
+                        help="Build a copy of a collection kept by --keep-unbuilt instead of loading one "
+                             "(load_s is then null): compares build settings without loading again.")
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.from_unbuilt is not None:
+        if args.keep_unbuilt is not None:
+            parser.error("--from-unbuilt builds a kept collection; --keep-unbuilt keeps a new one: give one of them")
+        if not (args.from_unbuilt / COLLECTION / "collection.json").is_file():
+            parser.error(f"--from-unbuilt: {args.from_unbuilt} holds no collection kept by --keep-unbuilt")
     settings = Settings()
     target = args.dir or settings.data_dir / "bench" / f"scale-{args.chunks}"
     if args.serve_only:

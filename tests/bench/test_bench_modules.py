@@ -57,7 +57,9 @@ def test_scale_noise_puts_copies_as_far_as_real_nearest_neighbours():
 
 @pytest.mark.parametrize(("extra", "message"), [(["--noise", "abc"], "neither 'auto' nor a number"),
                                                 (["--corpus", "/no/such/corpus"], "is not a folder"),
-                                                (["--search-every", "-1"], "is negative")])
+                                                (["--search-every", "-1"], "is negative"),
+                                                (["--from-unbuilt", "/no/such/dir"], "holds no collection kept by"),
+                                                (["--from-unbuilt", ".", "--keep-unbuilt", "k"], "give one of them")])
 def test_scale_benchmark_names_bad_arguments(extra, message, tmp_path):
     done = subprocess.run([sys.executable, "-m", "bench.scale", "--chunks", "10", *extra], cwd=ROOT,
                           capture_output=True, text=True, timeout=120,
