@@ -316,7 +316,8 @@ def main() -> None:
                         help="Also keep a copy of the collection as loaded, before its index is built.")
     parser.add_argument("--from-unbuilt", type=Path, metavar="DIR",
                         help="Build a copy of a collection kept by --keep-unbuilt instead of loading one "
-                             "(load_s is then null): compares build settings without loading again.")
+                             "(load_s is then null): compares build settings without loading again. Give the "
+                             "--corpus, --noise and --seed it was kept with: the queries are drawn from them.")
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.from_unbuilt is not None:
