@@ -89,8 +89,10 @@ class IndexSettings(BaseSettings):
         return frozenset(f.strip() for f in self.filter_graph_fields.split(",") if f.strip())
     # Seconds without writes before a background build starts, so that an ingest of many files builds once.
     build_delay_s: float = 5.0
-    # Threads the build uses (0: all cores), and its niceness: by default it yields the cores to the serving process.
-    build_threads: int = 0
+    # Threads the graph build uses (0: all cores), and its niceness: by default it yields the cores to the serving
+    # process. One thread: at a million chunks, graphs built on two threads missed more of the exact top 10, and
+    # took no less time (README, "Scale").
+    build_threads: int = 1
     build_nice: int = 10
     # The build process copies every chunk's payload and reads it again for each field index: millions of small
     # allocations, where glibc's malloc took a large share of the build's one-core part (README, "Scale").
