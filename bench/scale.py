@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.schema import DENSE_VECTOR, STATE_READY, UNITS_VECTOR, CollectionInfo
+from common.schema import DENSE_VECTOR, FILTER_KEYS, STATE_READY, UNITS_VECTOR, CollectionInfo
 from common.settings import Settings
 from common.store.base import StoredPoint, VectorQuery
 from common.store.edge import EdgeStore
@@ -93,7 +93,9 @@ def source_chunks(settings: Settings, corpus: Path = SAMPLE_CORPUS
     if not rows:
         kept.unlink()  # nothing to copy: the next run ingests again
         raise SystemExit(f"bench.scale: no chunks were ingested from {corpus}: nothing to copy")
-    return [(np.asarray(r["dense"], dtype=np.float32), (r["sparse"][0], r["sparse"][1]), r["payload"],
+    # The payload as ingest gave it: without the keys the embedded store derives (and refuses to be given).
+    return [(np.asarray(r["dense"], dtype=np.float32), (r["sparse"][0], r["sparse"][1]),
+             {k: v for k, v in r["payload"].items() if k != FILTER_KEYS},
              np.asarray(r["units"], dtype=np.float32).reshape(-1, len(r["dense"]))) for r in rows]
 
 

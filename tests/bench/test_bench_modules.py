@@ -65,3 +65,37 @@ def test_scale_benchmark_names_bad_arguments(extra, message, tmp_path):
                           capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT), "HELPDESK_DATA_DIR": str(tmp_path)})
     assert done.returncode != 0 and message in done.stderr
+
+
+def test_scale_loads_chunks_kept_with_the_stores_derived_keys(tmp_path):
+    """The kept source file holds payloads as the embedded store returns them, with the filter keys it derives;
+    the store refuses to be given those, so the loader must drop them (a fresh machine's first run failed)."""
+    import argparse
+    import hashlib
+    import json
+
+    import numpy as np
+
+    from bench.scale import load, source_chunks
+    from common.schema import FILTER_KEYS
+    from common.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    tag = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:8]
+    source_dir = tmp_path / "bench" / f"scale-source-{corpus.name}-{tag}"  # where source_chunks keeps its file
+    source_dir.mkdir(parents=True)
+    payload = {"doc_id": "d1", "language": "bg", "text": "Срокът е 31 декември 2029 г.", "period": "2021-2027",
+               "state": "ready", FILTER_KEYS: ["doc_id=d1", "period=2021-2027"]}
+    row = {"dense": [1.0] + [0.0] * 383, "sparse": [[3], [1.0]], "payload": payload, "units": [[0.0, 1.0] + [0.0] * 382]}
+    (source_dir / f"chunks-units-{settings.embed.model}.json").write_text(json.dumps([row, row]))
+    chunks = source_chunks(settings, corpus)
+    assert all(FILTER_KEYS not in c[2] for c in chunks)
+    base = np.stack([c[0] for c in chunks])
+    store, _, _ = load(argparse.Namespace(chunks=5, batch=2), settings, tmp_path / "scale", chunks, base, 0.01,
+                       np.random.default_rng(0))
+    try:
+        assert store.count({"language": "bg", "period": "2021-2027"}) == 5
+    finally:
+        store.close()
