@@ -54,9 +54,9 @@ class IndexSettings(BaseSettings):
     model_config = _group("HELPDESK_INDEX_")
 
     hnsw_m: int = Field(16, description="Links per node in the HNSW graph (more: better recall, more memory).")
-    # At a million chunks, graphs built with 100 left some chunks that no search reached, whatever its own `ef`:
-    # recall against exact search varied from build to build and fell below 0.98 in some. Twice that costs about a
-    # third more build time (README, "Scale").
+    # At a million chunks, graphs built with half this left some chunks that no search reached, whatever its own
+    # `ef`, and recall against exact search then varied from build to build; this costs more build time (README,
+    # "Scale").
     hnsw_ef_construct: int = Field(200, description="Candidates considered while building the graph.")
     # More raises recall and costs time. Searches under a selective filter (one language) need the most: their
     # recall against exact search fell short at half this (README, "Scale").

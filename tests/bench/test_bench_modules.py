@@ -88,13 +88,14 @@ def test_scale_loads_chunks_kept_with_the_stores_derived_keys(tmp_path):
     source_dir.mkdir(parents=True)
     payload = {"doc_id": "d1", "language": "bg", "text": "Срокът е 31 декември 2029 г.", "period": "2021-2027",
                "state": "ready", FILTER_KEYS: ["doc_id=d1", "period=2021-2027"]}
-    row = {"dense": [1.0] + [0.0] * 383, "sparse": [[3], [1.0]], "payload": payload, "units": [[0.0, 1.0] + [0.0] * 382]}
+    row = {"dense": [1.0] + [0.0] * 383, "sparse": [[3], [1.0]], "payload": payload,
+           "units": [[0.0, 1.0] + [0.0] * 382]}
     (source_dir / f"chunks-units-{settings.embed.model}.json").write_text(json.dumps([row, row]))
     chunks = source_chunks(settings, corpus)
     assert all(FILTER_KEYS not in c[2] for c in chunks)
     base = np.stack([c[0] for c in chunks])
-    store, _, _ = load(argparse.Namespace(chunks=5, batch=2), settings, tmp_path / "scale", chunks, base, 0.01,
-                       np.random.default_rng(0))
+    store, _, _ = load(argparse.Namespace(chunks=5, batch=2), settings, tmp_path / "scale", chunks, base,
+                       noise=0.01, rng=np.random.default_rng(0))
     try:
         assert store.count({"language": "bg", "period": "2021-2027"}) == 5
     finally:

