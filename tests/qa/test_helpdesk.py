@@ -23,11 +23,8 @@ ANSWERABLE = [
                                          "instead of the principles (issue 14)")),
     ("Kui kaua peab investeering pärast lõppmakset säilima?", "et", "eligibility-period", "viie aasta"),
     ("Какая доля ESF+ должна идти на социальную интеграцию?", "ru", "esf-plus-specifics", "25 %"),
-    pytest.param("Ποιος μπορεί να υποβάλει αίτηση για χρηματοδότηση από το ΕΚΤ+;", "el", "who-can-apply",
-                 "ορίζεται στο πρόγραμμα και σε κάθε πρόσκληση",
-                 marks=pytest.mark.xfail(strict=True, reason="the right guide is cited, but its answering sentence "
-                                         "and another of it score within a hair; the v4 engine's vectors (0.999 "
-                                         "from v3's) put the other one second (issue 14)")),
+    ("Ποιος μπορεί να υποβάλει αίτηση για χρηματοδότηση από το ΕΚΤ+;", "el", "who-can-apply",
+     "ορίζεται στο πρόγραμμα και σε κάθε πρόσκληση"),
 ]
 OUT_OF_SCOPE = [
     ("What is the capital of France?", "en"),
