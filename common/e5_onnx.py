@@ -31,8 +31,9 @@ from common.e5_container import BLOCK, E5Container, Q4Tensor
 LINEAR_KINDS = ("int8", "int8row", "nbits", "fp32")
 MS = "com.microsoft"
 # int8 weight codes use 7 bits. onnxruntime's AVX2 kernels add two uint8 x int8 products in 16 signed bits before
-# widening (255 * 127 * 2 overflows and saturates) while VNNI kernels sum exactly, so full 8-bit codes gave other
-# vectors on each kind of x86 CPU; with codes within 63 the pair sum (at most 255 * 63 * 2) always fits.
+# widening (255 * 127 * 2 overflows and saturates) while VNNI kernels sum exactly, so with full 8-bit codes the
+# two kinds of x86 CPU computed other integer products; with codes within 63 the pair sum (at most 255 * 63 * 2)
+# always fits and both sum exactly.
 WEIGHT_CODE_MAX = 63
 
 

