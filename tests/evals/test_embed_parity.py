@@ -4,7 +4,6 @@ question fails)."""
 
 from __future__ import annotations
 
-
 from evals.dataset import load_dataset
 from evals.embed_parity import compare
 from tests.conftest import ROOT
