@@ -284,6 +284,9 @@ class AnswerSettings(BaseSettings):
     # Added to the score of a sentence carrying a value of the type the question asks for (a rate, an amount, a
     # date, a duration, a count: common/data/answer_types.yaml).
     typed_bonus: float = 0.03
+    # Score a sentence in another language than the question's by the glossary's terms there for the concepts the
+    # question names (qa/data/glossary), as well as by the question's own words.
+    glossary: bool = True
     # Sentences quoted when the best one carries the asked value: it, and others adding a distinct value.
     max_typed_quotes: int = 3
     # Sentences quoted otherwise (MMR within sentence_margin).

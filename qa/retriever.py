@@ -26,6 +26,7 @@ from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_
 from common.settings import SEARCH_MODES, Settings
 from common.sparse import BM25Encoder
 from common.store import Hit, VectorQuery, VectorStore, check_compatible
+from common.units import quotable_units
 from qa.glossary import glossary_variants
 from qa.glossary import load_all as load_glossaries
 
@@ -187,7 +188,7 @@ class Retriever:
         else:
             hits = one_version_per_document(lists[0][0])[:fetch] if lists else []
         timings["search"] = (time.perf_counter() - t) * 1000
-        results = _collapse([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits], k)
+        results = _collapse(_quotable_first([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits]), k)
         if cfg.asker_version and vector is not None and "language" not in (filters or {}):
             t = time.perf_counter()
             results = self._asker_versions(results, lang, vector, must)
@@ -401,6 +402,14 @@ def weighted_rrf(lists: list[tuple[list[Hit], float]], k: int) -> list[Hit]:
             by_id.setdefault(hit.id, hit)
     ranked = sorted(scores, key=lambda i: (-scores[i], i))
     return [Hit(i, scores[i], by_id[i].payload) for i in ranked]
+
+
+def _quotable_first(hits: list[SearchHit]) -> list[SearchHit]:
+    """Passages with nothing to quote (a bare address, a heading alone, a table's rows cut from their header: no
+    quotable unit, common/units.py) after every passage with something, each group in its order: they resemble a
+    question that names the document ("... under the ESF regulation?") and answer nothing."""
+    quotable = [bool(hit.unit_keys) or bool(quotable_units(hit.text, hit.section)) for hit in hits]
+    return [h for h, q in zip(hits, quotable) if q] + [h for h, q in zip(hits, quotable) if not q]
 
 
 def _collapse(hits: list[SearchHit], k: int) -> list[SearchHit]:

@@ -228,3 +228,37 @@ def test_a_new_source_penalty_keeps_further_quotes_in_the_cited_passage():
     sources = [0, 1, 0]
     assert sorted(_mmr(vectors, relevance, 3, 0.7, 0.03, sources, 0.0)) == [0, 1, 2]
     assert sorted(_mmr(vectors, relevance, 3, 0.7, 0.03, sources, 0.025)) == [0, 2]
+
+
+# --- the glossary's terms score sentences in another language than the question's --------------------------------
+
+_CPR_RATES = ("Article 112 Détermination des taux de cofinancement\n"
+              "Le taux de cofinancement au titre du Fonds de cohésion au niveau de chaque priorité n’excède pas 85 %. "
+              "Le taux de cofinancement au titre de l’objectif «Investissement pour l’emploi et la croissance» au "
+              "niveau de chaque priorité n’excède pas: a) 85 % pour les régions moins développées; b) 70 % pour les "
+              "régions en transition; c) 40 % pour les régions plus développées.")
+_CPR_TRANSFERS = ("Annexe XXVI\nLe plafond des transferts est fixé comme suit: a) pour les États membres dont le RNB "
+                  "moyen par habitant est inférieur à 55 % de la moyenne de l'UE à 27: 2,3 % de leur PIB; b) pour "
+                  "les États membres dont le RNB moyen par habitant est égal ou supérieur à 68 % de la moyenne: "
+                  "1,5 % de leur PIB.")
+
+
+def _cpr_hits() -> list[SearchHit]:
+    return [SearchHit(doc_id=f"cpr{i}", title="Règlement (UE) 2021/1060", source="cpr.pdf", page_start=90 + i,
+                      page_end=90 + i, section=text.split("\n")[0], language="fr", score=0.9 - i / 100, text=text)
+            for i, text in enumerate((_CPR_RATES, _CPR_TRANSFERS))]
+
+
+@pytest.mark.parametrize("question, language, label", [
+    ("Каква е максималната ставка на съфинансиране от ЕС за по-слабо развитите региони?", "bg", "Ставка"),
+    ("Ποιο είναι το μέγιστο ποσοστό συγχρηματοδότησης για τις λιγότερο ανεπτυγμένες περιφέρειες;", "el", "Ποσοστό"),
+])
+def test_the_glossary_carries_the_questions_terms_to_sentences_in_another_language(real_embedder, question,
+                                                                                    language, label):
+    """Without words in common, a small embedder ranks a transfer ceiling "2,3 % of GDP" near "85 % for less
+    developed regions"; the glossary's French terms for the concepts the question names (co-financing rate, less
+    developed regions) are in the right sentence only."""
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, language, _cpr_hits()))
+    assert " ".join(result.text.splitlines()[0].split()) == f"{label}: 85% [1]"
+    assert "a) 85 % pour les régions moins développées;" in result.text
+    assert "RNB" not in result.text and [c.doc_id for c in result.citations] == ["cpr0"]

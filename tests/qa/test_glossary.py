@@ -35,6 +35,13 @@ def test_no_glossary_file_without_a_served_language():
      ["co_financing_rate", "less_developed_regions"]),
     # An acronym matches as a whole word only.
     ("Is VAT an eligible cost?", "en", ["value_added_tax", "eligible_expenditure"]),
+    # The CPR's territorial instruments, by name and by acronym.
+    ("Czy lokalna grupa działania może finansować RLKS z EFS+?", "pl",
+     ["local_action_group", "community_led_local_development"]),
+    ("Quali spese di gestione può sostenere un gruppo di azione locale nello sviluppo locale di tipo partecipativo?",
+     "it", ["local_action_group", "community_led_local_development"]),
+    ("Kan een geïntegreerde territoriale investering meerdere programma's combineren?", "nl",
+     ["integrated_territorial_investment", "programme"]),
 ])
 def test_questions_name_concepts_in_any_inflection(question, language, expected):
     named = concepts_in(question, language)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from common.schema import SearchHit
 from common.store import Hit
-from qa.retriever import FilterError, Retriever, parse_filters, weighted_rrf
+from qa.retriever import FilterError, Retriever, _quotable_first, parse_filters, weighted_rrf
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,17 @@ def test_hybrid_search_keeps_the_callers_language_filter(retriever):
                               mode="hybrid", filters=parse_filters(["language=fr"]))
     assert result.language == "de"
     assert result.hits and {h.language for h in result.hits} == {"fr"}
+
+
+def test_passages_with_nothing_to_quote_come_after_every_passage_with_something():
+    """A bare address or a heading alone resembles a question that names the document, and answers nothing."""
+    def hit(text: str, score: float, section: str | None = None) -> SearchHit:
+        return SearchHit(doc_id=text[:8], title="Opening European Funds", source="f.pdf", page_start=1, page_end=1,
+                         section=section, language="en", score=score, text=text)
+
+    hits = [hit("http://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX%3A32013R1300", 0.84),
+            hit("TITRE VIII\nCADRE FINANCIER", 0.83, section="TITRE VIII"),
+            hit("The Cohesion Fund supports Member States whose gross national income per head is below 90 %.", 0.82),
+            hit("Member States may reduce the durability period to three years for investments of SMEs.", 0.81)]
+    ordered = [h.score for h in _quotable_first(hits)]
+    assert ordered == [0.82, 0.81, 0.84, 0.83]
