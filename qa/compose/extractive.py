@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 
 import numpy as np
@@ -133,8 +134,9 @@ class ExtractiveComposer:
         of 100 000 euro ...") asks for a calculation, which no quote states."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
-        # A number written as a word ("five years", "one of") is where the value finder is least sure.
-        values = [v for v in units[best].values_of(asked) if any(c.isdigit() for c in v.text)]
+        # A number written as a word ("five years", "one of") is where the value finder is least sure; a zero ("0 %"
+        # in a table's empty cells, "0 EUR") is a filler far more often than the answer.
+        values = [v for v in units[best].values_of(asked) if any(c.isdigit() for c in v.text) and not _is_zero(v)]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
         distinct = {str(v.value) for i in np.flatnonzero(near) for v in units[i].values_of(asked)}
         if len(distinct) != 1 or not values:
@@ -317,6 +319,11 @@ def _mmr(vectors: np.ndarray, relevance: np.ndarray, limit: int, trade_off: floa
         chosen.append(int(pick))
         candidates.remove(pick)
     return chosen
+
+
+def _is_zero(value: TypedValue) -> bool:
+    number = value.value[0] if isinstance(value.value, tuple) else value.value
+    return isinstance(number, (int, Decimal)) and number == 0
 
 
 def _with_marker(sentence: str, marker: str) -> str:

@@ -262,3 +262,13 @@ def test_the_glossary_carries_the_questions_terms_to_sentences_in_another_langua
     assert " ".join(result.text.splitlines()[0].split()) == f"{label}: 85% [1]"
     assert "a) 85 % pour les régions moins développées;" in result.text
     assert "RNB" not in result.text and [c.doc_id for c in result.citations] == ["cpr0"]
+
+
+def test_a_zero_is_quoted_but_never_restated(real_embedder):
+    """'0 %' fills a table's empty cells far more often than it answers; the quote stays, the line does not."""
+    passages = [("Domaine d'intervention 173 Renforcement des capacités institutionnelles: coefficient pour le "
+                 "calcul du soutien aux objectifs en matière de climat 0 %.", "fr")]
+    question = "Quel pourcentage du soutien du domaine 173 compte pour les objectifs en matière de climat ?"
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "fr", _hits(passages)))
+    assert result.diagnostics["answer_type"] == "rate" and "0 %" in result.text
+    assert result.text.splitlines()[0] == "D'après les documents :" and "key_fact" not in result.diagnostics
