@@ -195,6 +195,13 @@ class RetrievalSettings(BaseSettings):
     answer_type_weight: float = 0.02
     # Subtracted from chunks of documents from another country than the one the question names.
     country_penalty: float = 0.02
+    # The best passages, this many of them, are put in order again by the words their sentences share with the
+    # question (across languages through the glossary's legal terms: qa/overlap.py) before the top k are returned:
+    # `words_overlap_weight` x the best sentence's word overlap (Jaccard) + `words_subject_weight` x its share of
+    # the question's words weighted by their rarity among these passages' sentences. 0 = off.
+    words_depth: int = Field(10, ge=0)
+    words_overlap_weight: float = Field(0.04, ge=0.0)
+    words_subject_weight: float = Field(0.015, ge=0.0)
     # With an LLM configured, the question is also searched translated into these languages (comma-separated, e.g.
     # "en,fr": the corpus's main languages); each passage keeps its best score (qa/translate.py). Empty = off.
     translate_to: str = Field("", description="HELPDESK_SEARCH_TRANSLATE_TO")

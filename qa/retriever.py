@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from common.anchors import question_anchors, version_key
 from common.answer_types import asked_value_kinds, value_kinds
 from common.embedder import Embedder
@@ -29,6 +31,7 @@ from common.store import Hit, VectorQuery, VectorStore, check_compatible
 from common.units import quotable_units
 from qa.glossary import glossary_variants
 from qa.glossary import load_all as load_glossaries
+from qa.overlap import asked_words, content_tokens, jaccard, subject_overlap
 
 MODES = SEARCH_MODES
 
@@ -188,13 +191,38 @@ class Retriever:
         else:
             hits = one_version_per_document(lists[0][0])[:fetch] if lists else []
         timings["search"] = (time.perf_counter() - t) * 1000
-        results = _collapse(_quotable_first([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits]), k)
+        results = _collapse([SearchHit.from_payload(h.payload, h.score, h.id) for h in hits], max(k, cfg.words_depth))
+        if cfg.words_depth and (cfg.words_overlap_weight or cfg.words_subject_weight):
+            t = time.perf_counter()
+            results = self._order_by_words(results, query, lang)
+            timings["words"] = (time.perf_counter() - t) * 1000
+        results = _quotable_first(results)[:k]
         if cfg.asker_version and vector is not None and "language" not in (filters or {}):
             t = time.perf_counter()
             results = self._asker_versions(results, lang, vector, must)
             timings["versions"] = (time.perf_counter() - t) * 1000
         self._attach_unit_vectors(results)
         return Retrieval(query, lang, results, timings, vector, said)
+
+    def _order_by_words(self, hits: list[SearchHit], query: str, language: str) -> list[SearchHit]:
+        """The first `words_depth` hits in order of their score plus what their best sentence shares with the
+        question's words (qa/overlap.py); the hits after them keep their places. The score returned stays the
+        search's own."""
+        cfg = self.settings.search
+        head, tail = hits[:cfg.words_depth], hits[cfg.words_depth:]
+        units = [(i, unit.text) for i, hit in enumerate(head) for unit in quotable_units(hit.text, hit.section)]
+        if not units:
+            return hits
+        asked = asked_words(query, language, [head[i].language for i, _ in units], cfg.glossary)
+        tokens = [content_tokens(text, head[i].language) for i, text in units]
+        subject = subject_overlap(asked, tokens)
+        overlap, share = np.zeros(len(head)), np.zeros(len(head))
+        for n, (i, _) in enumerate(units):
+            overlap[i] = max(overlap[i], jaccard(asked[n], tokens[n]))
+            share[i] = max(share[i], subject[n])
+        bonus = cfg.words_overlap_weight * overlap + cfg.words_subject_weight * share
+        order = sorted(range(len(head)), key=lambda i: -(head[i].score + bonus[i]))
+        return [head[i] for i in order] + tail
 
     def dense_search(self, dense: VectorQuery) -> list[Hit]:
         """Chunks by unit_weight x their best unit's similarity + (1 - unit_weight) x their own. The chunk vectors

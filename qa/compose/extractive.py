@@ -11,27 +11,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 
 import numpy as np
 
 from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
-from common.sparse import tokenize
 from common.units import quotable_units, unit_key
 from common.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, find_values
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.key_fact import key_fact_line
-from qa.glossary import concepts_in, terms
+from qa.overlap import asked_words, content_tokens, jaccard, subject_overlap
 from qa.templates import language_name, phrase
 
 # "How many hours ...?" is answered by "1 720 hours": a count question takes a counted duration too.
 _ANSWERED_BY = {"rate": ("rate",), "amount": ("amount",), "date": ("date",), "duration": ("duration",),
                 "count": ("count", "duration")}
 _MAX_LIST_ITEMS = 8
-# Units whose stemmed words are remembered (a few passages' worth per question, so thousands of questions).
-_TOKEN_CACHE_ENTRIES = 20_000
 _BULLET = re.compile(r"^[-•]\s+")
 
 
@@ -80,8 +76,8 @@ class ExtractiveComposer:
             asked_words = self._asked_words(request.latest_turn or request.question, request.asked_in, units)
             relevance = (relevance
                          + self.settings.typed_bonus * np.array([bool(u.values_of(asked)) for u in units])
-                         + self.settings.subject_weight * _subject_overlap(
-                             asked_words, [_content_tokens(u.text, u.language) for u in units]))
+                         + self.settings.subject_weight * subject_overlap(
+                             asked_words, [content_tokens(u.text, u.language) for u in units]))
         chosen = self._choose(units, vectors, relevance, asked)
         stated = find_values(request.latest_turn or request.question, request.asked_in)
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
@@ -148,17 +144,12 @@ class ExtractiveComposer:
         """Dense similarity plus word overlap: a small embedder ranks '70 % for transition regions that were
         less developed' level with '85 % for less developed regions'; shared words break the tie."""
         asked = self._asked_words(question, language, units)
-        overlap = np.array([_jaccard(asked[i], _content_tokens(u.text, u.language)) for i, u in enumerate(units)])
+        overlap = np.array([jaccard(asked[i], content_tokens(u.text, u.language)) for i, u in enumerate(units)])
         return vectors @ query + self.settings.lexical_weight * overlap
 
     def _asked_words(self, question: str, language: str, units: list[_Unit]) -> list[frozenset[str]]:
-        """The question's words as each unit's language says them: its own stemmed words, and for a unit in another
-        language the glossary's terms there for the concepts the question names (qa/glossary.py). Shared words
-        break the near-ties of a small embedder; across languages there are none to share without them."""
-        own = _content_tokens(question, language)
-        named = tuple(concepts_in(question, language)) if self.settings.glossary else ()
-        return [own | _glossary_tokens(named, u.language) if named and u.language != language else own
-                for u in units]
+        """The question's words as each unit's language says them (qa/overlap.py)."""
+        return asked_words(question, language, [u.language for u in units], self.settings.glossary)
 
     def _query_vector(self, request: ComposeRequest) -> np.ndarray:
         if request.query_vector is not None:
@@ -256,40 +247,6 @@ def _items_of_chosen_intros(units: list[_Unit], chosen: list[int]) -> list[int]:
             items += [j for j, u in enumerate(units) if u.hit_rank == intro.hit_rank and u.intro == intro.position
                       and j not in chosen][:_MAX_LIST_ITEMS]
     return items
-
-
-@lru_cache(maxsize=_TOKEN_CACHE_ENTRIES)
-def _content_tokens(text: str, language: str) -> frozenset[str]:
-    """Stemmed words of three or more letters, and numbers; short function words carry no subject. Remembered:
-    with unit vectors stored, stemming the same passages' units again is most of what composing costs."""
-    return frozenset(t for t in tokenize(text, language) if len(t) > 2 or t.isdigit())
-
-
-@lru_cache(maxsize=1024)
-def _glossary_tokens(named: tuple[str, ...], language: str) -> frozenset[str]:
-    """Stemmed words of `language`'s legal term for each named concept. Its other terms (what askers say) hold
-    everyday words ("worker", "costs") that lift sentences on another subject."""
-    said = terms(language)
-    legal = [listed[0] for concept in named if (listed := said.get(concept))]
-    return frozenset(t for term in legal for t in _content_tokens(term, language))
-
-
-def _subject_overlap(asked: list[frozenset[str]], unit_tokens: list[frozenset[str]]) -> np.ndarray:
-    """Share of the question's words a unit contains (as its language says them, `asked[i]`), each weighted by
-    how rare it is among the units: the subject ("Interreg") separates the sentence that answers from sentences
-    that merely share the topic ("co-financing rate"). Words no unit contains weigh nothing."""
-    count = len(unit_tokens)
-    every = frozenset().union(*asked) if asked else frozenset()
-    weights = {t: np.log((count + 1) / df) for t in every if (df := sum(t in tokens for tokens in unit_tokens))}
-    shares = []
-    for words, tokens in zip(asked, unit_tokens):
-        total = sum(weights.get(t, 0.0) for t in words)
-        shares.append(sum(weights.get(t, 0.0) for t in words if t in tokens) / total if total else 0.0)
-    return np.array(shares)
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

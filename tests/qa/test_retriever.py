@@ -94,3 +94,31 @@ def test_passages_with_nothing_to_quote_come_after_every_passage_with_something(
             hit("Member States may reduce the durability period to three years for investments of SMEs.", 0.81)]
     ordered = [h.score for h in _quotable_first(hits)]
     assert ordered == [0.82, 0.81, 0.84, 0.83]
+
+
+def _passage(text: str, score: float, language: str) -> SearchHit:
+    return SearchHit(doc_id=text[:12], title="Regulation (EU) 2021/1060", source="cpr.pdf", page_start=1, page_end=1,
+                     section=None, language=language, score=score, text=text)
+
+
+@pytest.mark.parametrize("question, language, passages", [
+    # Across languages: the glossary's French legal terms for the concepts the Bulgarian question names.
+    ("Каква е максималната ставка на съфинансиране за по-слабо развитите региони?", "bg",
+     [("Le plafond des transferts est fixé comme suit: pour les États membres dont le RNB moyen par habitant est "
+       "inférieur à 55 % de la moyenne de l'UE: 2,3 % de leur PIB.", 0.900, "fr"),
+      ("Le taux de cofinancement au niveau de chaque priorité n’excède pas: a) 85 % pour les régions moins "
+       "développées;", 0.895, "fr")]),
+    # In the question's language: its rare word (the subject) over the words every passage shares (the topic).
+    ("What is the maximum co-financing rate for Interreg programmes?", "en",
+     [("The maximum co-financing rate at the level of each priority shall not exceed 85 % for less developed "
+       "regions.", 0.900, "en"),
+      ("The co-financing rate for Interreg programmes shall not exceed 80 %.", 0.896, "en")]),
+])
+def test_passages_are_put_in_order_by_the_words_they_share_with_the_question(question, language, passages):
+    from common.settings import Settings
+
+    retriever = Retriever(Settings(), store=None, embedder=None)  # ordering reads the hits' texts only
+    hits = [_passage(text, score, lang) for text, score, lang in passages]
+    ordered = retriever._order_by_words(hits, question, language)
+    assert [h.text for h in ordered] == [passages[1][0], passages[0][0]]
+    assert [h.score for h in ordered] == [passages[1][1], passages[0][1]]  # the search's scores stay
