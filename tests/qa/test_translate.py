@@ -13,9 +13,10 @@ EN_QUESTION = "What is the maximum co-financing rate for less developed regions?
 
 
 def test_each_passage_keeps_its_best_score_over_the_variants(sample_runtime):
-    # Without the anchor bonus, which is computed from the question's own words after merging.
+    # Without the anchor bonus and the order by shared words, both computed from the question's own words after
+    # merging.
     settings = sample_runtime.settings.model_copy(update={
-        "search": sample_runtime.settings.search.model_copy(update={"anchor_weight": 0.0})})
+        "search": sample_runtime.settings.search.model_copy(update={"anchor_weight": 0.0, "words_depth": 0})})
     retriever = Retriever(settings, sample_runtime.store, sample_runtime.embedder)
     alone = retriever.search(BG_QUESTION, k=5, language="bg")
     english = retriever.search(EN_QUESTION, k=5, language="en")

@@ -55,9 +55,12 @@ def _ranked(runtime, **search) -> list[tuple[str, float]]:
 
 
 def test_a_chunk_whose_best_sentence_answers_ranks_up(runtime):
-    chunk_only = _ranked(runtime, unit_weight=0.0)
-    best_unit = _ranked(runtime, unit_weight=1.0)
-    mixed = dict(_ranked(runtime))  # the default weight
+    # The order by score alone: the words the sentences share with the question (on by default) would put the
+    # answering chunk first by themselves.
+    chunk_only = _ranked(runtime, unit_weight=0.0, words_depth=0)
+    best_unit = _ranked(runtime, unit_weight=1.0, words_depth=0)
+    mixed = dict(_ranked(runtime, words_depth=0))  # the default weight
+    assert _ranked(runtime, unit_weight=0.0)[0][0] == "project.md"
     assert chunk_only[0][0] == "regions.md"  # by the chunks alone the topic wins ...
     assert best_unit[0][0] == "project.md"  # ... by their best sentence the answer does
     # The default mixes both: the answering chunk gains on the other.
