@@ -87,6 +87,10 @@ def _locate(text: str, piece: str, cursor: int) -> tuple[int, int]:
     words = piece.split()
     if not words:
         return cursor, cursor
+    found = text.find(piece, cursor)
+    if found >= 0 and not text[cursor:found].strip():
+        # As written, with only whitespace before it: no earlier match can exist, and no pattern needs building.
+        return found, found + len(piece)
     match = re.compile(r"\s+".join(map(re.escape, words))).search(text, cursor)
     if match:
         return match.start(), match.end()

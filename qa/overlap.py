@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from common.sparse import tokenize
+from common.units import quotable_units
 from qa.glossary import concepts_in, terms
 
 # Texts whose stemmed words are remembered (a few passages' worth per question, so thousands of questions).
@@ -26,6 +27,13 @@ def content_tokens(text: str, language: str) -> frozenset[str]:
     """Stemmed words of three or more letters, and numbers; short function words carry no subject. Remembered:
     with unit vectors stored, stemming the same passages' units again is most of what composing costs."""
     return frozenset(t for t in tokenize(text, language) if len(t) > 2 or t.isdigit())
+
+
+@lru_cache(maxsize=_TOKEN_CACHE_ENTRIES)
+def unit_texts(text: str, section: str | None) -> tuple[str, ...]:
+    """The texts of a passage's quotable units (common/units.py), remembered: the same passages come back for
+    question after question."""
+    return tuple(unit.text for unit in quotable_units(text, section))
 
 
 @lru_cache(maxsize=1024)

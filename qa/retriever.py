@@ -28,10 +28,9 @@ from common.schema import DENSE_VECTOR, FILTERABLE_FIELDS, SPARSE_VECTOR, STATE_
 from common.settings import SEARCH_MODES, Settings
 from common.sparse import BM25Encoder
 from common.store import Hit, VectorQuery, VectorStore, check_compatible
-from common.units import quotable_units
 from qa.glossary import glossary_variants
 from qa.glossary import load_all as load_glossaries
-from qa.overlap import asked_words, content_tokens, jaccard, subject_overlap
+from qa.overlap import asked_words, content_tokens, jaccard, subject_overlap, unit_texts
 
 MODES = SEARCH_MODES
 
@@ -210,7 +209,7 @@ class Retriever:
         search's own."""
         cfg = self.settings.search
         head, tail = hits[:cfg.words_depth], hits[cfg.words_depth:]
-        units = [(i, unit.text) for i, hit in enumerate(head) for unit in quotable_units(hit.text, hit.section)]
+        units = [(i, text) for i, hit in enumerate(head) for text in unit_texts(hit.text, hit.section)]
         if not units:
             return hits
         asked = asked_words(query, language, [head[i].language for i, _ in units], cfg.glossary)
@@ -436,7 +435,7 @@ def _quotable_first(hits: list[SearchHit]) -> list[SearchHit]:
     """Passages with nothing to quote (a bare address, a heading alone, a table's rows cut from their header: no
     quotable unit, common/units.py) after every passage with something, each group in its order: they resemble a
     question that names the document ("... under the ESF regulation?") and answer nothing."""
-    quotable = [bool(hit.unit_keys) or bool(quotable_units(hit.text, hit.section)) for hit in hits]
+    quotable = [bool(hit.unit_keys) or bool(unit_texts(hit.text, hit.section)) for hit in hits]
     return [h for h, q in zip(hits, quotable) if q] + [h for h, q in zip(hits, quotable) if not q]
 
 

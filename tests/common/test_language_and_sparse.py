@@ -119,3 +119,26 @@ def test_the_unserved_language_table_names_lingua_languages_none_of_them_served(
     assert set(names) == {"other_scripts", "same_scripts"} and all(names.values())
     for name in (*names["other_scripts"], *names["same_scripts"]):
         assert getattr(Language, name) not in served, name
+
+
+def test_the_c_stemmers_stem_as_the_python_ones_do():
+    """snowballstemmer hands out PyStemmer's C stemmers when they are installed (a dependency, for speed): stems
+    stored in indexes built with either must be the same, so every served algorithm is checked word for word."""
+    import importlib
+    import unicodedata
+    from pathlib import Path
+
+    import snowballstemmer
+    import Stemmer
+
+    from common.sparse import _SNOWBALL, _TOKEN
+
+    assert snowballstemmer.stemmer is Stemmer.Stemmer
+    corpus = Path(__file__).resolve().parents[2] / "corpus"
+    text = " ".join(p.read_text(encoding="utf-8", errors="ignore") for p in corpus.rglob("*.md"))
+    words = sorted(set(_TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())))
+    assert len(words) > 2000
+    for algorithm in _SNOWBALL.values():
+        module = importlib.import_module(f"snowballstemmer.{algorithm}_stemmer")
+        python = next(getattr(module, name) for name in dir(module) if name.lower() == f"{algorithm}stemmer")()
+        assert Stemmer.Stemmer(algorithm).stemWords(words) == python.stemWords(words), algorithm
