@@ -112,6 +112,11 @@ def unit_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+def without_addresses(text: str) -> str:
+    """The text with its web and mail addresses taken out: an address reads alike to any question."""
+    return _ADDRESS.sub(" ", text)
+
+
 def is_hollow(piece: str) -> bool:
     """Nothing to read once addresses, link and image syntax, page headers and footers and table rules are gone:
     '“ (en)', a bare EUR-Lex address, 'Official Journal of the European Union L 231/159', a table header row."""

@@ -59,3 +59,26 @@ def test_ordinary_short_questions_are_not_follow_ups():
     history = [{"role": "user", "content": "What is the co-financing rate for less developed regions?"}]
     assert condense(history, "What is ESF+?") == "What is ESF+?"
     assert is_follow_up("And for transition regions?") and is_follow_up("Und für Übergangsregionen?")
+
+
+def test_addresses_in_a_passage_are_no_evidence():
+    """A list of links reads alike to any question: the similarity the refusal threshold is held to is that of the
+    passage's words without its addresses."""
+    from common.embedder import load_embedder
+    from common.settings import EmbedSettings
+    from qa.evidence import passage_similarity
+
+    embedder = load_embedder(EmbedSettings())
+    links = ("https://cohesiondata.ec.europa.eu/ Partnership Agreements: "
+             "http://ec.europa.eu/contracts_grants/agreements/index_en.htm Regional Policy: "
+             "http://ec.europa.eu/regional_policy/en/ Programs")
+    words = "Partnership Agreements: Regional Policy: Programs"
+    question = "What is the boiling point of water at sea level?"
+
+    def similarity(text: str) -> float:
+        return passage_similarity(embedder, question, [SearchHit(
+            doc_id="d", title="Opening European Funds", source="f.pdf", page_start=1, page_end=1, section=None,
+            language="en", score=0.8, text=text)])
+
+    assert abs(similarity(links) - similarity(" ".join(words.split()))) < 1e-6
+    assert similarity("http://ec.europa.eu/regional_policy/") == 0.0  # an address alone is no passage at all
