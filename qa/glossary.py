@@ -129,6 +129,12 @@ def _find(words: list[str], pattern: tuple[str, ...]) -> int | None:
 
 def concepts_in(question: str, language: str) -> list[str]:
     """The glossary concepts the question names, in the order it names them."""
+    return list(_named_concepts(question, language))
+
+
+# Search, word ordering and composer each ask for one question's concepts: found once, a few milliseconds each.
+@lru_cache(maxsize=4096)
+def _named_concepts(question: str, language: str) -> tuple[str, ...]:
     words = []
     for word in _WORD.findall(fold(question)):
         words.append(word)
@@ -139,7 +145,7 @@ def concepts_in(question: str, language: str) -> list[str]:
         at = _find(words, pattern)
         if at is not None and at < found.get(concept, len(words) + 1):
             found[concept] = at
-    return sorted(found, key=found.__getitem__)
+    return tuple(sorted(found, key=found.__getitem__))
 
 
 def kept_words(question: str) -> list[str]:

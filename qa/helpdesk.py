@@ -12,6 +12,7 @@ from common.settings import COMPOSERS, Settings
 from common.store import VectorStore
 from qa.compose.base import ComposeRequest
 from qa.compose.extractive import ExtractiveComposer
+from qa.glossary import load_all as load_glossaries
 from qa.llm import ChatBackend, LLMNotConfiguredError, chat_backend
 from qa.rerank import LLMReranker
 from qa.retriever import Retriever
@@ -35,6 +36,8 @@ class Helpdesk:
         self.embedder = embedder
         self.llm = llm if llm is not None else chat_backend(settings.llm)
         self.extractive = ExtractiveComposer(embedder, settings.answer)
+        if settings.answer.glossary:  # its terms are read now, not in the first questions' time
+            load_glossaries(tuple(settings.languages))
         reranker = LLMReranker(self.llm) if settings.answer.rerank == "llm" and self.llm else None
         # The stages, in the order ask_stream runs them.
         self.detect = DetectLanguage(tuple(settings.languages))

@@ -29,7 +29,11 @@ def content_tokens(text: str, language: str) -> frozenset[str]:
     return frozenset(t for t in tokenize(text, language) if len(t) > 2 or t.isdigit())
 
 
-@lru_cache(maxsize=_TOKEN_CACHE_ENTRIES)
+# Passages whose unit texts are remembered: the texts themselves are the keys, so fewer than the tokens above.
+_PASSAGE_CACHE_ENTRIES = 4096
+
+
+@lru_cache(maxsize=_PASSAGE_CACHE_ENTRIES)
 def unit_texts(text: str, section: str | None) -> tuple[str, ...]:
     """The texts of a passage's quotable units (common/units.py), remembered: the same passages come back for
     question after question."""
