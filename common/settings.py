@@ -295,9 +295,9 @@ class AnswerSettings(BaseSettings):
     # question names (qa/data/glossary), as well as by the question's own words.
     glossary: bool = True
     # Sentences quoted when the best one carries the asked value: it, and others adding a distinct value.
-    max_typed_quotes: int = 3
+    max_typed_quotes: int = 2
     # Sentences quoted otherwise (MMR within sentence_margin).
-    max_untyped_quotes: int = 4
+    max_untyped_quotes: int = 2
     # A further quote from a passage not cited yet must score within sentence_margin - this of the best one: each
     # new source is one more citation for the asker to check.
     new_source_penalty: float = 0.0
@@ -306,6 +306,10 @@ class AnswerSettings(BaseSettings):
     key_fact_types: tuple[str, ...] = ("rate", "amount", "date", "duration", "count")
     # No key-fact line when a sentence scoring within this of the best one carries another value of the type.
     key_fact_margin: float = 0.02
+    # Restate the value only when its passage is the first, in search order, to state a value of the asked type: a
+    # figure from a lower passage outscored one the search trusts more by a hair, and was wrong more often than
+    # right on the eval sets' fit folds (README "Answers"). The quotes are the same either way.
+    key_fact_first_stating: bool = True
     rerank: Rerank = Field("none", description="none | llm")
 
 

@@ -29,6 +29,7 @@ _ANSWERED_BY = {"rate": ("rate",), "amount": ("amount",), "date": ("date",), "du
                 "count": ("count", "duration")}
 _MAX_LIST_ITEMS = 8
 _BULLET = re.compile(r"^[-•]\s+")
+_COMPARISON_SIGNS = frozenset("<>≤≥⩽⩾")
 
 
 @dataclass
@@ -127,12 +128,18 @@ class ExtractiveComposer:
         """(value, passage rank) to restate when the best unit carries one value of the asked type and no unit
         scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
         the asker means, and a wrong line is worse than none. A question stating figures of its own ("a project
-        of 100 000 euro ...") asks for a calculation, which no quote states."""
+        of 100 000 euro ...") asks for a calculation, which no quote states. A passage ranked above the best unit's
+        that states a value of the type too is one the search trusts more: no line then (the quotes stay)."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
+            return None
+        if self.settings.key_fact_first_stating and any(
+                u.hit_rank < units[best].hit_rank and u.values_of(asked) for u in units):
             return None
         # A number written as a word ("five years", "one of") is where the value finder is least sure; a zero ("0 %"
         # in a table's empty cells, "0 EUR") is a filler far more often than the answer.
-        values = [v for v in units[best].values_of(asked) if any(c.isdigit() for c in v.text) and not _is_zero(v)]
+        # A bound ("< 90 %") restated as "Rate: 90 %" would lose its sign.
+        values = [v for v in units[best].values_of(asked)
+                  if any(c.isdigit() for c in v.text) and not _is_zero(v) and not _is_bound(units[best].text, v)]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
         distinct = {str(v.value) for i in np.flatnonzero(near) for v in units[i].values_of(asked)}
         if len(distinct) != 1 or not values:
@@ -281,6 +288,11 @@ def _mmr(vectors: np.ndarray, relevance: np.ndarray, limit: int, trade_off: floa
 def _is_zero(value: TypedValue) -> bool:
     number = value.value[0] if isinstance(value.value, tuple) else value.value
     return isinstance(number, (int, Decimal)) and number == 0
+
+
+def _is_bound(text: str, value: TypedValue) -> bool:
+    """Whether `value` is written after a comparison sign in `text` ("GNI per capita < 90 % of the average")."""
+    return text[: value.start].rstrip()[-1:] in _COMPARISON_SIGNS
 
 
 def _with_marker(sentence: str, marker: str) -> str:

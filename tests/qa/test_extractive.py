@@ -173,6 +173,29 @@ def test_several_values_in_the_best_sentence_are_quoted_but_not_restated(real_em
     assert "60 %" in result.text
 
 
+def test_a_value_written_as_a_bound_is_quoted_but_not_restated(real_embedder):
+    """"Rate: 90 %" would drop the sign of "< 90 %"."""
+    passages = [("Less developed regions: GNI per capita < 90 % of the EU average.", "en")]
+    result = ExtractiveComposer(real_embedder, _settings()).compose(
+        ComposeRequest("What rate of GNI per capita makes a region less developed?", "en", _hits(passages)))
+    assert result.diagnostics["answer_type"] == "rate" and "key_fact" not in result.diagnostics
+    assert result.text.splitlines()[0] == "According to the documents:" and "< 90 %" in result.text
+
+
+def test_a_value_is_restated_only_from_the_first_passage_stating_one(real_embedder):
+    """A lower passage's figure that outscores a higher passage's by a hair is quoted, not restated; with no
+    value in the passages above it, it is restated (the issue's Greek date question above)."""
+    passages = [("The Cohesion Fund rate for technical assistance is 6 % of the amount.", "en"),
+                ("For ESF+ support the share for technical assistance of a Member State is 4 %.", "en")]
+    question = "What share of ESF+ support can go to technical assistance of a Member State?"
+    composer = ExtractiveComposer(real_embedder, _settings())
+    result = composer.compose(ComposeRequest(question, "en", _hits(passages)))
+    assert "4 %" in result.text and "key_fact" not in result.diagnostics
+    alone = composer.compose(ComposeRequest(question, "en", _hits([("Beneficiaries are listed in Annex I.", "en"),
+                                                                    passages[1]])))
+    assert alone.text.splitlines()[0] == "Rate: 4% [1]" and [c.doc_id for c in alone.citations] == ["d1"]
+
+
 def test_a_question_without_a_type_has_no_key_fact_line(real_embedder):
     question = "What does the regulation say about beneficiaries?"
     result = ExtractiveComposer(real_embedder, _settings()).compose(
