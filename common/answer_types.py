@@ -37,6 +37,8 @@ class TypedValue:
     end: int
     value: Any  # Decimal (rate, amount, count), datetime.date, or (Decimal, unit) for a duration
     currency: str | None = None
+    # A rate's change in percentage points ("raised by 10 percentage points"), not a rate itself.
+    points: bool = False
 
 
 def _fold(text: str) -> str:
@@ -93,11 +95,16 @@ def detect_answer_type(question: str, language: str) -> str | None:
 # --- values -----------------------------------------------------------------------------------------------
 
 _NUMBER = r"\d{1,3}(?:[  \u202f.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
-_PERCENT = re.compile(
-    rf"(?<![\w.,])({_NUMBER})\s?(%|per\s?cent\b|pour\s+cent\b|prozent\b|procent\w*|процент\w*|τοις\s+εκατό|"
-    rf"por\s+ciento|per\s+cento|por\s+cento|prosent\w*|protsent\w*|százalék\w*|odstot\w*)",
-    re.IGNORECASE,
-)
+# "%", "per cent" and a rate's change in percentage points ("raised by 10 percentage points"), in the documents'
+# languages.
+_PERCENT_UNIT = (r"%|percentage\s+points?\b|per\s?cent\b|points?\s+de\s+pourcentage\b|pour\s+cent\b|"
+                 r"prozentpunkt\w*|prozent\b|procentn\w*\s+bod\w*|punkt\w*\s+procentow\w*|procent\w*|"
+                 r"процентн\w*\s+пункт\w*|процент\w*|ποσοστιαί\w*\s+μονάδ\w*|τοις\s+εκατό|"
+                 r"puntos?\s+porcentuales|por\s+ciento|punti\s+percentuali|per\s+cento|pontos?\s+percentuais|"
+                 r"por\s+cento|prosent\w*|protsent\w*|százalék\w*|odstot\w*")
+_PERCENT = re.compile(rf"(?<![\w.,])({_NUMBER})\s?({_PERCENT_UNIT})", re.IGNORECASE)
+_PERCENT_AFTER_WORD = re.compile(rf"\s+({_PERCENT_UNIT})", re.IGNORECASE)
+_POINTS = re.compile(r"point|punkt|punt|pont|bod|пункт|μονάδ", re.IGNORECASE)
 _CURRENCY = r"€|eur\b|euros?\b|евро\b|ευρώ|eurot?\b|eura\b|eiro\b|ewro\b|euró\w*|eurų"
 _SCALE = (r"millions?|mio\.?|mln\.?|million\w*|miljoen|miljon\w*|milion\w*|милион\w*|миллион\w*|млн\.?|"
           r"εκατ\.?|εκατομμύρι\w*|milliards?|mrd\.?|billion")
@@ -276,7 +283,7 @@ def find_values(text: str, language: str = "en") -> list[TypedValue]:
     for m in _PERCENT.finditer(text):
         number = parse_number(m.group(1))
         if number is not None and number <= 100:
-            add(TypedValue("rate", m.group(0), m.start(), m.end(), number))
+            add(TypedValue("rate", m.group(0), m.start(), m.end(), number, points=bool(_POINTS.search(m.group(2)))))
     for m in _MONEY_AFTER.finditer(text):
         number = parse_number(m.group(1))
         if number is not None:
@@ -290,6 +297,11 @@ def find_values(text: str, language: str = "en") -> list[TypedValue]:
         word_value = None if first[0].isdigit() else _number_word(first, language)
         n = parse_number(first) if first[0].isdigit() else (Decimal(word_value) if word_value else None)
         if n is None or _YEAR_LIKE.match(first) or _ARTICLE_BEFORE.search(text[max(0, m.start() - 25) : m.start()]):
+            continue
+        percent = _PERCENT_AFTER_WORD.match(text, m.end(1)) if word_value else None
+        if percent and n <= 100:  # "ten percentage points", "five per cent"
+            add(TypedValue("rate", text[m.start():percent.end()], m.start(), percent.end(), n,
+                           points=bool(_POINTS.search(percent.group(1)))))
             continue
         unit = _unit_of(following, language)
         end = m.end(1) + len(text[m.end(1):]) - len(text[m.end(1):].lstrip()) + len(following) if unit else m.end(1)

@@ -214,6 +214,9 @@ class RetrievalSettings(BaseSettings):
     # The glossary's terms are searched in this many of the index's languages other than the question's, those
     # holding the most passages first: each language costs a query embedding and a search.
     glossary_languages: int = Field(3, ge=1, description="HELPDESK_SEARCH_GLOSSARY_LANGUAGES")
+    # The glossary's terms are also matched as keywords in their language's passages (BM25): a passage found so
+    # gets this much x its keyword score relative to the best match's (qa/retriever.py: _glossary_keywords). 0 = off.
+    glossary_keyword_weight: float = Field(0.02, ge=0.0, description="HELPDESK_SEARCH_GLOSSARY_KEYWORD_WEIGHT")
     # Concepts a question must name before its terms are searched.
     glossary_min_concepts: int = Field(2, ge=1, description="HELPDESK_SEARCH_GLOSSARY_MIN_CONCEPTS")
     # A hit in another language than the question's, from an article of an act that is also indexed in the
@@ -294,6 +297,8 @@ class AnswerSettings(BaseSettings):
     # Score a sentence in another language than the question's by the glossary's terms there for the concepts the
     # question names (qa/data/glossary), as well as by the question's own words.
     glossary: bool = True
+    # Subtracted from a sentence's score per place its passage stands below the first in search order.
+    passage_rank_penalty: float = Field(0.01, ge=0.0)
     # Sentences quoted when the best one carries the asked value: it, and others adding a distinct value.
     max_typed_quotes: int = 2
     # Sentences quoted otherwise (MMR within sentence_margin).
@@ -306,9 +311,9 @@ class AnswerSettings(BaseSettings):
     key_fact_types: tuple[str, ...] = ("rate", "amount", "date", "duration", "count")
     # No key-fact line when a sentence scoring within this of the best one carries another value of the type.
     key_fact_margin: float = 0.02
-    # Restate the value only when its passage is the first, in search order, to state a value of the asked type: a
-    # figure from a lower passage outscored one the search trusts more by a hair, and was wrong more often than
-    # right on the eval sets' fit folds (README "Answers"). The quotes are the same either way.
+    # Restate the value only when no passage above its own, in search order, states another value of the asked
+    # type: a figure from a lower passage outscored one the search trusts more by a hair, and was wrong more often
+    # than right on the eval sets' fit folds (README "Answers"). The quotes are the same either way.
     key_fact_first_stating: bool = True
     rerank: Rerank = Field("none", description="none | llm")
 

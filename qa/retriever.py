@@ -174,6 +174,8 @@ class Retriever:
                                                   limit=_GLOSSARY_CANDIDATES))
                 others.append([Hit(h.id, h.score - cfg.glossary_discount, h.payload)
                                for h in found[:_GLOSSARY_PROPOSALS]])
+            if said and cfg.glossary_keyword_weight:
+                others.append(self._glossary_keywords(said, dense, cfg.glossary_keyword_weight))
             if others:
                 ranked = _best_of(ranked, others)
             if cfg.anchor_weight:
@@ -222,6 +224,28 @@ class Retriever:
         bonus = cfg.words_overlap_weight * overlap + cfg.words_subject_weight * share
         order = sorted(range(len(head)), key=lambda i: -(head[i].score + bonus[i]))
         return [head[i] for i in order] + tail
+
+    def _glossary_keywords(self, said: dict[str, str], dense: VectorQuery, weight: float) -> list[Hit]:
+        """Passages whose words match the glossary's terms for the question in their own language (a keyword
+        search per language), each scored by its similarity to the question plus `weight` x its keyword score
+        relative to the best one of its language. A term list embeds loosely; its words match exactly, and a
+        small embedder is least sure across languages."""
+        keyword: dict[str, float] = {}
+        for code, terms in said.items():
+            indices, values = self.sparse.encode_query(terms, code)
+            if not indices:
+                continue
+            found = self.store.search(VectorQuery(SPARSE_VECTOR, sparse=(indices, values),
+                                                  must={**dense.must, "language": code}, limit=_KEYWORD_CANDIDATES),
+                                      _KEYWORD_CANDIDATES)
+            top = max((h.score for h in found), default=0.0)
+            for hit in found:
+                if top > 0:
+                    keyword[hit.id] = max(keyword.get(hit.id, 0.0), hit.score / top)
+        if not keyword:
+            return []
+        scored = self.dense_search(replace(dense, ids=list(keyword), limit=len(keyword)))
+        return [Hit(h.id, h.score + weight * keyword[h.id], h.payload) for h in scored if h.id in keyword]
 
     def dense_search(self, dense: VectorQuery) -> list[Hit]:
         """Chunks by unit_weight x their best unit's similarity + (1 - unit_weight) x their own. The chunk vectors
@@ -326,6 +350,8 @@ class Retriever:
 # passages, which the evidence gate then refused (README, "Retrieval on real regulations").
 _GLOSSARY_CANDIDATES = 20
 _GLOSSARY_PROPOSALS = 3
+# Passages each glossary keyword search proposes.
+_KEYWORD_CANDIDATES = 10
 
 # Passages of the asker's language carrying the article's anchor, read to find one of the same act.
 _VERSION_CANDIDATES = 10

@@ -79,6 +79,8 @@ class ExtractiveComposer:
                          + self.settings.typed_bonus * np.array([bool(u.values_of(asked)) for u in units])
                          + self.settings.subject_weight * subject_overlap(
                              asked_words, [content_tokens(u.text, u.language) for u in units]))
+        if self.settings.passage_rank_penalty:
+            relevance = relevance - self.settings.passage_rank_penalty * np.array([u.hit_rank for u in units])
         chosen = self._choose(units, vectors, relevance, asked)
         stated = find_values(request.latest_turn or request.question, request.asked_in)
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
@@ -129,17 +131,19 @@ class ExtractiveComposer:
         scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
         the asker means, and a wrong line is worse than none. A question stating figures of its own ("a project
         of 100 000 euro ...") asks for a calculation, which no quote states. A passage ranked above the best unit's
-        that states a value of the type too is one the search trusts more: no line then (the quotes stay)."""
+        that states another value of the type is one the search trusts more: no line then (the quotes stay)."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
-        if self.settings.key_fact_first_stating and any(
-                u.hit_rank < units[best].hit_rank and u.values_of(asked) for u in units):
-            return None
+        if self.settings.key_fact_first_stating:
+            own = {str(v.value) for v in units[best].values_of(asked)}
+            if any(u.hit_rank < units[best].hit_rank and str(v.value) not in own
+                   for u in units for v in u.values_of(asked)):
+                return None
         # A number written as a word ("five years", "one of") is where the value finder is least sure; a zero ("0 %"
         # in a table's empty cells, "0 EUR") is a filler far more often than the answer.
-        # A bound ("< 90 %") restated as "Rate: 90 %" would lose its sign.
-        values = [v for v in units[best].values_of(asked)
-                  if any(c.isdigit() for c in v.text) and not _is_zero(v) and not _is_bound(units[best].text, v)]
+        # A bound ("< 90 %") restated as "Rate: 90 %" would lose its sign, a change in percentage points its unit.
+        values = [v for v in units[best].values_of(asked) if any(c.isdigit() for c in v.text) and not _is_zero(v)
+                  and not _is_bound(units[best].text, v) and not v.points]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
         distinct = {str(v.value) for i in np.flatnonzero(near) for v in units[i].values_of(asked)}
         if len(distinct) != 1 or not values:

@@ -69,3 +69,17 @@ def test_an_amount_is_not_read_as_a_duration_in_french():
     assert "duration" not in {v.kind for v in find_values("un montant maximal de 5 000 EUR", "fr")}
     assert [v.kind for v in find_values("pendant six mois", "fr")] == ["duration"]
     assert [v.kind for v in find_values("sechs Monaten", "de")] == ["duration"]
+
+
+@pytest.mark.parametrize("text, language, value, points", [
+    ("the maximum rates are raised by ten percentage points", "en", Decimal(10), True),
+    ("Les taux maximaux sont majorés de dix points de pourcentage.", "fr", Decimal(10), True),
+    ("erhöhen sich die Höchstsätze um zehn Prozentpunkte", "de", Decimal(10), True),
+    ("се увеличават с десет процентни пункта", "bg", Decimal(10), True),
+    ("o 10 punktów procentowych", "pl", Decimal(10), True),
+    ("up to five per cent of the allocation", "en", Decimal(5), False),
+    ("maximaal 50 procent van de kosten", "nl", Decimal(50), False),
+])
+def test_a_rate_may_be_written_in_words_or_in_percentage_points(text, language, value, points):
+    found = [v for v in find_values(text, language) if v.kind == "rate"]
+    assert [(v.value, v.points) for v in found] == [(value, points)], find_values(text, language)

@@ -89,10 +89,10 @@ class _StubFreeEmbedder:
         return self.embed_passages(texts)
 
 
-def _settings():
+def _settings(**changes):
     from common.settings import AnswerSettings
 
-    return AnswerSettings()
+    return AnswerSettings(**changes)
 
 
 # --- nothing empty or hollow is quoted -------------------------------------------------------------------------
@@ -182,6 +182,15 @@ def test_a_value_written_as_a_bound_is_quoted_but_not_restated(real_embedder):
     assert result.text.splitlines()[0] == "According to the documents:" and "< 90 %" in result.text
 
 
+def test_a_change_in_percentage_points_is_quoted_but_not_restated_as_a_rate(real_embedder):
+    passages = [("The maximum rates are raised by 10 percentage points for priorities implemented entirely through "
+                 "community-led local development.", "en")]
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(
+        "By how much is the maximum rate raised for community-led local development?", "en", _hits(passages)))
+    assert result.diagnostics["answer_type"] == "rate" and "key_fact" not in result.diagnostics
+    assert "10 percentage points" in result.text
+
+
 def test_a_value_is_restated_only_from_the_first_passage_stating_one(real_embedder):
     """A lower passage's figure that outscores a higher passage's by a hair is quoted, not restated; with no
     value in the passages above it, it is restated (the issue's Greek date question above)."""
@@ -194,6 +203,31 @@ def test_a_value_is_restated_only_from_the_first_passage_stating_one(real_embedd
     alone = composer.compose(ComposeRequest(question, "en", _hits([("Beneficiaries are listed in Annex I.", "en"),
                                                                     passages[1]])))
     assert alone.text.splitlines()[0] == "Rate: 4% [1]" and [c.doc_id for c in alone.citations] == ["d1"]
+
+
+def test_a_near_tie_goes_to_the_passage_the_search_ranked_higher(real_embedder):
+    """The lower passage's sentence scores a little better (without the penalty it is quoted); a sentence must
+    beat the passages above its own by the penalty per place."""
+    passages = [("Projects are chosen by the managing authority.", "en"),
+                ("The managing authority chooses the projects.", "en")]
+
+    def cited(penalty: float) -> list[str]:
+        settings = _settings(passage_rank_penalty=penalty, max_untyped_quotes=1)
+        result = ExtractiveComposer(real_embedder, settings).compose(
+            ComposeRequest("Who selects the projects?", "en", _hits(passages)))
+        return [c.doc_id for c in result.citations]
+
+    assert cited(0.0) == ["d1"]
+    assert cited(0.01) == ["d0"]
+
+
+def test_a_value_already_stated_above_is_still_restated(real_embedder):
+    """Only another value in a passage ranked higher silences the key-fact line, not the same one."""
+    passages = [("The rate for less developed regions may reach 85 %.", "en"),
+                ("The maximum EU co-financing rate for less developed regions is 85 %.", "en")]
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(
+        "What is the maximum EU co-financing rate for less developed regions?", "en", _hits(passages)))
+    assert result.text.splitlines()[0].startswith("Rate: 85")
 
 
 def test_a_question_without_a_type_has_no_key_fact_line(real_embedder):

@@ -140,3 +140,37 @@ def test_the_glossary_searches_only_the_languages_a_filter_allows(sample_runtime
     question = "Можно ли включить в приемлемые расходы проценты по кредиту?"
     hits = _retriever(sample_runtime).search(question, k=5, filters={"language": ["ru", "de"]}).hits
     assert hits and {hit.language for hit in hits} <= {"ru", "de"}
+
+
+def test_the_glossarys_terms_find_passages_by_their_words(sample_runtime):
+    # The terms' own vectors count for nothing here (discounted away): only their words, matched in each
+    # language's passages, can bring the Dutch rule on loan interest ("debetrente") to a Russian question. A weight
+    # above the default makes the mechanism visible on the small sample corpus.
+    question = "Можно ли включить в приемлемые расходы проценты по кредиту?"
+    evidence = ("debetrente", "laenuintresse")
+
+    def found(retriever) -> bool:
+        return any(word in hit.text for hit in retriever.search(question, k=5).hits for word in evidence)
+
+    assert not found(_retriever(sample_runtime, glossary_discount=1.0, glossary_keyword_weight=0.0))
+    assert found(_retriever(sample_runtime, glossary_discount=1.0, glossary_keyword_weight=0.1))
+
+
+def test_a_keyword_match_adds_at_most_its_weight_to_the_questions_similarity(sample_runtime):
+    from dataclasses import replace
+
+    from common.schema import DENSE_VECTOR
+    from common.store import VectorQuery
+
+    retriever = _retriever(sample_runtime, glossary_discount=1.0)
+    question = "Можно ли включить в приемлемые расходы проценты по кредиту?"
+    said = glossary_variants(question, "ru", ["nl", "et"], 2)
+    plain = retriever.search(question, k=1, mode="dense")
+
+    dense = VectorQuery(DENSE_VECTOR, dense=plain.query_vector, must={"state": "ready"}, limit=50)
+    lifted = retriever._glossary_keywords(said, dense, 0.02)
+    assert lifted and {hit.payload["language"] for hit in lifted} <= {"nl", "et"}
+    own = {hit.id: hit.score for hit in retriever.dense_search(replace(dense, ids=[h.id for h in lifted],
+                                                                      limit=len(lifted)))}
+    bonus = sorted(round(hit.score - own[hit.id], 6) for hit in lifted)
+    assert bonus[-1] == 0.02 and all(0 < b <= 0.02 for b in bonus)
