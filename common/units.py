@@ -63,6 +63,10 @@ def quotable_units(text: str, section: str | None) -> list[Unit]:
         lines = lines[1:]
     units: list[Unit] = []
     intro: int | None = None
+    # When the introducing unit is itself an item ("c) VAT, except:" then "i) ...", "ii) ..."), the list it is an
+    # item of: an item labelled like the introducing one ("d) ...") goes back to that outer list.
+    outer: int | None = None
+    nested = False
     for sentence in split_sentences("\n".join(lines)):
         for piece, is_item in _pieces(sentence):
             offset, cursor = _locate(text, piece, cursor)
@@ -71,12 +75,36 @@ def quotable_units(text: str, section: str | None) -> list[Unit]:
             if len(piece) > MAX_QUOTE_CHARS:
                 piece = piece[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
             is_item = is_item or bool(_ITEM_START.match(piece))
+            if is_item and nested and intro is not None and _same_label_kind(piece, units[intro].text):
+                intro, nested = outer, False
             introduced_by = intro if is_item else None
             context = f"{units[intro].text} {piece}" if introduced_by is not None else piece
             units.append(Unit(piece, context, introduced_by, len(units), offset))
             if not is_item:
-                intro = len(units) - 1 if piece.endswith(":") else None
+                intro, nested = (len(units) - 1 if piece.endswith(":") else None), False
+            elif piece.endswith(":"):
+                intro, outer, nested = len(units) - 1, introduced_by, True
     return units
+
+
+def _label_kind(text: str, under_letter: bool = False) -> str | None:
+    """'digit', 'letter', 'roman' or 'bullet' for an item's label; "i)" under a lettered item is a roman one."""
+    found = _ITEM_START.match(text)
+    if not found:
+        return None
+    label = found.group(0).strip().strip("()")
+    if label in ("-", "•"):
+        return "bullet"
+    if label.isdigit():
+        return "digit"
+    if re.fullmatch(r"[ivx]+", label) and (len(label) > 1 or under_letter):
+        return "roman"
+    return "letter"
+
+
+def _same_label_kind(item: str, introducing: str) -> bool:
+    kind = _label_kind(introducing)
+    return kind is not None and _label_kind(item, under_letter=kind == "letter") == kind
 
 
 def _locate(text: str, piece: str, cursor: int) -> tuple[int, int]:

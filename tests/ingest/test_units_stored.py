@@ -46,6 +46,18 @@ def test_list_items_and_table_rows_are_units_with_their_introduction():
     assert unit_passage("CPR", "Article 112", units[1].context).split("\n") == ["CPR", "Article 112", units[1].context]
 
 
+def test_a_nested_list_is_introduced_by_its_own_item_and_the_outer_list_resumes():
+    text = ("1. The following costs are not eligible: a) interest on debt; b) value added tax, except: "
+            "i) for operations whose total cost is below EUR 5 000 000; ii) where it is not recoverable under "
+            "national law; c) the purchase of land above 10 % of the total eligible expenditure.")
+    units = quotable_units(text, None)
+    assert [u.text[:3] for u in units] == ["1. ", "a) ", "b) ", "i) ", "ii)", "c) "]
+    lead, a, b, i, ii, c = units
+    assert a.intro == b.intro == c.intro == lead.position
+    assert i.intro == ii.intro == b.position
+    assert i.context == f"{b.text} {i.text}"
+
+
 def test_each_unit_knows_where_it_stands_in_its_chunk():
     """A quote's offset gives it its page: a list item starting with "-" is found where it stands, not at the
     first hyphen after the previous unit's first word ("co-financing")."""
