@@ -15,8 +15,8 @@ from common.settings import Settings
 # copied into the new one by `helpdesk ingest` (common/store), and searching it before that is a named error.
 SCHEMA_VERSION = 2
 # What a chunk's vectors and payload are computed from (the text embedded, the title and period rules, the page
-# breaks, the unit vectors, the kinds of value it states). Part of each chunk's `build`, so that `helpdesk ingest` re-indexes documents built by
-# an older version in place.
+# breaks, the unit vectors, the kinds of value it states). Part of each chunk's `build`, so that `helpdesk ingest`
+# re-indexes documents built by an older version in place.
 INDEX_VERSION = 5
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
