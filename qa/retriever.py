@@ -175,7 +175,7 @@ class Retriever:
                 others.append([Hit(h.id, h.score - cfg.glossary_discount, h.payload)
                                for h in found[:_GLOSSARY_PROPOSALS]])
             if said and cfg.glossary_keyword_weight:
-                others.append(self._glossary_keywords(said, dense, cfg.glossary_keyword_weight))
+                others.append(self._glossary_keywords(said, dense, ranked, cfg.glossary_keyword_weight))
             if others:
                 ranked = _best_of(ranked, others)
             if cfg.anchor_weight:
@@ -225,11 +225,13 @@ class Retriever:
         order = sorted(range(len(head)), key=lambda i: -(head[i].score + bonus[i]))
         return [head[i] for i in order] + tail
 
-    def _glossary_keywords(self, said: dict[str, str], dense: VectorQuery, weight: float) -> list[Hit]:
+    def _glossary_keywords(self, said: dict[str, str], dense: VectorQuery, ranked: list[Hit],
+                           weight: float) -> list[Hit]:
         """Passages whose words match the glossary's terms for the question in their own language (a keyword
         search per language), each scored by its similarity to the question plus `weight` x its keyword score
         relative to the best one of its language. A term list embeds loosely; its words match exactly, and a
-        small embedder is least sure across languages."""
+        small embedder is least sure across languages. Passages the question's search `ranked` already keep the
+        similarity it gave them; only the others are scored."""
         keyword: dict[str, float] = {}
         for code, terms in said.items():
             indices, values = self.sparse.encode_query(terms, code)
@@ -239,12 +241,15 @@ class Retriever:
                                                   must={**dense.must, "language": code}, limit=_KEYWORD_CANDIDATES),
                                       _KEYWORD_CANDIDATES)
             top = max((h.score for h in found), default=0.0)
+            if top <= 0:
+                continue
             for hit in found:
-                if top > 0:
-                    keyword[hit.id] = max(keyword.get(hit.id, 0.0), hit.score / top)
-        if not keyword:
-            return []
-        scored = self.dense_search(replace(dense, ids=list(keyword), limit=len(keyword)))
+                keyword[hit.id] = max(keyword.get(hit.id, 0.0), hit.score / top)
+        known = {hit.id: hit for hit in ranked if hit.id in keyword}
+        missing = [chunk_id for chunk_id in keyword if chunk_id not in known]
+        scored = list(known.values())
+        if missing:
+            scored += self.dense_search(replace(dense, ids=missing, limit=len(missing)))
         return [Hit(h.id, h.score + weight * keyword[h.id], h.payload) for h in scored if h.id in keyword]
 
     def dense_search(self, dense: VectorQuery) -> list[Hit]:

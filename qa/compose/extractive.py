@@ -60,13 +60,15 @@ class ExtractiveComposer:
         if not units:
             return Composition("", answerable=False)
         vectors, stored = self._unit_vectors(hits, units)
-        relevance = self._relevance(request.question, request.asked_in, units, vectors,
-                                    self._query_vector(request))
+        tokens = [content_tokens(u.text, u.language) for u in units]
+        words = self._asked_words(request.question, request.asked_in, units)
+        relevance = self._relevance(words, tokens, vectors, self._query_vector(request))
         if request.latest_turn and request.latest_turn != request.question:
             # A follow-up ("And for transition regions?") decides which sentence answers; the carried
             # context decides which passages were fetched.
             latest = _normalise(self.embedder.embed_queries([request.latest_turn]))[0]
-            relevance = (relevance + self._relevance(request.latest_turn, request.asked_in, units, vectors, latest)) / 2
+            words = self._asked_words(request.latest_turn, request.asked_in, units)
+            relevance = (relevance + self._relevance(words, tokens, vectors, latest)) / 2
         kinds = _asked_types(request)
         # "Can the regulation allow higher rates?" asks for a yes or a no, which no value states.
         asked = "yes_no" if "yes_no" in kinds else next(iter(kinds), None)
@@ -74,11 +76,9 @@ class ExtractiveComposer:
             # A sentence with a value of the asked type, on the question's subject, answers; one on its topic only
             # ("co-financing rate" for "... for Interreg programmes?") merely resembles it.
             _attach_values(request, units)
-            asked_words = self._asked_words(request.latest_turn or request.question, request.asked_in, units)
             relevance = (relevance
                          + self.settings.typed_bonus * np.array([bool(u.values_of(asked)) for u in units])
-                         + self.settings.subject_weight * subject_overlap(
-                             asked_words, [content_tokens(u.text, u.language) for u in units]))
+                         + self.settings.subject_weight * subject_overlap(words, tokens))
         if self.settings.passage_rank_penalty:
             relevance = relevance - self.settings.passage_rank_penalty * np.array([u.hit_rank for u in units])
         chosen = self._choose(units, vectors, relevance, asked)
@@ -150,12 +150,12 @@ class ExtractiveComposer:
             return None
         return values[0], units[best].hit_rank
 
-    def _relevance(self, question: str, language: str, units: list[_Unit], vectors: np.ndarray,
+    def _relevance(self, words: list[frozenset[str]], tokens: list[frozenset[str]], vectors: np.ndarray,
                    query: np.ndarray) -> np.ndarray:
-        """Dense similarity plus word overlap: a small embedder ranks '70 % for transition regions that were
-        less developed' level with '85 % for less developed regions'; shared words break the tie."""
-        asked = self._asked_words(question, language, units)
-        overlap = np.array([jaccard(asked[i], content_tokens(u.text, u.language)) for i, u in enumerate(units)])
+        """Dense similarity plus word overlap (the question's `words` as each unit's language says them, against
+        the unit's `tokens`): a small embedder ranks '70 % for transition regions that were less developed' level
+        with '85 % for less developed regions'; shared words break the tie."""
+        overlap = np.array([jaccard(asked, own) for asked, own in zip(words, tokens)])
         return vectors @ query + self.settings.lexical_weight * overlap
 
     def _asked_words(self, question: str, language: str, units: list[_Unit]) -> list[frozenset[str]]:

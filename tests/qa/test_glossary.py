@@ -168,7 +168,7 @@ def test_a_keyword_match_adds_at_most_its_weight_to_the_questions_similarity(sam
     plain = retriever.search(question, k=1, mode="dense")
 
     dense = VectorQuery(DENSE_VECTOR, dense=plain.query_vector, must={"state": "ready"}, limit=50)
-    lifted = retriever._glossary_keywords(said, dense, 0.02)
+    lifted = retriever._glossary_keywords(said, dense, [], 0.02)
     assert lifted and {hit.payload["language"] for hit in lifted} <= {"nl", "et"}
     own = {hit.id: hit.score for hit in retriever.dense_search(replace(dense, ids=[h.id for h in lifted],
                                                                       limit=len(lifted)))}
