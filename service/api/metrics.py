@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 class Metrics:
@@ -22,8 +22,18 @@ class Metrics:
                                 "Requests refused by admission: queue full or waited too long", registry=self.registry)
         self.queue_wait = Histogram("helpdesk_queue_wait_seconds", "Time a request waited for a slot", ["lane"],
                                     registry=self.registry, buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        self.lane_active = Gauge("helpdesk_lane_active", "Requests holding a slot of their lane now", ["lane"],
+                                 registry=self.registry)
+        self.lane_queued = Gauge("helpdesk_lane_queued", "Requests waiting in line for a slot of their lane now",
+                                 ["lane"], registry=self.registry)
         self.rate_limited = Counter("helpdesk_rate_limited_total", "Requests refused by a rate limit (429)",
                                     registry=self.registry)
+
+    def watch_lanes(self, lanes: dict) -> None:
+        """Report each lane's slots in use and its queue as they are when scraped."""
+        for name, lane in lanes.items():
+            self.lane_active.labels(name).set_function(lambda lane=lane: lane.active)
+            self.lane_queued.labels(name).set_function(lambda lane=lane: lane.queued)
 
     def count_answer(self, answerable: bool, composer: str) -> None:
         self.answers.labels("answered" if answerable else "refused", composer).inc()

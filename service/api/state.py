@@ -37,6 +37,7 @@ class AppState:
     def __post_init__(self) -> None:
         self.runtime = Runtime(self.settings, background_index=True)
         self.admission = Admission(self.settings.service)
+        self.metrics.watch_lanes(self.admission.lanes)
 
     @cached_property
     def helpdesk(self) -> Helpdesk:

@@ -72,9 +72,22 @@ async def timed_post(client: httpx.AsyncClient, delay: float, path: str, body: d
     return response, finished - started, finished
 
 
+async def lane_reaches(client: httpx.AsyncClient, lane: str, active: int, queued: int, within_s: float = 30) -> None:
+    """Waits until the server reports `active` slots held and `queued` requests waiting in `lane`: requests sent
+    after that are known to come after those already there, however the machine schedules the connections."""
+    wanted = (f'helpdesk_lane_active{{lane="{lane}"}} {float(active)}', f'helpdesk_lane_queued{{lane="{lane}"}} {float(queued)}')
+    deadline = time.monotonic() + within_s
+    while True:
+        metrics = (await client.get("/metrics")).text
+        if all(line in metrics.splitlines() for line in wanted):
+            return
+        assert time.monotonic() < deadline, f"lane {lane} never held {active} and queued {queued}:\n{metrics}"
+        await asyncio.sleep(0.02)
+
+
 def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_refused(sample_index):
-    """One answer at a time and three places in the queue: of six requests sent 0.2 s apart (each answer takes 3 s),
-    the first four are all answered, in the order sent, and only the last two are refused, at once."""
+    """One answer at a time and three places in the queue: of six requests sent one after another (each answer
+    takes 3 s), the first four are all answered, in the order sent, and only the last two are refused, at once."""
     base, _ = sample_index
     with OpenAIProtocolServer() as llm:
         settings = with_llm(base, llm, "slow", timeout_s=10, max_concurrent=1, queue_size=3, queue_wait_s=60)
@@ -82,10 +95,15 @@ def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_re
             async def burst():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                     async def one(index: int):
-                        response, seconds, finished = await timed_post(client, 0.2 * index, "/v1/ask", {
+                        response, seconds, finished = await timed_post(client, 0, "/v1/ask", {
                             "question": "What is the co-financing rate for less developed regions?"})
                         return index, response.status_code, seconds, finished, response.headers
-                    return await asyncio.gather(*(one(i) for i in range(6)))
+
+                    sent = [asyncio.create_task(one(0))]
+                    for index in range(1, 6):  # each sent once the one before it holds the slot or its place in line
+                        await lane_reaches(client, "answers", active=1, queued=min(index - 1, 3))
+                        sent.append(asyncio.create_task(one(index)))
+                    return await asyncio.gather(*sent)
 
             results = asyncio.run(burst())
             assert [status for _, status, *_ in results] == [200, 200, 200, 200, 503, 503]
@@ -100,7 +118,7 @@ def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_re
 
 def test_a_burst_of_streams_waits_in_its_own_lane_and_plain_questions_go_past_it(sample_index):
     """One stream and one question at a time: three streamed chat completions (each held 3 s by the model) queue in
-    their lane, while a plain question sent after them is answered before the first stream ends."""
+    their lane, in the order sent, while a plain question sent after them is answered before the first stream ends."""
     base, _ = sample_index
     with OpenAIProtocolServer() as llm:
         settings = with_llm(base, llm, "slow", timeout_s=10, max_concurrent=1, max_concurrent_streams=1,
@@ -110,17 +128,23 @@ def test_a_burst_of_streams_waits_in_its_own_lane_and_plain_questions_go_past_it
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                     async def stream(index: int):
                         asked = "What is the co-financing rate for less developed regions?"
-                        response, _, finished = await timed_post(client, 0.1 * index, "/v1/chat/completions", {
+                        response, _, finished = await timed_post(client, 0, "/v1/chat/completions", {
                             "model": "funding-helpdesk", "stream": True,
                             "messages": [{"role": "user", "content": asked}]})
                         return "stream", index, response.status_code, finished
 
                     async def question():
-                        response, _, finished = await timed_post(client, 0.5, "/v1/ask", {
+                        response, _, finished = await timed_post(client, 0, "/v1/ask", {
                             "question": "What flat rate covers indirect costs?", "composer": "extractive"})
                         return "question", 0, response.status_code, finished
 
-                    return await asyncio.gather(*(stream(i) for i in range(3)), question())
+                    sent = [asyncio.create_task(stream(0))]
+                    for index in range(1, 3):  # each sent once the one before it holds the slot or its place in line
+                        await lane_reaches(client, "streams", active=1, queued=index - 1)
+                        sent.append(asyncio.create_task(stream(index)))
+                    await lane_reaches(client, "streams", active=1, queued=2)
+                    sent.append(asyncio.create_task(question()))
+                    return await asyncio.gather(*sent)
 
             results = asyncio.run(burst())
             assert [status for _, _, status, _ in results] == [200, 200, 200, 200]
@@ -150,10 +174,13 @@ def test_a_request_waiting_past_the_queue_wait_is_refused(sample_index):
         with serving(settings) as url:
             async def pair():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-                    async def one(delay: float):
-                        response, seconds, _ = await timed_post(client, delay, "/v1/ask", {"question": "What is ESF+ for?"})
+                    async def one():
+                        response, seconds, _ = await timed_post(client, 0, "/v1/ask", {"question": "What is ESF+ for?"})
                         return response.status_code, seconds
-                    return await asyncio.gather(one(0), one(0.3))
+
+                    first = asyncio.create_task(one())
+                    await lane_reaches(client, "answers", active=1, queued=0)
+                    return await asyncio.gather(first, one())
 
             (first, _), (second, waited) = asyncio.run(pair())
             assert first == 200 and second == 503 and 0.9 < waited < 2.5
