@@ -17,7 +17,7 @@ SCHEMA_VERSION = 2
 # What a chunk's vectors and payload are computed from (the text embedded, the title and period rules, the page
 # breaks, the unit vectors, the kinds of value it states). Part of each chunk's `build`, so that `helpdesk ingest`
 # re-indexes documents built by an older version in place.
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
 # One vector per quotable unit of the chunk (common/units.py), compared by MaxSim: a single query vector's score

@@ -34,10 +34,15 @@ ARTICLE_LEVEL = 4
 DIVISION_LEVEL = 2
 MAX_HEADING = 120
 
-# A candidate end: sentence punctuation, space, then (after an opening quote or bracket) a letter, or the number
-# of a list item ("… selected. 4. Plan the costs …").
-_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"«„“‘'(]?[^\W\d_]|\d{1,3}[.)]\s)")
+# A candidate end: sentence punctuation, space, then (after an opening quote or bracket) a letter, the number of
+# a list item ("… selected. 4. Plan the costs …") or a bullet ("… pro rata. - Co-financing: …"), so that a
+# Markdown list read as one paragraph gives one unit per item, not one quote of every item.
+_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"«„“‘'(]?[^\W\d_]|\d{1,3}[.)]\s|[-•]\s)")
 _ITEM_NUMBER = re.compile(r"\d{1,3}[.)]")
+# A blank line, or a line break before a bullet: a bulleted item ends at its line's end even without punctuation
+# ("- EU contribution (85 %): EUR 340 000" then "- National co-financing: …"). Not before a number, which opens
+# a line of wrapped text as often as an item ("… referred to in paragraph" / "1. Where …").
+_PARAGRAPH_OR_ITEM = re.compile(r"\n\s*\n|\n(?=[ \t]*[-•*][ \t])")
 _WORD_EDGE = "()[]\"'«»„“”‘’,:;"
 
 
@@ -82,9 +87,10 @@ def _ends_sentence(before: str, after: str) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of `text`, whitespace normalised; a blank line always ends one."""
+    """Sentences of `text`, whitespace normalised; a blank line, or a new line opening a list item, always ends
+    one."""
     sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
+    for paragraph in _PARAGRAPH_OR_ITEM.split(text):
         paragraph = " ".join(paragraph.split())
         if not paragraph:
             continue

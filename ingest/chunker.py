@@ -3,10 +3,13 @@ sentences into windows of a configurable size with overlap. Each chunk keeps its
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from common.text import MAX_HEADING, heading, split_sentences
 from ingest.loaders.base import Page
+
+_BULLETED = re.compile(r"[-•*]\s")
 
 @dataclass
 class Chunk:
@@ -59,7 +62,7 @@ def _sentences_with_pages(section: _Section) -> list[tuple[str, int | None]]:
     offsets: list[tuple[int, int | None]] = []
     length = 0
     for page, line in section.lines:
-        piece = (line + " ") if line else "\n\n"
+        piece = (line + "\n") if line else "\n\n"  # lines stay lines: one opening a bullet opens a sentence
         offsets.append((length, page))
         text_parts.append(piece)
         length += len(piece)
@@ -110,7 +113,9 @@ def chunk_pages(pages: list[Page], size: int = 900, overlap: int = 150) -> list[
         fresh = 0  # sentences in the window not already emitted in the previous chunk
 
         def emit() -> None:
-            body = " ".join(s for s, _ in window)
+            # A bulleted sentence starts a line of its own, so that the chunk's units (common/units.py) split there
+            # too; one character either way, so the page breaks' offsets hold.
+            body = "".join((("\n" if _BULLETED.match(s) else " ") if i else "") + s for i, (s, _) in enumerate(window))
             pages_seen = [p for _, p in window if p is not None]
             offset = len(context) + 1 if context else 0
             breaks: list[list[int]] = []

@@ -27,6 +27,8 @@ def test_every_served_language_has_cues_for_every_type():
     ("Was regelt Buchstabe m von Artikel 4 Absatz 1?", "de", None),  # "Absatz" is no rate
     ("How much EU money can a municipality get for a EUR 400 000 project?", "en", "amount"),
     ("Kuinka kauan tositteet on säilytettävä?", "fi", "duration"),
+    ("Sous quel délai faut-il conserver les pièces ?", "fr", "duration"),  # a "délai" is a period, not a date
+    ("Quelle est la date limite de dépôt ?", "fr", "date"),
     ("Hvor mange kategorier af regioner er der?", "da", "count"),
     ("Kto vyberá projekty financované z ESF+?", "sk", "who"),
     ("Na ktorý článok odkazuje zásada?", "sk", None),  # "kto" is not "ktorý"

@@ -53,3 +53,21 @@ def test_a_list_items_number_opens_its_item():
         "It cannot be selected.", "4. Plan the running costs.", "5. Restrictions apply."]
     assert split_sentences("Steps: 1. Read the call. 2. Check eligibility.") == [
         "Steps: 1. Read the call.", "2. Check eligibility."]
+
+
+def test_a_bullet_after_a_sentence_opens_its_item():
+    """A Markdown list comes to the splitter as one paragraph: each item is its own sentence, so a quote is one item,
+    not every item of the list. A dash inside a sentence stays."""
+    text = ("- Region: costs may be allocated to any region. For the ERDF it must be split pro rata.\n"
+            "- Co-financing: the normal ceilings apply.\n• Plaques: above EUR 100 000 - not below.")
+    assert split_sentences(text) == [
+        "- Region: costs may be allocated to any region.", "For the ERDF it must be split pro rata.",
+        "- Co-financing: the normal ceilings apply.", "• Plaques: above EUR 100 000 - not below."]
+
+
+def test_a_line_opening_a_list_item_ends_the_one_before_without_punctuation():
+    text = "Example:\n- EU contribution (85 %): EUR 340 000\n• National co-financing (15 %): EUR 60 000\n* Total"
+    assert split_sentences(text) == [
+        "Example:", "- EU contribution (85 %): EUR 340 000", "• National co-financing (15 %): EUR 60 000", "* Total"]
+    # A number opening a line is as often wrapped text as an item.
+    assert split_sentences("as referred to in paragraph\n1. Where it applies")[0] == "as referred to in paragraph 1."
