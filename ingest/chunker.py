@@ -11,6 +11,7 @@ from ingest.loaders.base import Page
 
 _BULLETED = re.compile(r"[-•*]\s")
 
+
 @dataclass
 class Chunk:
     text: str  # heading context + body: what is embedded and shown
