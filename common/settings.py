@@ -297,6 +297,9 @@ class AnswerSettings(BaseSettings):
     # Score a sentence in another language than the question's by the glossary's terms there for the concepts the
     # question names (qa/data/glossary), as well as by the question's own words.
     glossary: bool = True
+    # Subtracted from a sentence's score when it names another concept of a group the question picks one of
+    # ("transition regions" for a question on less developed regions: qa/data/glossary/contrasts.yaml).
+    contrast_penalty: float = Field(0.1, ge=0.0)
     # Subtracted from a sentence's score per place its passage stands below the first in search order.
     passage_rank_penalty: float = Field(0.01, ge=0.0)
     # Sentences quoted when the best one carries the asked value: it, and others adding a distinct value.

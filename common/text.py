@@ -35,9 +35,11 @@ DIVISION_LEVEL = 2
 MAX_HEADING = 120
 
 # A candidate end: sentence punctuation, space, then (after an opening quote or bracket) a letter, the number of
-# a list item ("… selected. 4. Plan the costs …") or a bullet ("… pro rata. - Co-financing: …"), so that a
-# Markdown list read as one paragraph gives one unit per item, not one quote of every item.
-_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"«„“‘'(]?[^\W\d_]|\d{1,3}[.)]\s|[-•]\s)")
+# a list item ("… selected. 4. Plan the costs …") or, after a full stop, a bullet ("… pro rata. - Co-financing:
+# …"), so that a Markdown list read as one paragraph gives one unit per item, not one quote of every item. Items
+# after a semicolon ("…: • 85 % …; • 70 % …") stay one sentence: the list's units are split apart
+# (common/units.py), and a model's answer may cite such a run once, at its end.
+_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"«„“‘'(]?[^\W\d_]|\d{1,3}[.)]\s)|(?<=[.!?…])\s+(?=[-•]\s)")
 _ITEM_NUMBER = re.compile(r"\d{1,3}[.)]")
 # A blank line, or a line break before a bullet: a bulleted item ends at its line's end even without punctuation
 # ("- EU contribution (85 %): EUR 340 000" then "- National co-financing: …"). Not before a number, which opens

@@ -109,22 +109,50 @@ def load_all(languages: tuple[str, ...]) -> None:
         _patterns(language)
 
 
-def _find(words: list[str], pattern: tuple[str, ...]) -> int | None:
-    """The index of the question word where the pattern's first part matches, or None."""
+def _matches(words: list[str], pattern: tuple[str, ...]) -> list[tuple[int, ...]]:
+    """The question words each match of the pattern takes, one match per word where the first part matches."""
     def fits(word: str, part: str) -> bool:
         return word == part[1:] if part.startswith("=") else word.startswith(part)
 
+    found = []
     for start, word in enumerate(words):
         if not fits(word, pattern[0]):
             continue
-        at = start
+        taken = [start]
         for part in pattern[1:]:
-            at = next((i for i in range(at + 1, min(at + 2 + _GAP, len(words))) if fits(words[i], part)), None)
+            at = next((i for i in range(taken[-1] + 1, min(taken[-1] + 2 + _GAP, len(words))) if fits(words[i], part)),
+                      None)
             if at is None:
                 break
+            taken.append(at)
         else:
-            return start
-    return None
+            found.append(tuple(taken))
+    return found
+
+
+@lru_cache(maxsize=1)
+def contrasts() -> list[frozenset[str]]:
+    """Groups of concepts that exclude one another (qa/data/glossary/contrasts.yaml)."""
+    path = GLOSSARY_DIR / "contrasts.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise GlossaryError(f"{path}: not a mapping of group names to concept lists")
+    known = set(concepts())
+    for name, group in raw.items():
+        if not isinstance(group, list) or len(group) < 2 or not set(group) <= known:
+            raise GlossaryError(f"{path}: {name!r} needs two or more concepts of concepts.yaml")
+    return [frozenset(group) for group in raw.values()]
+
+
+def contrasting(asked: set[str] | frozenset[str], named: set[str] | frozenset[str]) -> bool:
+    """Whether a text naming `named` speaks of another member of a group the question (naming `asked`) picks one
+    of, and not of the question's own."""
+    return any((asked & group) and (named & group) and not (named & asked & group) for group in contrasts())
+
+
+@lru_cache(maxsize=None)
+def _exclusive(concept: str, other: str) -> bool:
+    return concept != other and any(concept in group and other in group for group in contrasts())
 
 
 def concepts_in(question: str, language: str) -> list[str]:
@@ -135,16 +163,42 @@ def concepts_in(question: str, language: str) -> list[str]:
 # Search, word ordering and composer each ask for one question's concepts: found once, a few milliseconds each.
 @lru_cache(maxsize=4096)
 def _named_concepts(question: str, language: str) -> tuple[str, ...]:
+    return _named(_words(question), _patterns(language))
+
+
+def concepts_among(text: str, language: str, among: frozenset[str]) -> frozenset[str]:
+    """The concepts of `among` that `text` names: matching only their terms, a sentence costs microseconds, not
+    the milliseconds of every concept's."""
+    return frozenset(_named(_words(text), _patterns_among(language, among)))
+
+
+@lru_cache(maxsize=256)
+def _patterns_among(language: str, among: frozenset[str]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(concept, pattern) for concept, pattern in _patterns(language) if concept in among]
+
+
+def _words(text: str) -> list[str]:
     words = []
-    for word in _WORD.findall(fold(question)):
+    for word in _WORD.findall(fold(text)):
         words.append(word)
         if "-" in word:
             words.append(word.rsplit("-", 1)[1])
+    return words
+
+
+def _named(words: list[str], patterns: list[tuple[str, tuple[str, ...]]]) -> tuple[str, ...]:
+    """The concepts named, in the order named. A match inside the longer match of a concept it excludes
+    (contrasts.yaml) does not count: in "regiones menos desarrolladas" the term "regiones más desarrolladas", its
+    short "más" skipped, matches "regiones … desarrolladas", but the words name the less developed regions only.
+    (A general concept inside a narrower one, "grant" in "start-up grant", is named by both.)"""
+    matched: list[tuple[str, frozenset[int], int]] = [
+        (concept, frozenset(taken), taken[0]) for concept, pattern in patterns for taken in _matches(words, pattern)]
     found: dict[str, int] = {}
-    for concept, pattern in _patterns(language):
-        at = _find(words, pattern)
-        if at is not None and at < found.get(concept, len(words) + 1):
-            found[concept] = at
+    for concept, taken, start in matched:
+        if any(taken < wider and _exclusive(concept, other) for other, wider, _ in matched):
+            continue
+        if start < found.get(concept, len(words) + 1):
+            found[concept] = start
     return tuple(sorted(found, key=found.__getitem__))
 
 

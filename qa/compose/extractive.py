@@ -21,6 +21,7 @@ from common.units import quotable_units, unit_key
 from common.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, find_values
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.key_fact import key_fact_line
+from qa.glossary import concepts_among, concepts_in, contrasting, contrasts
 from qa.overlap import asked_words, content_tokens, jaccard, subject_overlap
 from qa.templates import language_name, phrase
 
@@ -79,6 +80,9 @@ class ExtractiveComposer:
             relevance = (relevance
                          + self.settings.typed_bonus * np.array([bool(u.values_of(asked)) for u in units])
                          + self.settings.subject_weight * subject_overlap(words, tokens))
+        if self.settings.contrast_penalty:
+            relevance = relevance - self.settings.contrast_penalty * _contrasting(
+                request.latest_turn or request.question, request.asked_in, units)
         if self.settings.passage_rank_penalty:
             relevance = relevance - self.settings.passage_rank_penalty * np.array([u.hit_rank for u in units])
         chosen = self._choose(units, vectors, relevance, asked)
@@ -215,6 +219,16 @@ def _asked_types(request: ComposeRequest) -> list[str]:
         if asked:
             return asked
     return detect_answer_types(request.question, request.asked_in)
+
+
+def _contrasting(question: str, language: str, units: list[_Unit]) -> np.ndarray:
+    """1 for each unit naming another concept of a group the question picks one of (qa/glossary.py: contrasting),
+    else 0."""
+    asked = frozenset(concepts_in(question, language))
+    members = frozenset().union(*(group for group in contrasts() if asked & group))
+    if not members:
+        return np.zeros(len(units))
+    return np.array([float(contrasting(asked, concepts_among(u.text, u.language, members))) for u in units])
 
 
 def _attach_values(request: ComposeRequest, units: list[_Unit]) -> None:

@@ -221,6 +221,25 @@ def test_a_near_tie_goes_to_the_passage_the_search_ranked_higher(real_embedder):
     assert cited(0.01) == ["d0"]
 
 
+def test_a_sentence_on_another_region_category_does_not_answer_a_question_on_one(real_embedder):
+    """A worked example for transition regions reads much like a question on less developed regions, in any
+    language; the question names the category, so the sentence on another one loses its place
+    (qa/data/glossary/contrasts.yaml)."""
+    passages = [("Example: if the same project runs in a transition region at a rate of 60 %, the EU contributes up "
+                 "to EUR 240 000 of the project.", "en"),
+                ("The co-financing rate of each priority may not exceed: • 85 % for less developed regions; • 60 % for "
+                 "transition regions; • 40 % for more developed regions.", "en")]
+    question = "Каква е максималната ставка на съфинансиране от ЕС за проект в по-слабо развит регион?"
+
+    def quoted(penalty: float) -> list[str]:
+        result = ExtractiveComposer(real_embedder, _settings(contrast_penalty=penalty)).compose(
+            ComposeRequest(question, "bg", _hits(passages)))
+        return _quoted(result.text)
+
+    assert any("transition region at a rate of 60 %" in q for q in quoted(0.0))
+    assert quoted(_settings().contrast_penalty) == ["- “85 % for less developed regions;” (en) [1]"]
+
+
 def test_a_value_already_stated_above_is_still_restated(real_embedder):
     """Only another value in a passage ranked higher silences the key-fact line, not the same one."""
     passages = [("The rate for less developed regions may reach 85 %.", "en"),

@@ -23,7 +23,7 @@ def test_every_served_language_names_every_concept(language):
 
 
 def test_no_glossary_file_without_a_served_language():
-    files = {p.stem for p in GLOSSARY_DIR.glob("*.yaml")} - {"concepts"}
+    files = {p.stem for p in GLOSSARY_DIR.glob("*.yaml")} - {"concepts", "contrasts"}
     assert files <= set(SERVED_LANGUAGES), files - set(SERVED_LANGUAGES)
 
 
@@ -174,3 +174,48 @@ def test_a_keyword_match_adds_at_most_its_weight_to_the_questions_similarity(sam
                                                                       limit=len(lifted)))}
     bonus = sorted(round(hit.score - own[hit.id], 6) for hit in lifted)
     assert bonus[-1] == 0.02 and all(0 < b <= 0.02 for b in bonus)
+
+
+def test_contrast_groups_name_known_concepts_and_every_language_tells_them_apart():
+    """Each group names two or more concepts of concepts.yaml, and in every served language each member's legal
+    term names that member and no other of its group (else a sentence on it would read as one on another)."""
+    from common.settings import Settings
+
+    groups = glossary.contrasts()
+    assert groups and all(len(group) >= 2 and group <= set(concepts()) for group in groups)
+    for language in Settings().languages:
+        said = terms(language)
+        for group in groups:
+            for concept in group:
+                named = set(glossary.concepts_in(said[concept][0], language)) & group
+                assert named == {concept}, (language, concept, said[concept][0], named)
+
+
+@pytest.mark.parametrize("question, language, sentence, sentence_language, contrasting", [
+    ("Каква е ставката за по-слабо развит регион?", "bg", "Ако проектът е в регион в преход със ставка 60 %", "bg", True),
+    ("Каква е ставката за по-слабо развит регион?", "bg", "a) 85 % pour les régions moins développées;", "fr", False),
+    ("Каква е ставката за по-слабо развит регион?", "bg", "c) 60 % pour les régions en transition;", "fr", True),
+    # Naming the question's own member as well: "transition regions that were less developed in 2014-2020".
+    ("What rate applies to less developed regions?", "en",
+     "70 % for transition regions that were less developed regions in 2014-2020", "en", False),
+    ("What rate applies to less developed regions?", "en", "The rate may not exceed 80 % for Interreg.", "en", False),
+    ("What is the rate?", "en", "60 % for transition regions", "en", False),  # the question picks none
+])
+def test_a_sentence_on_another_member_of_the_questions_group_contrasts(question, language, sentence,
+                                                                      sentence_language, contrasting):
+    asked = set(glossary.concepts_in(question, language))
+    assert glossary.contrasting(asked, set(glossary.concepts_in(sentence, sentence_language))) is contrasting
+
+
+def test_a_broken_contrast_file_is_a_named_error(tmp_path, monkeypatch):
+    (tmp_path / "concepts.yaml").write_text("grant: a grant\nloan: a loan\n", encoding="utf-8")
+    (tmp_path / "contrasts.yaml").write_text("kinds: [grant, gift]\n", encoding="utf-8")
+    monkeypatch.setattr(glossary, "GLOSSARY_DIR", tmp_path)
+    concepts.cache_clear()
+    glossary.contrasts.cache_clear()
+    try:
+        with pytest.raises(GlossaryError, match=r"contrasts\.yaml: 'kinds' needs two or more concepts"):
+            glossary.contrasts()
+    finally:
+        concepts.cache_clear()
+        glossary.contrasts.cache_clear()
