@@ -44,7 +44,9 @@ _ITEM_NUMBER = re.compile(r"\d{1,3}[.)]")
 # A blank line, or a line break before a bullet: a bulleted item ends at its line's end even without punctuation
 # ("- EU contribution (85 %): EUR 340 000" then "- National co-financing: …"). Not before a number, which opens
 # a line of wrapped text as often as an item ("… referred to in paragraph" / "1. Where …").
-_PARAGRAPH_OR_ITEM = re.compile(r"\n\s*\n|\n(?=[ \t]*[-•*][ \t])")
+_LINE_BULLET = r"[-•*][ \t]"
+_PARAGRAPH_OR_ITEM = re.compile(rf"\n\s*\n|\n(?=[ \t]*{_LINE_BULLET})")
+_OPENS_WITH_BULLET = re.compile(_LINE_BULLET)
 _WORD_EDGE = "()[]\"'«»„“”‘’,:;"
 
 
@@ -86,6 +88,11 @@ def _ends_sentence(before: str, after: str) -> bool:
     if last.isdigit() and (following.casefold() in _months() or following[:1].islower()):
         return False
     return True
+
+
+def opens_with_bullet(sentence: str) -> bool:
+    """Whether a sentence is a bulleted item, which split_sentences ends at a line break before it."""
+    return _OPENS_WITH_BULLET.match(sentence) is not None
 
 
 def split_sentences(text: str) -> list[str]:

@@ -3,13 +3,10 @@ sentences into windows of a configurable size with overlap. Each chunk keeps its
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from common.text import MAX_HEADING, heading, split_sentences
+from common.text import MAX_HEADING, heading, opens_with_bullet, split_sentences
 from ingest.loaders.base import Page
-
-_BULLETED = re.compile(r"[-•*]\s")
 
 
 @dataclass
@@ -116,7 +113,7 @@ def chunk_pages(pages: list[Page], size: int = 900, overlap: int = 150) -> list[
         def emit() -> None:
             # A bulleted sentence starts a line of its own, so that the chunk's units (common/units.py) split there
             # too; one character either way, so the page breaks' offsets hold.
-            body = "".join((("\n" if _BULLETED.match(s) else " ") if i else "") + s for i, (s, _) in enumerate(window))
+            body = window[0][0] + "".join(("\n" if opens_with_bullet(s) else " ") + s for s, _ in window[1:])
             pages_seen = [p for _, p in window if p is not None]
             offset = len(context) + 1 if context else 0
             breaks: list[list[int]] = []

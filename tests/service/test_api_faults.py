@@ -63,9 +63,8 @@ def test_unreachable_store_gives_503_not_a_crash(tmp_path):
         assert search.status_code == 503
 
 
-async def timed_post(client: httpx.AsyncClient, delay: float, path: str, body: dict) -> tuple[httpx.Response, float, float]:
-    """Sends `body` to `path` after `delay` seconds: (the response, the seconds it took, when it came back)."""
-    await asyncio.sleep(delay)
+async def timed_post(client: httpx.AsyncClient, path: str, body: dict) -> tuple[httpx.Response, float, float]:
+    """Sends `body` to `path`: (the response, the seconds it took, when it came back)."""
     started = time.perf_counter()
     response = await client.post(path, json=body)
     finished = time.perf_counter()
@@ -95,7 +94,7 @@ def test_requests_beyond_the_limit_queue_in_order_and_only_past_the_queue_are_re
             async def burst():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                     async def one(index: int):
-                        response, seconds, finished = await timed_post(client, 0, "/v1/ask", {
+                        response, seconds, finished = await timed_post(client, "/v1/ask", {
                             "question": "What is the co-financing rate for less developed regions?"})
                         return index, response.status_code, seconds, finished, response.headers
 
@@ -128,13 +127,13 @@ def test_a_burst_of_streams_waits_in_its_own_lane_and_plain_questions_go_past_it
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                     async def stream(index: int):
                         asked = "What is the co-financing rate for less developed regions?"
-                        response, _, finished = await timed_post(client, 0, "/v1/chat/completions", {
+                        response, _, finished = await timed_post(client, "/v1/chat/completions", {
                             "model": "funding-helpdesk", "stream": True,
                             "messages": [{"role": "user", "content": asked}]})
                         return "stream", index, response.status_code, finished
 
                     async def question():
-                        response, _, finished = await timed_post(client, 0, "/v1/ask", {
+                        response, _, finished = await timed_post(client, "/v1/ask", {
                             "question": "What flat rate covers indirect costs?", "composer": "extractive"})
                         return "question", 0, response.status_code, finished
 
@@ -175,7 +174,7 @@ def test_a_request_waiting_past_the_queue_wait_is_refused(sample_index):
             async def pair():
                 async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                     async def one():
-                        response, seconds, _ = await timed_post(client, 0, "/v1/ask", {"question": "What is ESF+ for?"})
+                        response, seconds, _ = await timed_post(client, "/v1/ask", {"question": "What is ESF+ for?"})
                         return response.status_code, seconds
 
                     first = asyncio.create_task(one())
