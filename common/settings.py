@@ -314,6 +314,9 @@ class AnswerSettings(BaseSettings):
     key_fact_types: tuple[str, ...] = ("rate", "amount", "date", "duration", "count")
     # No key-fact line when a sentence scoring within this of the best one carries another value of the type.
     key_fact_margin: float = 0.02
+    # No key-fact line when the best sentence scores below this: the composer's least sure pick is quoted, not
+    # restated (fitted on the eval sets' fit folds, README "Answers").
+    key_fact_min_score: float = 0.85
     # Restate the value only when no passage above its own, in search order, states another value of the asked
     # type: a figure from a lower passage outscored one the search trusts more by a hair, and was wrong more often
     # than right on the eval sets' fit folds (README "Answers"). The quotes are the same either way.

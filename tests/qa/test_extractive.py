@@ -182,6 +182,18 @@ def test_a_value_written_as_a_bound_is_quoted_but_not_restated(real_embedder):
     assert result.text.splitlines()[0] == "According to the documents:" and "< 90 %" in result.text
 
 
+def test_a_value_in_a_weakly_matching_sentence_is_quoted_but_not_restated(real_embedder):
+    """The same rate sentence is restated while it scores above `key_fact_min_score` and only quoted under it."""
+    passages = [("The EU co-financing rate may not exceed 85 % for less developed regions.", "en")]
+    request = ComposeRequest("What is the co-financing rate for less developed regions?", "en", _hits(passages))
+    sure = ExtractiveComposer(real_embedder, _settings()).compose(request)
+    score = sure.diagnostics["best_sentence_score"]
+    assert sure.diagnostics["key_fact"] == "Rate: 85% [1]"
+    unsure = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=score + 0.01)).compose(request)
+    assert "key_fact" not in unsure.diagnostics and unsure.text.splitlines()[0] == "According to the documents:"
+    assert _quoted(unsure.text) == _quoted(sure.text)
+
+
 def test_a_change_in_percentage_points_is_quoted_but_not_restated_as_a_rate(real_embedder):
     passages = [("The maximum rates are raised by 10 percentage points for priorities implemented entirely through "
                  "community-led local development.", "en")]
