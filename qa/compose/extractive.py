@@ -135,8 +135,8 @@ class ExtractiveComposer:
         scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
         the asker means, and a wrong line is worse than none; so is a best unit scoring under `key_fact_min_score`,
         the composer's least sure pick. A question stating figures of its own ("a project of 100 000 euro ...")
-        asks for a calculation, which no quote states. A passage ranked above the best unit's
-        that states another value of the type is one the search trusts more: no line then (the quotes stay)."""
+        asks for a calculation, which no quote states. A passage ranked above the best unit's that states another
+        value of the type is one the search trusts more: no line then (the quotes stay)."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
         if relevance[best] < self.settings.key_fact_min_score:
