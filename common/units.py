@@ -11,6 +11,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from common.text import is_heading_line, split_sentences
 
@@ -33,6 +37,10 @@ _PAGE_FURNITURE = re.compile(
     r"|\b[lc]\s?\d{1,3}/\d{1,4}\b|\b[a-z]{2}\s\d{1,2}\.\d{1,2}\.\d{4}\b",
     re.IGNORECASE,
 )
+# An act's clause naming its own short title (common/data/citation_titles.yaml) is short; a longer sentence with
+# the same words states something else as well.
+_CITATION_TITLES = Path(__file__).with_name("data") / "citation_titles.yaml"
+_MAX_CITATION_TITLE_CHARS = 200
 # Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";" or ",".
 # Not the en dash, which also punctuates inside items ("3 % – for ...").
 _LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
@@ -70,7 +78,7 @@ def quotable_units(text: str, section: str | None) -> list[Unit]:
     for sentence in split_sentences("\n".join(lines)):
         for piece, is_item in _pieces(sentence):
             offset, cursor = _locate(text, piece, cursor)
-            if len(piece) < MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece):
+            if len(piece) < MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece) or names_its_act(piece):
                 continue
             if len(piece) > MAX_QUOTE_CHARS:
                 piece = piece[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
@@ -153,6 +161,23 @@ def is_hollow(piece: str) -> bool:
     substance = _PAGE_FURNITURE.sub(" ", _ADDRESS.sub(" ", _LINK.sub(r"\1", _IMAGE.sub(" ", piece))))
     words = [w for w in substance.split() if sum(c.isalpha() for c in w) >= 2]
     return sum(c.isalpha() for c in substance) < _MIN_SUBSTANCE_LETTERS or len(words) < _MIN_SUBSTANCE_WORDS
+
+
+@lru_cache(maxsize=1)
+def citation_title_phrases() -> dict[str, tuple[str, ...]]:
+    """Per served language, the words with which an act states its short title."""
+    table = yaml.safe_load(_CITATION_TITLES.read_text(encoding="utf-8"))
+    return {language: tuple(phrases or ()) for language, phrases in table.items()}
+
+
+def names_its_act(piece: str) -> bool:
+    """'Deze regeling wordt aangehaald als: Subsidieregeling ESF 2014–2020.': the act's short title, which answers
+    no question however much it shares with one. Every language's words are tried, as a chunk's units are cut
+    before anything asks which language they are in; the words are particular enough."""
+    if len(piece) > _MAX_CITATION_TITLE_CHARS:
+        return False
+    folded = piece.casefold()
+    return any(phrase in folded for phrases in citation_title_phrases().values() for phrase in phrases)
 
 
 def _pieces(sentence: str) -> list[tuple[str, bool]]:
