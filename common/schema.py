@@ -16,7 +16,8 @@ from common.settings import Settings
 SCHEMA_VERSION = 2
 # What a chunk's vectors and payload are computed from (the text embedded, the title and period rules, the page
 # breaks, the unit vectors, the kinds of value it states). Part of each chunk's `build`, so that `helpdesk ingest`
-# re-indexes documents built by an older version in place. 7: an act's short-title clause is no unit.
+# re-indexes documents built by an older version in place. 7: an act's short-title clause is no unit, and a
+# sentence ending in no punctuation is followed by a blank line in its chunk.
 INDEX_VERSION = 7
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"

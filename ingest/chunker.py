@@ -9,6 +9,11 @@ from common.text import MAX_HEADING, heading, opens_with_bullet, split_sentences
 from ingest.loaders.base import Page
 
 
+# Punctuation a sentence may end with, and what may close it after that ("…85 %).", "… «Europe».").
+_SENTENCE_FINAL = frozenset(".!?…;:")
+_CLOSERS = "\"'»”’)]"
+
+
 @dataclass
 class Chunk:
     text: str  # heading context + body: what is embedded and shown
@@ -85,6 +90,18 @@ def _sentences_with_pages(section: _Section) -> list[tuple[str, int | None]]:
     return out
 
 
+def _joint(before: str, after: str) -> str:
+    """What joins two of a section's sentences in a chunk, so that the chunk's units (common/units.py) split where
+    the section's sentences did: a line break before a bulleted one, a blank line after one that ends in no
+    punctuation (a list item "- … EUR 60 000", then the paragraph after the list: read again as one text they
+    would run together), else a space."""
+    if opens_with_bullet(after):
+        return "\n"
+    if before.rstrip(_CLOSERS)[-1:] not in _SENTENCE_FINAL:
+        return "\n\n"
+    return " "
+
+
 def _split_long(sentence: str, size: int) -> list[str]:
     # Words longer than a window (URLs, table rows without spaces) are cut to fit.
     words = [w[i : i + size] for w in sentence.split() for i in range(0, len(w), size)]
@@ -111,16 +128,15 @@ def chunk_pages(pages: list[Page], size: int = 900, overlap: int = 150) -> list[
         fresh = 0  # sentences in the window not already emitted in the previous chunk
 
         def emit() -> None:
-            # A bulleted sentence starts a line of its own, so that the chunk's units (common/units.py) split there
-            # too; one character either way, so the page breaks' offsets hold.
-            body = window[0][0] + "".join(("\n" if opens_with_bullet(s) else " ") + s for s, _ in window[1:])
+            joints = [_joint(before, after) for (before, _), (after, _) in zip(window, window[1:])]
+            body = window[0][0] + "".join(joint + s for joint, (s, _) in zip(joints, window[1:]))
             pages_seen = [p for _, p in window if p is not None]
             offset = len(context) + 1 if context else 0
             breaks: list[list[int]] = []
-            for sentence, page in window:
+            for (sentence, page), joint in zip(window, [*joints, ""]):
                 if page is not None and (not breaks or breaks[-1][1] != page):
                     breaks.append([offset, page])
-                offset += len(sentence) + 1
+                offset += len(sentence) + len(joint)
             chunks.append(Chunk(
                 text=f"{context}\n{body}" if context else body, body=body,
                 page_start=min(pages_seen) if pages_seen else None,

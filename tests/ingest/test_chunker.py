@@ -7,6 +7,7 @@ import re
 import pytest
 
 from common.text import is_heading_line, split_sentences
+from common.units import quotable_units
 from ingest.chunker import chunk_pages
 from ingest.loaders.base import Page
 
@@ -238,3 +239,22 @@ def test_chunks_record_where_each_page_begins():
     assert chunk.text[chunk.page_breaks[1][0]:].startswith("The second page starts here.")
     headed, = chunk_pages([Page(2, "# Guide\n## Rates\nThe rate is 85 %.")], size=900, overlap=0)
     assert headed.text[headed.page_breaks[0][0]:] == "The rate is 85 %."
+
+
+def test_a_paragraph_after_a_list_stays_apart_from_its_last_item():
+    """Sentences the section split at a blank line stay apart in the chunk: its units are read from the chunk's
+    text again (common/units.py), where "… EUR 60 000 The same project …" would run together."""
+    text = ("## Worked example\nThe project costs EUR 400 000.\n- EU contribution (85 %): EUR 340 000\n"
+            "- Own co-financing (15 %): EUR 60 000\n\nThe same project in a transition region gets 60 %.")
+    chunk, = chunk_pages([Page(7, text)], size=900, overlap=0)
+    assert [u.text for u in quotable_units(chunk.text, chunk.section)] == [
+        "The project costs EUR 400 000.", "- EU contribution (85 %): EUR 340 000",
+        "- Own co-financing (15 %): EUR 60 000", "The same project in a transition region gets 60 %."]
+
+
+def test_page_offsets_hold_across_a_blank_line_joint():
+    pages = [Page(3, "The first page opens.\n- An item without a stop\n\n"), Page(4, "The next page starts here.")]
+    chunk, = chunk_pages(pages, size=900, overlap=0)
+    assert "- An item without a stop\n\nThe next page" in chunk.text
+    assert [page for _, page in chunk.page_breaks] == [3, 4]
+    assert chunk.text[chunk.page_breaks[1][0]:] == "The next page starts here."
