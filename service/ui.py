@@ -322,7 +322,9 @@ def build_ui(state: AppState) -> gr.Blocks:
                                                        answer["citations"], None)
                 return stored
 
-            chatbot.like(rate, [answers, ratings], [ratings])
+            # Every click is sent and run in order: Gradio's default ("once") drops a click while the one before
+            # it is still running, so a quick undo was shown in the page but never stored.
+            chatbot.like(rate, [answers, ratings], [ratings], trigger_mode="multiple")
 
         with gr.Tab("Draft a reply"):
             gr.Markdown("Drafts are never stored on the server: the inquiry and the draft live only in this page.",

@@ -153,6 +153,22 @@ def feedback_rows(data_dir: Path) -> list[tuple[str, str]]:
         return [tuple(row) for row in db.execute("SELECT rating, question FROM feedback ORDER BY id")]
 
 
+# Clicks "Disliked" and, as soon as the page shows "Dislike" again, clicks it: the second click comes while the
+# first is still on its way to the server.
+QUICK_UNDO_AND_REDO = """const done = arguments[arguments.length - 1];
+const last = label => [...document.querySelectorAll(`#chat button[aria-label='${label}']`)].pop();
+last('Disliked').click();
+const redo = () => last('Dislike') ? (last('Dislike').click(), done()) : requestAnimationFrame(redo);
+redo();"""
+
+
+def feedback_times(data_dir: Path) -> list[float]:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "feedback.sqlite") as db:
+        return [row[0] for row in db.execute("SELECT created FROM feedback ORDER BY id")]
+
+
 def wait_for(browser, check, timeout: float = 60):
     return WebDriverWait(browser, timeout).until(lambda _: check())
 
@@ -220,6 +236,10 @@ def test_chat_working_state_rendering_feedback_toggles_and_clear(browser, ui_ser
     wait_for(browser, lambda: feedback_rows(data_dir) == [], 20)
     like("Dislike")
     wait_for(browser, lambda: feedback_rows(data_dir) == [("down", question)], 20)
+    # Taken back and given again at once: both clicks are stored, in order, none dropped while another runs
+    first = feedback_times(data_dir)
+    browser.execute_async_script(QUICK_UNDO_AND_REDO)
+    wait_for(browser, lambda: feedback_rows(data_dir) == [("down", question)] and feedback_times(data_dir) != first, 20)
 
     send(browser, "What is on the practical checklist for applying?", "According to the documents")
     assert browser.find_elements(By.CSS_SELECTOR, "#chat ol li")  # a quoted "2. Read the call" stays item 2
