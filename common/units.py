@@ -45,6 +45,10 @@ _MAX_CITATION_TITLE_CHARS = 200
 # Not the en dash, which also punctuates inside items ("3 % – for ...").
 _LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
 _ITEM_START = re.compile(r"(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s")
+# A title line (is_title_line): this many words at most, no punctuation that ends a sentence or labels a value.
+_MAX_TITLE_WORDS = 12
+_SENTENCE_PUNCTUATION = re.compile(r"[:;]|[.!?…,]\W*$")
+_YEAR_OR_PERIOD = re.compile(r"(?:19|20)\d\d(?:[–-](?:19|20)?\d\d)?")
 # An inline Markdown table: pipe-delimited cells including a |---| separator row.
 _TABLE = re.compile(r"\|(?:[^|\n]*\|)*?\s*:?-{3,}:?\s*\|(?:[^|\n]*\|)+")
 
@@ -161,6 +165,21 @@ def is_hollow(piece: str) -> bool:
     substance = _PAGE_FURNITURE.sub(" ", _ADDRESS.sub(" ", _LINK.sub(r"\1", _IMAGE.sub(" ", piece))))
     words = [w for w in substance.split() if sum(c.isalpha() for c in w) >= 2]
     return sum(c.isalpha() for c in substance) < _MIN_SUBSTANCE_LETTERS or len(words) < _MIN_SUBSTANCE_WORDS
+
+
+def is_title_line(piece: str) -> bool:
+    """A heading, title or signature line of a printed text: a few words, capitalised, with no sentence
+    punctuation, no label or key-value ("Rate: 85 %") and no number but a year or period ("Section II Règles en
+    matière de paiements", "Programme Centre-Val de Loire FEDER-FSE+ 2021–2027"). It names a topic, so it reads
+    alike to every question on it, and it states nothing. It stays a unit (its vector helps search find the
+    section); it is not quoted."""
+    words = piece.split()
+    if len(words) > _MAX_TITLE_WORDS or _SENTENCE_PUNCTUATION.search(piece) or _ITEM_START.match(piece):
+        return False
+    first = next((c for c in piece if c.isalnum()), "")
+    if not first.isupper():
+        return False  # a lower-case line is a sentence's tail cut off, not a title
+    return all(_YEAR_OR_PERIOD.fullmatch(w.strip("()[]«»*+,")) for w in words if any(c.isdigit() for c in w))
 
 
 @lru_cache(maxsize=1)

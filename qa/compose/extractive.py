@@ -17,7 +17,7 @@ import numpy as np
 from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
-from common.units import quotable_units, unit_key
+from common.units import is_title_line, quotable_units, unit_key
 from common.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, find_values
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.key_fact import key_fact_line
@@ -210,9 +210,9 @@ class ExtractiveComposer:
 
 
 def _units(hit: SearchHit, rank: int) -> list[_Unit]:
-    """The chunk's quotable units (common/units.py), each with the page it stands on."""
+    """The chunk's quotable units (common/units.py), each with the page it stands on; not its title lines."""
     return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset))
-            for u in quotable_units(hit.text, hit.section)]
+            for u in quotable_units(hit.text, hit.section) if not is_title_line(u.text)]
 
 
 def _asked_types(request: ComposeRequest) -> list[str]:

@@ -1,9 +1,12 @@
-"""Quotable units: an act's clause naming its own short title is never one (common/data/citation_titles.yaml)."""
+"""Quotable units: an act's clause naming its own short title is never one (common/data/citation_titles.yaml);
+a title line is a unit (for search) but not quoted."""
 
 from __future__ import annotations
 
+import pytest
+
 from common.settings import SERVED_LANGUAGES
-from common.units import citation_title_phrases, quotable_units
+from common.units import citation_title_phrases, is_title_line, quotable_units
 
 
 def test_every_served_language_has_its_citation_title_words():
@@ -27,3 +30,19 @@ def test_a_long_sentence_with_the_same_words_stays_a_unit():
                 "support in later applications, together with the amount of support, the name of each beneficiary "
                 "and the period of each operation.")
     assert [u.text for u in quotable_units(sentence, None)] == [sentence]
+
+
+@pytest.mark.parametrize("line, title", [
+    ("Section II Règles en matière de paiements aux États membres", True),
+    ("Programme Centre-Val de Loire et interrégional Loire FEDER-FSE+ 2021–2027", True),
+    ("SOUTIEN FINANCIER DES FONDS", True),
+    ("De Minister van Justitie , E. M. H. Hirsch Ballin", True),
+    ("The rate is 85 % for less developed regions", False),  # a value
+    ("Category of region: Transition regions; Maximum EU rate: 60 %", False),  # a table row
+    ("Projects are selected by the managing authority.", False),  # a sentence
+    ("dans le cadre de subventions", False),  # the tail of a sentence cut off
+    ("- Posters in a place visible to the public", False),  # a list item
+    ("Applications are assessed in the order in which they arrive and until the budget runs out", False),  # long
+])
+def test_a_title_line_is_a_few_capitalised_words_with_no_value_or_punctuation(line, title):
+    assert is_title_line(line) is title

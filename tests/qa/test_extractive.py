@@ -30,6 +30,16 @@ def test_heading_line_is_not_quoted_and_table_rows_keep_their_header():
     assert units[1].context.startswith("The rate may not exceed") and units[3].context == units[3].text
 
 
+def test_a_title_line_of_a_printed_text_is_not_quoted():
+    """A PDF's title or section line reaches the chunk as a line of its own: it names the topic a question asks
+    about, and answers nothing."""
+    text = ("Programme Centre-Val de Loire et interrégional Loire FEDER-FSE+ 2021–2027\n\n"
+            "Section I Formes des subventions\n\n"
+            "Les subventions peuvent prendre la forme d'un remboursement des coûts éligibles.")
+    assert [u.text for u in _units(hit(text, language="fr"), 0)] == [
+        "Les subventions peuvent prendre la forme d'un remboursement des coûts éligibles."]
+
+
 def test_list_items_split_on_bullets_not_on_dashes_inside_items():
     text = ("ESF+ resources must go, at least: - 25 % – to social inclusion objectives; - 3 % – to addressing "
             "material deprivation; - 5 % – to child poverty where the national rate is above the EU average; and a "
