@@ -312,8 +312,9 @@ class AnswerSettings(BaseSettings):
     # Open the answer with the asked value restated in the asker's language ("Ставка: 85 % [1]"), for these types.
     key_fact: bool = True
     key_fact_types: tuple[str, ...] = ("rate", "amount", "date", "duration", "count")
-    # No key-fact line when a sentence scoring within this of the best one carries another value of the type.
-    key_fact_margin: float = 0.02
+    # No key-fact line when a sentence scoring within this of the best one carries another value of the type
+    # (fitted on the eval sets' fit folds, README "Answers").
+    key_fact_margin: float = 0.005
     # No key-fact line when the best sentence scores below this: the composer's least sure pick is quoted, not
     # restated (fitted on the eval sets' fit folds, README "Answers").
     key_fact_min_score: float = 0.85
