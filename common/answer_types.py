@@ -112,10 +112,15 @@ _MONEY_AFTER = re.compile(rf"(?<![\w.,])({_NUMBER})(?:\s?({_SCALE}))?\s?({_CURRE
 _MONEY_BEFORE = re.compile(rf"({_CURRENCY})\s?({_NUMBER})(?:\s?({_SCALE})(?!\w))?", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4})(?!\d)|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d\d$")
+# A number right after one of these words, or after a list of numbers that follows one ("Articles 10 and 14",
+# "членове 10 и 14", "Artikel 5, 6 und 9"), is a reference, not a count. The joining words are the served
+# languages' "and", and "to" for a range.
 _ARTICLE_BEFORE = re.compile(
     r"(?:art\w*|článek|člen\w*|член\w*|статья|άρθρ\w*|§|point|punkt\w*|paragraph\w*|absatz|lid|alinéa|"
     r"regulation|verordnung|règlement|no\.?|nr\.?|n°|annex\w*|annexe|anhang|bijlage|chapter|kapitel)"
-    r"\s*\(?[a-z]?\)?\s*$",
+    r"\s*\(?[a-z]?\)?"
+    r"(?:\s*\d+[a-z]?(?:\(\w{1,3}\))*\s*(?:,|\b(?:and|und|et|en|и|και|ja|y|e|i|a|és|och|og|și|in|ir|un|u|to|bis"
+    r"|à|tot|до|έως)\b))*\s*$",
     re.IGNORECASE,
 )
 

@@ -17,8 +17,9 @@ SCHEMA_VERSION = 2
 # What a chunk's vectors and payload are computed from (the text embedded, the title and period rules, the page
 # breaks, the unit vectors, the kinds of value it states). Part of each chunk's `build`, so that `helpdesk ingest`
 # re-indexes documents built by an older version in place. 7: an act's short-title clause is no unit, and a
-# sentence ending in no punctuation is followed by a blank line in its chunk.
-INDEX_VERSION = 7
+# sentence ending in no punctuation is followed by a blank line in its chunk. 8: every number of a list of
+# articles ("Articles 10 and 14") is a reference, so a chunk's stored value kinds no longer count it.
+INDEX_VERSION = 8
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
 # One vector per quotable unit of the chunk (common/units.py), compared by MaxSim: a single query vector's score

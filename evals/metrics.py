@@ -143,6 +143,9 @@ ANSWER_METRICS: list[Metric] = [
     Metric("key_fact_coverage", "over answerable questions with facts that ask for a value (rate, amount, date, "
            "duration, count), the share whose answer opens with a key-fact line stating a gold fact",
            lambda rs: [float(r.key_fact_found) for r in _key_fact_judged(rs) if r.answer_type in VALUE_TYPES]),
+    Metric("key_fact_unanswerable", "over questions the documents do not answer, the share whose answer opens with "
+           "a key-fact line: a value restated for a question that should have been refused (lower is better)",
+           lambda rs: [float(bool(r.key_fact)) for r in rs if not r.gold_answerable]),
 ]
 ANSWER_KEYS = tuple(metric.name for metric in ANSWER_METRICS)
 DETECTOR_METRIC = Metric(

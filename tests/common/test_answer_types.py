@@ -66,6 +66,23 @@ def test_article_numbers_and_years_are_not_counts():
     assert find_values(text, "en") == []
 
 
+@pytest.mark.parametrize("text, language", [
+    ("Регламентът за ЕСФ+ може да определи по-високи ставки съгласно членове 10 и 14 от него.", "bg"),
+    ("Die Sätze nach den Artikeln 10 und 14 gelten.", "de"),
+    ("See Articles 10, 11 and 14 of the regulation.", "en"),
+    ("Les articles 5 à 9 s'appliquent.", "fr"),
+])
+def test_every_number_of_a_list_of_articles_is_a_reference(text, language):
+    """"членове 10 и 14" (Articles 10 and 14) was read as the count 14, and restated as "Брой: 14"."""
+    assert find_values(text, language) == []
+
+
+def test_counts_after_a_reference_and_its_joining_words_stay_counts():
+    assert [(v.kind, v.text) for v in find_values("Seuls 3 projets et 5 partenaires sont admis.", "fr")] == [
+        ("count", "3"), ("count", "5")]
+    assert [v.kind for v in find_values("Under Article 63 the programme runs for 6 years.", "en")] == ["duration"]
+
+
 def test_an_amount_is_not_read_as_a_duration_in_french():
     """English duration stems are not tried in other languages: "mont" (month) made "un montant" one month."""
     assert "duration" not in {v.kind for v in find_values("un montant maximal de 5 000 EUR", "fr")}

@@ -206,12 +206,15 @@ def test_key_fact_accuracy_judges_the_lines_shown_and_coverage_the_questions_ask
         typed("c", "", False),                        # a rate asked, no line shown: coverage only
         typed("d", "", False, answer_type="who"),     # no value asked: judged by neither
         typed("e", "Date: 1 May [1]", True, answerable=False),  # refused: not judged
+        typed("f", "Amount: 650 000 € [1]", False, gold=False),  # not in the documents, yet a value restated
+        typed("g", "", False, gold=False, answerable=False),    # not in the documents, refused
     ]
     figures = answer_metrics(records)
     assert figures["key_fact_accuracy"] == pytest.approx(1 / 2)  # a right, b wrong
     assert figures["key_fact_coverage"] == pytest.approx(1 / 3)  # a of a, b, c
+    assert figures["key_fact_unanswerable"] == pytest.approx(1 / 2)  # f of f, g
     shape = summarise(records, {})["answer_shape"]
-    assert shape == {"median_quotes": 1.0, "mean_quotes": pytest.approx(6 / 4)}  # answered a, b, c, d
+    assert shape == {"median_quotes": 1.0, "mean_quotes": pytest.approx(7 / 5)}  # answered a, b, c, d, f
 
 
 def test_metrics_with_nothing_to_judge_are_none_not_zero():
@@ -244,7 +247,7 @@ def test_summary_has_exactly_the_documented_shape_and_groups():
     assert list(summary["retrieval"]) == ["recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
     assert list(summary["answer"]) == ["fact_recall", "citation_precision", "cited_rate", "language_match",
                                        "content_language_match", "refusal_accuracy", "key_fact_accuracy",
-                                       "key_fact_coverage"]
+                                       "key_fact_coverage", "key_fact_unanswerable"]
     assert list(summary["latency_ms"]) == ["search_p50", "search_p95", "ask_p50", "ask_p95"]
     assert set(summary["by_language"]) == {"bg", "fr"}
     assert set(summary["by_tag"]) == {"cross-lingual", "co-financing", "unanswerable"}
