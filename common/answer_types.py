@@ -112,17 +112,19 @@ _MONEY_AFTER = re.compile(rf"(?<![\w.,])({_NUMBER})(?:\s?({_SCALE}))?\s?({_CURRE
 _MONEY_BEFORE = re.compile(rf"({_CURRENCY})\s?({_NUMBER})(?:\s?({_SCALE})(?!\w))?", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4})(?!\d)|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d\d$")
-# A number right after one of these words, or after a list of numbers that follows one ("Articles 10 and 14",
-# "членове 10 и 14", "Artikel 5, 6 und 9"), is a reference, not a count. The joining words are the served
-# languages' "and", and "to" for a range.
-_ARTICLE_BEFORE = re.compile(
-    r"(?:art\w*|článek|člen\w*|член\w*|статья|άρθρ\w*|§|point|punkt\w*|paragraph\w*|absatz|lid|alinéa|"
-    r"regulation|verordnung|règlement|no\.?|nr\.?|n°|annex\w*|annexe|anhang|bijlage|chapter|kapitel)"
-    r"\s*\(?[a-z]?\)?"
-    r"(?:\s*\d+[a-z]?(?:\(\w{1,3}\))*\s*(?:,|\b(?:and|und|et|en|и|και|ja|y|e|i|a|és|och|og|și|in|ir|un|u|to|bis"
-    r"|à|tot|до|έως)\b))*\s*$",
-    re.IGNORECASE,
-)
+# A number right after one of these words is a reference, not a count; so is one after a list of numbers that
+# follows one ("Articles 10 and 14", "Artikel 5, 6 und 9"), joined by the words of common/data/answer_types.yaml.
+_REFERENCE_WORDS = (r"(?:art\w*|článek|člen\w*|член\w*|статья|άρθρ\w*|§|point|punkt\w*|paragraph\w*|absatz|lid|"
+                    r"alinéa|regulation|verordnung|règlement|no\.?|nr\.?|n°|annex\w*|annexe|anhang|bijlage|chapter|"
+                    r"kapitel)\s*\(?[a-z]?\)?")
+
+
+@lru_cache(maxsize=1)
+def _article_before() -> re.Pattern:
+    joins = sorted({re.escape(w) for words in answer_type_cues()["reference_joins"].values() for w in words},
+                   key=len, reverse=True)
+    listed = rf"(?:\s*\d+[a-z]?(?:\(\w{{1,3}}\))*\s*(?:,|\b(?:{'|'.join(joins)})\b))*"
+    return re.compile(rf"{_REFERENCE_WORDS}{listed}\s*$", re.IGNORECASE)
 
 
 def _scale_factor(word: str | None) -> Decimal:
@@ -301,7 +303,7 @@ def find_values(text: str, language: str = "en") -> list[TypedValue]:
         first, following = m.group(1), m.group(2)
         word_value = None if first[0].isdigit() else _number_word(first, language)
         n = parse_number(first) if first[0].isdigit() else (Decimal(word_value) if word_value else None)
-        if n is None or _YEAR_LIKE.match(first) or _ARTICLE_BEFORE.search(text[max(0, m.start() - 25) : m.start()]):
+        if n is None or _YEAR_LIKE.match(first) or _article_before().search(text[max(0, m.start() - 25) : m.start()]):
             continue
         percent = _PERCENT_AFTER_WORD.match(text, m.end(1)) if word_value else None
         if percent and n <= 100:  # "ten percentage points", "five per cent"

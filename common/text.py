@@ -90,6 +90,16 @@ def _ends_sentence(before: str, after: str) -> bool:
     return True
 
 
+# Punctuation a sentence may end with, and what may close it after that ("…85 %).", "… «Europe».").
+_SENTENCE_FINAL = frozenset(".!?…;:")
+_CLOSERS = "\"'»”’)]"
+
+
+def ends_with_punctuation(text: str, final: frozenset[str] | str = _SENTENCE_FINAL) -> bool:
+    """Whether `text` ends in one of `final` (a sentence's end, by default), closing quotes and brackets aside."""
+    return text.rstrip().rstrip(_CLOSERS)[-1:] in final if text.strip() else False
+
+
 def opens_with_bullet(sentence: str) -> bool:
     """Whether a sentence is a bulleted item, which split_sentences ends at a line break before it."""
     return _OPENS_WITH_BULLET.match(sentence) is not None

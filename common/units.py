@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from common.text import is_heading_line, split_sentences
+from common.text import ends_with_punctuation, is_heading_line, split_sentences
 
 MIN_UNIT_CHARS = 20
 MAX_QUOTE_CHARS = 900
@@ -45,9 +45,8 @@ _MAX_CITATION_TITLE_CHARS = 200
 # Not the en dash, which also punctuates inside items ("3 % – for ...").
 _LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
 _ITEM_START = re.compile(r"(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s")
-# A title line (is_title_line): this many words at most, no punctuation that ends a sentence or labels a value.
+# A title line (is_title_line) has this many words at most.
 _MAX_TITLE_WORDS = 12
-_SENTENCE_PUNCTUATION = re.compile(r"[:;]|[.!?…,]\W*$")
 _YEAR_OR_PERIOD = re.compile(r"(?:19|20)\d\d(?:[–-](?:19|20)?\d\d)?")
 # An inline Markdown table: pipe-delimited cells including a |---| separator row.
 _TABLE = re.compile(r"\|(?:[^|\n]*\|)*?\s*:?-{3,}:?\s*\|(?:[^|\n]*\|)+")
@@ -174,7 +173,8 @@ def is_title_line(piece: str) -> bool:
     alike to every question on it, and it states nothing. It stays a unit (its vector helps search find the
     section); it is not quoted."""
     words = piece.split()
-    if len(words) > _MAX_TITLE_WORDS or _SENTENCE_PUNCTUATION.search(piece) or _ITEM_START.match(piece):
+    if (len(words) > _MAX_TITLE_WORDS or ":" in piece or ";" in piece or ends_with_punctuation(piece, ".!?…,")
+            or _ITEM_START.match(piece)):
         return False
     first = next((c for c in piece if c.isalnum()), "")
     if not first.isupper():

@@ -5,13 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from common.text import MAX_HEADING, heading, opens_with_bullet, split_sentences
+from common.text import MAX_HEADING, ends_with_punctuation, heading, opens_with_bullet, split_sentences
 from ingest.loaders.base import Page
-
-
-# Punctuation a sentence may end with, and what may close it after that ("…85 %).", "… «Europe».").
-_SENTENCE_FINAL = frozenset(".!?…;:")
-_CLOSERS = "\"'»”’)]"
 
 
 @dataclass
@@ -97,7 +92,7 @@ def _joint(before: str, after: str) -> str:
     would run together), else a space."""
     if opens_with_bullet(after):
         return "\n"
-    if before.rstrip(_CLOSERS)[-1:] not in _SENTENCE_FINAL:
+    if not ends_with_punctuation(before):
         return "\n\n"
     return " "
 

@@ -20,6 +20,12 @@ def test_every_served_language_has_cues_for_every_type():
     assert set(data["cues"]) == set(SERVED_LANGUAGES)
 
 
+def test_every_served_language_has_the_words_that_join_a_list_of_articles():
+    joins = answer_type_cues()["reference_joins"]
+    assert set(joins) == set(SERVED_LANGUAGES)
+    assert all(words and all(isinstance(w, str) and w == w.lower() for w in words) for words in joins.values())
+
+
 @pytest.mark.parametrize("question, language, expected", [
     ("Μέχρι πότε είναι επιλέξιμες οι δαπάνες των προγραμμάτων 2021-2027;", "el", "date"),
     ("Какъв е процентът на съфинансиране за по-слабо развитите региони?", "bg", "rate"),

@@ -143,14 +143,14 @@ def screenshot(browser, name: str) -> Path:
     return path
 
 
-def feedback_rows(data_dir: Path) -> list[tuple[str, str]]:
+def feedback_rows(data_dir: Path, columns: str = "rating, question") -> list[tuple]:
     import sqlite3
 
     path = data_dir / "feedback.sqlite"
     if not path.is_file():
         return []
     with sqlite3.connect(path) as db:
-        return [tuple(row) for row in db.execute("SELECT rating, question FROM feedback ORDER BY id")]
+        return [tuple(row) for row in db.execute(f"SELECT {columns} FROM feedback ORDER BY id")]
 
 
 # Clicks "Disliked" and, as soon as the page shows "Dislike" again, clicks it: the second click comes while the
@@ -160,13 +160,6 @@ const last = label => [...document.querySelectorAll(`#chat button[aria-label='${
 last('Disliked').click();
 const redo = () => last('Dislike') ? (last('Dislike').click(), done()) : requestAnimationFrame(redo);
 redo();"""
-
-
-def feedback_times(data_dir: Path) -> list[float]:
-    import sqlite3
-
-    with sqlite3.connect(data_dir / "feedback.sqlite") as db:
-        return [row[0] for row in db.execute("SELECT created FROM feedback ORDER BY id")]
 
 
 def wait_for(browser, check, timeout: float = 60):
@@ -237,9 +230,10 @@ def test_chat_working_state_rendering_feedback_toggles_and_clear(browser, ui_ser
     like("Dislike")
     wait_for(browser, lambda: feedback_rows(data_dir) == [("down", question)], 20)
     # Taken back and given again at once: both clicks are stored, in order, none dropped while another runs
-    first = feedback_times(data_dir)
+    first = feedback_rows(data_dir, "created")
     browser.execute_async_script(QUICK_UNDO_AND_REDO)
-    wait_for(browser, lambda: feedback_rows(data_dir) == [("down", question)] and feedback_times(data_dir) != first, 20)
+    wait_for(browser, lambda: feedback_rows(data_dir) == [("down", question)]
+             and feedback_rows(data_dir, "created") != first, 20)
 
     send(browser, "What is on the practical checklist for applying?", "According to the documents")
     assert browser.find_elements(By.CSS_SELECTOR, "#chat ol li")  # a quoted "2. Read the call" stays item 2
