@@ -322,6 +322,9 @@ class AnswerSettings(BaseSettings):
     # type: a figure from a lower passage outscored one the search trusts more by a hair, and was wrong more often
     # than right on the eval sets' fit folds (README "Answers"). The quotes are the same either way.
     key_fact_first_stating: bool = True
+    # A quoted unit longer than this many characters is shown as an excerpt of its clauses that answer, cut with
+    # an ellipsis (a flattened table, an act's paragraphs run together); 0 shows units whole.
+    quote_max_chars: int = Field(400, ge=0)
     rerank: Rerank = Field("none", description="none | llm")
 
 

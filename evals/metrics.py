@@ -195,9 +195,13 @@ def answer_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]
 
 
 def answer_shape(records: Sequence[QuestionRecord]) -> dict[str, float | None]:
-    """How long the answers are: quoted lines per answered question (median and mean)."""
-    quoted = [r.quoted_lines for r in _answered(records)]
-    return {"median_quotes": float(np.median(quoted)) if quoted else None, "mean_quotes": mean(quoted)}
+    """How long the answers are: quoted lines per answered question (median and mean), and characters per quoted
+    line, pooled over answered questions (median and 90th percentile)."""
+    answered = _answered(records)
+    quoted = [r.quoted_lines for r in answered]
+    chars = [n for r in answered for n in r.quote_chars]
+    return {"median_quotes": float(np.median(quoted)) if quoted else None, "mean_quotes": mean(quoted),
+            "quote_chars_p50": percentile(chars, 50), "quote_chars_p90": percentile(chars, 90)}
 
 
 def latency_metrics(records: Sequence[QuestionRecord]) -> dict[str, float | None]:

@@ -53,8 +53,9 @@ class QuestionRecord(BaseModel):
     answer_type: str = ""
     key_fact: str = ""
     key_fact_found: bool = False  # the key-fact line states a gold fact
-    # Lines of the answer that quote a passage.
+    # Lines of the answer that quote a passage, and the characters of each.
     quoted_lines: int = 0
+    quote_chars: list[int] = Field(default_factory=list)
     search_ms: float = 0.0
     ask_ms: float = 0.0
 

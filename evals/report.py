@@ -120,9 +120,10 @@ def _run_markdown(summary: dict[str, Any], records: Sequence[QuestionRecord], si
         "", "![overall](metrics.png)", "",
         "## Latency (ms)", "",
         _table(list(LATENCY_KEYS), [[summary["latency_ms"][key] for key in LATENCY_KEYS]]), "",
-        "## Answer length (quoted lines per answered question)", "",
-        _table(["median", "mean"], [[summary.get("answer_shape", {}).get(key) for key in ("median_quotes",
-                                                                                        "mean_quotes")]]), "",
+        "## Answer length (quoted lines per answered question; characters per quoted line)", "",
+        _table(["median lines", "mean lines", "median characters", "90th percentile characters"],
+               [[summary.get("answer_shape", {}).get(key) for key in ("median_quotes", "mean_quotes",
+                                                                      "quote_chars_p50", "quote_chars_p90")]]), "",
     ]
     for name in ("by_language", "by_tag"):
         groups = summary[name]

@@ -90,6 +90,7 @@ def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: s
     deep = recorder.deep(question.question, deep_k, answer.language).hits if deep_k else []
     frame = answer_frame(answer.answer, [hit.text for hit in received])
     key_fact = str(answer.diagnostics.get("key_fact", "")) if answer.answerable else ""
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("- ")] if answer.answerable else []
     return QuestionRecord(
         id=question.id, question=question.question, language=question.language, tags=question.tags,
         question_language_detected=answer.language,
@@ -104,7 +105,8 @@ def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: s
         answer_type=detect_answer_type(question.question, answer.language) or "",
         key_fact=key_fact,
         key_fact_found=bool(key_fact) and any(facts_found(key_fact, question.facts)),
-        quoted_lines=sum(line.startswith("- ") for line in answer.answer.splitlines()) if answer.answerable else 0,
+        quoted_lines=len(quoted),
+        quote_chars=[len(line) for line in quoted],
         search_ms=round(answer.timings_ms.get("embed", 0.0) + answer.timings_ms.get("search", 0.0), 2),
         ask_ms=round(ask_ms, 2),
     )

@@ -20,6 +20,7 @@ from common.settings import AnswerSettings
 from common.units import is_title_line, quotable_units, unit_key
 from common.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, find_values
 from qa.compose.base import ComposeRequest, Composition
+from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import key_fact_line
 from qa.glossary import concepts_among, concepts_in, contrasting, contrasts
 from qa.overlap import asked_words, content_tokens, jaccard, subject_overlap
@@ -29,6 +30,8 @@ from qa.templates import language_name, phrase
 _ANSWERED_BY = {"rate": ("rate",), "amount": ("amount",), "date": ("date",), "duration": ("duration",),
                 "count": ("count", "duration")}
 _MAX_LIST_ITEMS = 8
+# A long unit without clause boundaries (a flattened table) is cut into pieces of this many words to excerpt it.
+_CLAUSE_WORDS = 25
 _BULLET = re.compile(r"^[-•]\s+")
 _COMPARISON_SIGNS = frozenset("<>≤≥⩽⩾")
 
@@ -42,7 +45,9 @@ class _Unit:
     position: int  # within its chunk
     language: str
     values: list[TypedValue] = field(default_factory=list)  # typed values, those the question states left out
-    page: int | None = None  # the page the unit stands on
+    page: int | None = None  # the page the unit stands on (its excerpt's, once excerpted)
+    offset: int = 0  # where in its chunk's text the unit starts
+    shown: str | None = None  # what is quoted when only an excerpt is (qa/compose/excerpt.py)
 
     def values_of(self, kind: str) -> list[TypedValue]:
         return [v for v in self.values if v.kind in _ANSWERED_BY[kind]]
@@ -63,13 +68,14 @@ class ExtractiveComposer:
         vectors, stored = self._unit_vectors(hits, units)
         tokens = [content_tokens(u.text, u.language) for u in units]
         words = self._asked_words(request.question, request.asked_in, units)
-        relevance = self._relevance(words, tokens, vectors, self._query_vector(request))
+        probes = [(self._query_vector(request), words)]
         if request.latest_turn and request.latest_turn != request.question:
             # A follow-up ("And for transition regions?") decides which sentence answers; the carried
             # context decides which passages were fetched.
             latest = _normalise(self.embedder.embed_queries([request.latest_turn]))[0]
             words = self._asked_words(request.latest_turn, request.asked_in, units)
-            relevance = (relevance + self._relevance(words, tokens, vectors, latest)) / 2
+            probes.append((latest, words))
+        relevance = sum(self._relevance(w, tokens, vectors, q) for q, w in probes) / len(probes)
         kinds = _asked_types(request)
         # "Can the regulation allow higher rates?" asks for a yes or a no, which no value states.
         asked = "yes_no" if "yes_no" in kinds else next(iter(kinds), None)
@@ -90,6 +96,9 @@ class ExtractiveComposer:
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
                                   any(v.kind in ("rate", "amount") for v in stated))
         chosen += _items_of_chosen_intros(units, chosen)
+        for i in chosen:
+            restated = key_fact[0].start if key_fact and i == chosen[0] else None
+            self._excerpt(units[i], i, request.hits[units[i].hit_rank], probes, asked, restated)
         chosen.sort(key=lambda i: (units[i].hit_rank, units[i].position))
         composition = self._write(request, [units[i] for i in chosen], float(relevance[chosen].max()), key_fact)
         if asked:
@@ -157,6 +166,31 @@ class ExtractiveComposer:
             return None
         return values[0], units[best].hit_rank
 
+    def _excerpt(self, unit: _Unit, index: int, hit: SearchHit, probes: list[tuple[np.ndarray, list[frozenset[str]]]],
+                 asked: str | None, restated: int | None) -> None:
+        """Quote a unit longer than `quote_max_chars` by its clauses that answer (qa/compose/excerpt.py), scored
+        like units are; the clause holding a restated value (at `restated` in the text) is always shown. A unit
+        introducing a quoted list is shown whole: its items follow its last words."""
+        limit = self.settings.quote_max_chars
+        if not limit or len(unit.text) <= limit or unit.text.endswith(":"):
+            return
+        pieces = clauses(unit.text, limit, _CLAUSE_WORDS)
+        if len(pieces) < 2:
+            return
+        texts = [piece.text(unit.text) for piece in pieces]
+        vectors = _normalise(self.embedder.embed_passages(texts))
+        tokens = [content_tokens(text, unit.language) for text in texts]
+        scores = sum(vectors @ query + self.settings.lexical_weight * np.array([jaccard(words[index], t) for t in tokens])
+                     for query, words in probes) / len(probes)
+        if asked in VALUE_TYPES:
+            scores = scores + self.settings.typed_bonus * np.array(
+                [any(p.start <= v.start < p.end for v in unit.values_of(asked)) for p in pieces])
+        anchor = next((n for n, p in enumerate(pieces) if p.start <= restated < p.end), None) \
+            if restated is not None else None
+        first, last = excerpt_span(pieces, scores.tolist(), limit, self.settings.sentence_margin, anchor)
+        unit.shown = render(unit.text, pieces, first, last)
+        unit.page = hit.page_at(unit.offset + pieces[first].start)
+
     def _relevance(self, words: list[frozenset[str]], tokens: list[frozenset[str]], vectors: np.ndarray,
                    query: np.ndarray) -> np.ndarray:
         """Dense similarity plus word overlap (the question's `words` as each unit's language says them, against
@@ -193,9 +227,9 @@ class ExtractiveComposer:
             lines.append(phrase("other_language", lang, languages=names))
         for unit in picked:
             marker = f"[{numbers[unit.hit_rank]}]"
-            quote = _BULLET.sub("", unit.text)
+            quote = _BULLET.sub("", unit.shown or unit.text)
             if unit.language == lang:
-                lines.append(f"- {_with_marker(quote, marker)}")
+                lines.append(f"- {quote} {marker}" if quote.endswith(ELLIPSIS) else f"- {_with_marker(quote, marker)}")
             else:
                 lines.append(f"- “{quote}” ({unit.language}) {marker}")
         lines.append(phrase("contact", lang))
@@ -211,7 +245,8 @@ class ExtractiveComposer:
 
 def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     """The chunk's quotable units (common/units.py), each with the page it stands on; not its title lines."""
-    return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset))
+    return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset),
+                  offset=u.offset)
             for u in quotable_units(hit.text, hit.section) if not is_title_line(u.text)]
 
 

@@ -214,7 +214,12 @@ def test_key_fact_accuracy_judges_the_lines_shown_and_coverage_the_questions_ask
     assert figures["key_fact_coverage"] == pytest.approx(1 / 3)  # a of a, b, c
     assert figures["key_fact_unanswerable"] == pytest.approx(1 / 2)  # f of f, g
     shape = summarise(records, {})["answer_shape"]
-    assert shape == {"median_quotes": 1.0, "mean_quotes": pytest.approx(7 / 5)}  # answered a, b, c, d, f
+    assert shape == {"median_quotes": 1.0, "mean_quotes": pytest.approx(7 / 5),  # answered a, b, c, d, f
+                     "quote_chars_p50": None, "quote_chars_p90": None}
+    lengths = [record.model_copy(update={"quote_chars": chars}) for record, chars in
+               zip(records, [[100, 300], [50], [40, 60, 900], [], [5000], [80], []])]
+    shape = summarise(lengths, {})["answer_shape"]  # e and g are refused: their lines are not counted
+    assert shape["quote_chars_p50"] == 80 and shape["quote_chars_p90"] == pytest.approx(540)
 
 
 def test_metrics_with_nothing_to_judge_are_none_not_zero():

@@ -25,11 +25,12 @@ def test_fold_figures_report_retrieval_answers_and_quotes():
         return QuestionRecord(id=qid, question="?", language="en", gold_answerable=True, has_evidence=True,
                               hits=[RankedHit(rank=1, doc_id="d", source="s", language="en", score=1.0,
                                               relevant=relevant)],
-                              answerable=True, facts_found=[relevant], quoted_lines=quoted)
+                              answerable=True, facts_found=[relevant], quoted_lines=quoted,
+                              quote_chars=[100] * quoted)
 
     figures = fold_figures([record("a", True, 1), record("b", False, 3)], k=5)
     assert figures["recall@5"] == 0.5 and figures["fact_recall"] == 0.5
-    assert figures["median_quotes"] == 2 and figures["n"] == 2
+    assert figures["median_quotes"] == 2 and figures["n"] == 2 and figures["quote_chars_p90"] == 100
 
 
 def test_a_missing_dataset_is_a_named_error_not_a_traceback(tmp_path):

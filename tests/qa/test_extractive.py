@@ -382,3 +382,50 @@ def test_the_row_a_question_picks_is_restated_though_its_neighbours_score_close(
     request = ComposeRequest(question, "es", retrieval.hits, retrieval.query_vector)
     result = ExtractiveComposer(sample_runtime.embedder, sample_runtime.settings.answer).compose(request)
     assert " ".join(result.diagnostics.get("key_fact", "").split()) == "Tasa: 40 % [1]"
+
+
+# --- a long unit is quoted by the clauses that answer ---------------------------------------------------------
+
+_RUN_TOGETHER = (
+    "(1) The grant is awarded by the implementing agency to applicants whose projects meet the selection criteria "
+    "set out in this regulation and in the call. (2) The eligibility period of a project lasts 24 months and begins "
+    "on the date the application is submitted to the implementing agency or on a later date set in the decision. "
+    "(3) The beneficiary keeps all documents of the project for five years from the end of the year of the final "
+    "payment, unless state aid rules provide otherwise. (4) The managing authority may check the project on the "
+    "spot at any time.")
+
+
+def _paged_hit(text: str, breaks: list[list[int]]) -> SearchHit:
+    return SearchHit(doc_id="d0", title="Act", source="act.pdf", page_start=3, page_end=4, section=None,
+                     language="en", score=0.9, text=text, page_breaks=breaks)
+
+
+def test_a_long_unit_is_quoted_by_the_paragraph_that_answers_on_the_page_it_stands(real_embedder):
+    """The four paragraphs reach the composer as one unit; the answer quotes the one on documents, verbatim, with
+    an ellipsis on each side, and cites the page that paragraph stands on."""
+    third = _RUN_TOGETHER.index("(3)")
+    hits = [_paged_hit(_RUN_TOGETHER, [[0, 3], [third, 4]])]
+    question = "How long must the beneficiary keep the project's documents?"
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "en", hits))
+    [quote] = _quoted(result.text)
+    shown = quote.removeprefix("- ").removesuffix(" [1]")
+    assert shown.startswith("… (3) The beneficiary keeps all documents") and shown.endswith("otherwise. …")
+    assert "(1)" not in shown and "(2)" not in shown
+    assert shown.strip("… ") in _RUN_TOGETHER
+    assert (result.citations[0].page_start, result.citations[0].page_end) == (4, 4)
+    # the passage itself stays whole in the citation, for the asker who reads on
+    assert result.citations[0].text == _RUN_TOGETHER
+
+
+def test_a_restated_value_is_always_in_the_excerpt_and_a_limit_of_zero_quotes_units_whole(real_embedder):
+    hits = [_paged_hit(_RUN_TOGETHER, [[0, 3]])]
+    question = "How long is the eligibility period of a project?"
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "en", hits))
+    [quote] = _quoted(result.text)
+    assert result.diagnostics.get("answer_type") == "duration"
+    if "key_fact" in result.diagnostics:
+        assert "24" in result.diagnostics["key_fact"]
+    assert "(2) The eligibility period of a project lasts 24 months" in quote and len(quote) < len(_RUN_TOGETHER)
+    whole = ExtractiveComposer(real_embedder, _settings(quote_max_chars=0)).compose(
+        ComposeRequest(question, "en", hits))
+    assert _quoted(whole.text) == [f"- {_RUN_TOGETHER[:-1]} [1]."]
