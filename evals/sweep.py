@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from pathlib import Path
 
 from common.embedder import EmbedderError
@@ -19,7 +18,7 @@ from common.settings import Settings
 from common.store import StoreError
 from evals.corpus_index import open_corpus_index
 from evals.dataset import FIT_FOLD, HELD_OUT_FOLD, DatasetError, fold_of, load_dataset
-from evals.metrics import answer_metrics, percentile, retrieval_metrics
+from evals.metrics import answer_metrics, answer_shape, retrieval_metrics
 from evals.runner import run_preset
 from qa.llm import LLMError
 
@@ -36,13 +35,11 @@ def with_setting(settings: Settings, dotted: str, value: object) -> Settings:
 
 
 def fold_figures(records, k: int) -> dict[str, float | None]:
-    answered = [r.quoted_lines for r in records if r.answerable]
-    chars = [n for r in records if r.answerable for n in r.quote_chars]
     figures = {**retrieval_metrics(records, k), **answer_metrics(records)}
     keep = (f"recall@{k}", "fact_recall", "citation_precision", "refusal_accuracy")
-    return {**{key: figures.get(key) for key in keep},
-            "median_quotes": statistics.median(answered) if answered else None,
-            "quote_chars_p90": percentile(chars, 90), "n": len(records)}
+    shape = answer_shape(records)
+    return {**{key: figures.get(key) for key in keep}, "median_quotes": shape["median_quotes"],
+            "quote_chars_p90": shape["quote_chars_p90"], "n": len(records)}
 
 
 def main() -> None:

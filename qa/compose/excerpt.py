@@ -36,11 +36,14 @@ def clauses(text: str, limit: int, max_words: int) -> list[Clause]:
     """`text` cut at clause boundaries. A clause is kept whole up to twice `limit` characters (a long sentence is
     still one thing said); a longer one (paragraphs or a table's rows run together) is cut after its commas and
     before its dashes, and a piece still longer than `limit` into pieces of `max_words` words."""
-    return [piece for clause in _split(text, 0, len(text), _BOUNDARY)
-            for part in (_split(text, clause.start, clause.end, _SOFT_BOUNDARY) if _length(clause) > 2 * limit
-                         else [clause])
-            for piece in (_by_words(text, part.start, part.end, max_words) if _length(part) > 2 * limit
-                          or (part != clause and _length(part) > limit) else [part])]
+    pieces: list[Clause] = []
+    for clause in _split(text, 0, len(text), _BOUNDARY):
+        if _length(clause) <= 2 * limit:
+            pieces.append(clause)
+            continue
+        for part in _split(text, clause.start, clause.end, _SOFT_BOUNDARY):
+            pieces += _by_words(text, part.start, part.end, max_words) if _length(part) > limit else [part]
+    return pieces
 
 
 def _length(clause: Clause) -> int:
@@ -48,8 +51,8 @@ def _length(clause: Clause) -> int:
 
 
 def _ends_clause(text: str, found: re.Match[str]) -> bool:
-    before, after = text[found.start() - 1], text[found.end():found.end() + 1]
-    if before not in ".!?":
+    before, after = text[found.start() - 1:found.start()], text[found.end():found.end() + 1]
+    if before not in (".", "!", "?"):
         return True
     return not text[found.start() - 2:found.start() - 1].isdigit() and (after.isupper() or after in _OPENING)
 

@@ -180,8 +180,7 @@ class ExtractiveComposer:
         texts = [piece.text(unit.text) for piece in pieces]
         vectors = _normalise(self.embedder.embed_passages(texts))
         tokens = [content_tokens(text, unit.language) for text in texts]
-        scores = sum(vectors @ query + self.settings.lexical_weight * np.array([jaccard(words[index], own)
-                                                                                 for own in tokens])
+        scores = sum(self._relevance([words[index]] * len(pieces), tokens, vectors, query)
                      for query, words in probes) / len(probes)
         if asked in VALUE_TYPES:
             scores = scores + self.settings.typed_bonus * np.array(
