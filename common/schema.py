@@ -18,8 +18,9 @@ SCHEMA_VERSION = 2
 # breaks, the unit vectors, the kinds of value it states). Part of each chunk's `build`, so that `helpdesk ingest`
 # re-indexes documents built by an older version in place. 7: an act's short-title clause is no unit, and a
 # sentence ending in no punctuation is followed by a blank line in its chunk. 8: every number of a list of
-# articles ("Articles 10 and 14") is a reference, so a chunk's stored value kinds no longer count it.
-INDEX_VERSION = 8
+# articles ("Articles 10 and 14") is a reference, so a chunk's stored value kinds no longer count it. 9: a list
+# of links, or a row of a blank form's fields, is no unit.
+INDEX_VERSION = 9
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
 # One vector per quotable unit of the chunk (common/units.py), compared by MaxSim: a single query vector's score

@@ -24,6 +24,12 @@ MAX_QUOTE_CHARS = 900
 # "“ (en)" (a sentence emptied by link removal) and a bare EUR-Lex address are hollow.
 _MIN_SUBSTANCE_LETTERS = 12
 _MIN_SUBSTANCE_WORDS = 3
+# A list of links ("Programs: http://… Glossary: http://…") is mostly addresses: it points, it does not answer.
+_MIN_LINK_LIST_ADDRESSES = 2
+# A blank form's field placeholders (`<type="Cu" input="M">`, left in an act's annex templates): a row of them is a
+# form to fill in, which states no rule.
+_FORM_FIELD = re.compile(r"<[^\W\d_][^<>\n]{0,100}=[^<>\n]{0,100}>")
+_MIN_FORM_FIELDS = 3
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _ADDRESS = re.compile(r"(?:\bhttps?:)?//\S+|\bwww\.\S+|\b\S+@\S+\.\w+", re.IGNORECASE)
@@ -59,6 +65,8 @@ class Unit:
     intro: int | None  # position of the unit introducing this list item or table row
     position: int  # within its chunk
     offset: int  # where in the chunk's text the unit starts (for its page)
+    # Not a list item, yet it opens in lower case: the chunk, or the sentence splitter, cut into a sentence.
+    continues: bool = False
 
 
 def quotable_units(text: str, section: str | None) -> list[Unit]:
@@ -90,7 +98,8 @@ def quotable_units(text: str, section: str | None) -> list[Unit]:
                 intro, nested = outer, False
             introduced_by = intro if is_item else None
             context = f"{units[intro].text} {piece}" if introduced_by is not None else piece
-            units.append(Unit(piece, context, introduced_by, len(units), offset))
+            continues = not is_item and piece[0].islower()
+            units.append(Unit(piece, context, introduced_by, len(units), offset, continues))
             if not is_item:
                 intro, nested = (len(units) - 1 if piece.endswith(":") else None), False
             elif piece.endswith(":"):
@@ -158,9 +167,15 @@ def without_addresses(text: str) -> str:
 
 def is_hollow(piece: str) -> bool:
     """Nothing to read once addresses, link and image syntax, page headers and footers and table rules are gone:
-    '“ (en)', a bare EUR-Lex address, 'Official Journal of the European Union L 231/159', a table header row."""
+    '“ (en)', a bare EUR-Lex address, 'Official Journal of the European Union L 231/159', a table header row; or
+    a list of links, half of its characters addresses; a row of a blank form's field placeholders."""
     if piece.startswith("|") and piece.endswith("|") and not any(c.isdigit() for c in piece):
         return True  # a table's header row on its own
+    addresses = _ADDRESS.findall(piece)
+    if len(addresses) >= _MIN_LINK_LIST_ADDRESSES and 2 * sum(map(len, addresses)) >= len(piece):
+        return True
+    if len(_FORM_FIELD.findall(piece)) >= _MIN_FORM_FIELDS:
+        return True
     substance = _PAGE_FURNITURE.sub(" ", _ADDRESS.sub(" ", _LINK.sub(r"\1", _IMAGE.sub(" ", piece))))
     words = [w for w in substance.split() if sum(c.isalpha() for c in w) >= 2]
     return sum(c.isalpha() for c in substance) < _MIN_SUBSTANCE_LETTERS or len(words) < _MIN_SUBSTANCE_WORDS

@@ -48,6 +48,7 @@ class _Unit:
     page: int | None = None  # the page the unit stands on (its excerpt's, once excerpted)
     offset: int = 0  # where in its chunk's text the unit starts
     shown: str | None = None  # what is quoted when only an excerpt is (qa/compose/excerpt.py)
+    continues: bool = False  # the unit opens inside a sentence (common/units.py)
 
     def values_of(self, kind: str) -> list[TypedValue]:
         return [v for v in self.values if v.kind in _ANSWERED_BY[kind]]
@@ -228,6 +229,8 @@ class ExtractiveComposer:
         for unit in picked:
             marker = f"[{numbers[unit.hit_rank]}]"
             quote = _BULLET.sub("", unit.shown or unit.text)
+            if unit.continues and not quote.startswith(ELLIPSIS):
+                quote = f"{ELLIPSIS} {quote}"
             if unit.language == lang:
                 lines.append(f"- {quote} {marker}" if quote.endswith(ELLIPSIS) else f"- {_with_marker(quote, marker)}")
             else:
@@ -246,7 +249,7 @@ class ExtractiveComposer:
 def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     """The chunk's quotable units (common/units.py), each with the page it stands on; not its title lines."""
     return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset),
-                  offset=u.offset)
+                  offset=u.offset, continues=u.continues)
             for u in quotable_units(hit.text, hit.section) if not is_title_line(u.text)]
 
 

@@ -124,6 +124,49 @@ def test_a_sentence_with_a_link_keeps_its_words():
     assert [u.text for u in _units(hit(text), 0)] == [text]
 
 
+def test_a_list_of_links_and_a_row_of_form_fields_are_never_quoted():
+    """A page listing where to read more, and an annex's blank form (its cells left as field placeholders), share
+    a question's words without stating anything."""
+    text = ("Partnership Agreements: http://ec.europa.eu/contracts_grants/agreements/index_en.htm Regional Policy: "
+            "http://ec.europa.eu/regional_policy/en/ Programmes: http://ec.europa.eu/regional_policy/en/atlas/\n\n"
+            "Régions moins développées <type=\"Cu\" input=\"M\"> <type=\"Cu\" input=\"M\"> "
+            "<type='S' input='G'> Total général\n\n"
+            "The Cohesion Fund supports Member States whose gross national income per inhabitant is below 90 % of "
+            "the EU average.")
+    assert [u.text for u in _units(hit(text), 0)] == [
+        "The Cohesion Fund supports Member States whose gross national income per inhabitant is below 90 % of the "
+        "EU average."]
+
+
+@pytest.mark.parametrize("text", [
+    # two addresses in a sentence that says what they hold
+    "The rules are published at https://eur-lex.europa.eu/eli/reg/2021/1060/oj and the national guidance for "
+    "applicants, with its annexes and the forms to fill in, at https://www.example.gov/esf-plus/guidance.",
+    # comparisons are no fields, though a table's row writes them with "=" between
+    "Caps by GDP per head: <75 % = less developed > 85 %; <100 % = transition > 60 %; <90 % of GNI = Cohesion "
+    "Fund > 85 %.",
+    # one field on a signature line
+    "Représentant de l'autorité de gestion: <type='S' input='G'> L'autorité de gestion confirme les montants.",
+])
+def test_a_sentence_with_addresses_comparisons_or_one_field_stays_a_unit(text):
+    assert [u.text for u in _units(hit(text), 0)] == [text]
+
+
+def test_a_quote_that_opens_inside_a_sentence_opens_with_an_ellipsis(real_embedder):
+    """A chunk may start where the one before it cut a sentence: the quote shows it does not start at its
+    sentence's start. A list item in lower case is whole and gets none."""
+    text = ("the priority applies 85 % to total eligible costs. The beneficiary keeps the documents for five "
+            "years.\n\nThe rate may not exceed:\n\n- 85 % for less developed regions;\n- 60 % for transition "
+            "regions.")
+    composer = ExtractiveComposer(real_embedder, _settings())
+    units = _units(hit(text), 0)
+    assert [u.continues for u in units] == [True, False, False, False, False]
+    result = composer.compose(ComposeRequest("To which costs does the priority apply its rate?", "en", [hit(text)]))
+    assert _quoted(result.text)[0] == "- … the priority applies 85 % to total eligible costs [1]."
+    listed = composer.compose(ComposeRequest("What is the rate for less developed regions?", "en", [hit(text)]))
+    assert _quoted(listed.text) == ["- 85 % for less developed regions [1]."]
+
+
 # --- answer types: the sentence with the asked value first, fewer quotes, the key fact restated ---------------
 
 # The Greek question of issue 14 was answered with these four, the date last.
