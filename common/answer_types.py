@@ -239,7 +239,8 @@ def _number_word_table(language: str) -> list[tuple[str, int]]:
     return sorted(table, key=lambda item: -len(item[0]))
 
 
-def _number_word(word: str, language: str) -> int | None:
+def number_word(word: str, language: str) -> int | None:
+    """The number a number word of `language` (or of English) names ("четири" is 4), else None."""
     folded = _fold(word)
     for stem, n in _number_word_table(language):
         if folded == stem or (len(stem) >= 4 and folded.startswith(stem) and len(folded) - len(stem) <= 3):
@@ -301,7 +302,7 @@ def find_values(text: str, language: str = "en") -> list[TypedValue]:
             add(TypedValue("amount", m.group(0), m.start(), m.end(), number * _scale_factor(m.group(3)), "EUR"))
     for m in _COUNTED.finditer(text):
         first, following = m.group(1), m.group(2)
-        word_value = None if first[0].isdigit() else _number_word(first, language)
+        word_value = None if first[0].isdigit() else number_word(first, language)
         n = parse_number(first) if first[0].isdigit() else (Decimal(word_value) if word_value else None)
         if n is None or _YEAR_LIKE.match(first) or _article_before().search(text[max(0, m.start() - 25) : m.start()]):
             continue

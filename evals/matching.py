@@ -18,6 +18,8 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+from common.answer_types import find_values, number_word, number_words
+
 _WHITESPACE = re.compile(r"\s+")
 _CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 _UNIFIED = str.maketrans({**{c: "-" for c in "‐‑‒–—―−"}, **{c: "'" for c in "’‘ʼ"}})
@@ -74,3 +76,31 @@ def contains_fact(text: str, fact: str) -> bool:
 def contains_any_fact(text: str, alternatives: Iterable[str]) -> bool:
     haystack = fact_text(text)
     return any((pattern := _fact_pattern(a)) is not None and pattern.search(haystack) for a in alternatives)
+
+
+def states_value(line: str, language: str, alternatives: Iterable[str]) -> bool:
+    """True when a key-fact line ("Period: 6 months [1]", in the asker's `language`) states the value of one of a
+    fact's alternatives as a value: the line writes the value in the asker's locale, with digits, where the gold
+    fact is written as its source writes it ("six months", "kuus kuud", or the bare number word "six"). An
+    alternative with a unit must agree in number and unit; a bare number word in number only."""
+    said = [v.value for v in find_values(line, language)]
+    if not said:
+        return False
+    numbers = {value[0] if isinstance(value, tuple) else value for value in said}
+    for alternative in alternatives:
+        gold = _gold_values(alternative)
+        if any(value in gold for value in said) or any(("number", n) in gold for n in numbers):
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _gold_values(alternative: str) -> frozenset:
+    """The values a gold fact's text states, read in every language the value finder has number words for; a
+    bare number word ("четири", "viis") as ("number", n)."""
+    values = {v.value for language in number_words() for v in find_values(alternative, language)}
+    words = alternative.split()
+    if not values and len(words) == 1:
+        values = {("number", n) for language in number_words()
+                  if (n := number_word(words[0], language)) is not None}
+    return frozenset(values)

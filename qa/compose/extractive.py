@@ -156,10 +156,12 @@ class ExtractiveComposer:
             if any(u.hit_rank < units[best].hit_rank and str(v.value) not in own
                    for u in units for v in u.values_of(asked)):
                 return None
-        # A number written as a word ("five years", "one of") is where the value finder is least sure; a zero ("0 %"
-        # in a table's empty cells, "0 EUR") is a filler far more often than the answer.
+        # A number written as a word ("one of", Dutch "ten minste") is where the value finder is least sure, unless
+        # a unit of time follows it ("five years", "vijf jaar"): a duration; a zero ("0 %" in a table's empty
+        # cells, "0 EUR") is a filler far more often than the answer.
         # A bound ("< 90 %") restated as "Rate: 90 %" would lose its sign, a change in percentage points its unit.
-        values = [v for v in units[best].values_of(asked) if any(c.isdigit() for c in v.text) and not _is_zero(v)
+        values = [v for v in units[best].values_of(asked)
+                  if (v.kind == "duration" or any(c.isdigit() for c in v.text)) and not _is_zero(v)
                   and not _is_bound(units[best].text, v) and not v.points]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
         distinct = {str(v.value) for i in np.flatnonzero(near) for v in units[i].values_of(asked)}

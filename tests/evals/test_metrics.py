@@ -7,7 +7,7 @@ import math
 import pytest
 
 from evals.frame import answer_frame
-from evals.matching import contains_fact
+from evals.matching import contains_fact, states_value
 from evals.metrics import (
     ANSWER_METRICS, answer_metrics, facts_found, first_relevant_rank, hit_at_k, latency_metrics, ndcg_at_k,
     language_pairs, percentile, quality_metrics, reciprocal_rank, retrieval_metrics, summarise, wilson_interval,
@@ -116,6 +116,20 @@ def test_facts_match_normalised_text_and_alternatives():
 ])
 def test_facts_are_matched_on_token_boundaries(text, fact, found):
     assert contains_fact(text, fact) is found
+
+
+@pytest.mark.parametrize("line, language, alternatives, stated", [
+    ("Срок: 4 месеца [1]", "bg", ["четири", "quatre", "nelja"], True),  # a bare number word: its number
+    ("Period: 6 years [1]", "en", ["kuus aastat", "six years"], True),  # a period: number and unit
+    ("Period: 6 months [1]", "en", ["kuus aastat", "six years"], False),  # another unit
+    ("Dauer: 4 Jahre [1]", "de", ["five", "πέντε"], False),  # another number
+    ("Ставка: 85% [1]", "bg", ["85 %"], True),
+    ("Ставка: 85% [1]", "bg", ["80 %"], False),
+    ("According to the documents:", "en", ["five"], False),  # no value at all
+])
+def test_a_key_fact_line_states_a_fact_by_its_value(line, language, alternatives, stated):
+    """The line writes the value in the asker's locale, with digits; the gold fact as its source writes it."""
+    assert states_value(line, language, alternatives) is stated
 
 
 def test_wilson_interval_matches_the_textbook_values():

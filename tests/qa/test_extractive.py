@@ -226,6 +226,24 @@ def test_several_values_in_the_best_sentence_are_quoted_but_not_restated(real_em
     assert "60 %" in result.text
 
 
+def test_a_period_written_in_words_is_restated_with_digits_in_the_askers_locale(real_embedder):
+    passages = [("Bevat een operatie een investering in infrastructuur, dan moet de steun worden terugbetaald als "
+                 "binnen vijf jaar na de eindbetaling de eigendom van de infrastructuur verandert.", "nl")]
+    question = "Wie lange nach der Schlusszahlung darf sich das Eigentum an der Infrastruktur nicht ändern?"
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "de", _hits(passages)))
+    assert result.diagnostics["key_fact"] == "Dauer: 5 Jahre [1]"
+
+
+def test_a_count_written_as_a_word_is_quoted_but_not_restated(real_embedder):
+    """A number word without a unit of time is where the value finder is least sure: Dutch "ten minste" (at
+    least) reads as the English "ten"."""
+    passages = [("De managementautoriteit werkt de planning van de oproepen ten minste drie keer per jaar bij.", "nl")]
+    question = "How many times a year must the managing authority update the planning of calls?"
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "en", _hits(passages)))
+    assert result.diagnostics["answer_type"] == "count" and "key_fact" not in result.diagnostics
+    assert "drie keer per jaar" in _quoted(result.text)[0]
+
+
 def test_a_value_written_as_a_bound_is_quoted_but_not_restated(real_embedder):
     """"Rate: 90 %" would drop the sign of "< 90 %"."""
     passages = [("Less developed regions: GNI per capita < 90 % of the EU average.", "en")]
