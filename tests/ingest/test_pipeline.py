@@ -18,6 +18,9 @@ WORDS = ("grant beneficiary programme region budget eligible expenditure audit p
          "municipality training inclusion childcare housing employment care services youth report").split()
 
 
+DOCS_TO_KILL = 24
+
+
 def _write_docs(folder: Path, count: int, seed: int, sections: int = 3) -> None:
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,7 +88,8 @@ def test_kill_minus_nine_mid_ingest_then_rerun_equals_clean_run(tmp_path, make_s
     seed = int(os.environ.get("HELPDESK_TEST_SEED", time.time_ns() % 10_000))
     print(f"kill test seed {seed}")  # shown by pytest on failure, to replay: HELPDESK_TEST_SEED=...
     rng = random.Random(seed)
-    _write_docs(folder, 10, seed=seed)
+    # Enough documents that the ingest outlasts the latest kill (5 s) on a quiet machine: ten took about 6 s.
+    _write_docs(folder, DOCS_TO_KILL, seed=seed)
     crashed = make_settings(data_dir=tmp_path / "crashed")
     env = {**os.environ, "HELPDESK_DATA_DIR": str(crashed.data_dir), "HELPDESK_EMBED_BATCH_SIZE": "4"}
     cli = [sys.executable, "-m", "service", "ingest", str(folder)]
@@ -105,7 +109,7 @@ def test_kill_minus_nine_mid_ingest_then_rerun_equals_clean_run(tmp_path, make_s
     crashed_state, clean_state = _state(crashed), _state(clean)
     assert crashed_state == clean_state
     assert crashed_state[0] == crashed_state[2]  # nothing left pending
-    assert len({doc for doc, _, _ in crashed_state[1]}) == 10
+    assert len({doc for doc, _, _ in crashed_state[1]}) == DOCS_TO_KILL
 
 
 def test_an_index_built_another_way_is_rebuilt_in_place(tmp_path, make_settings):
