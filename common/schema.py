@@ -19,7 +19,7 @@ SCHEMA_VERSION = 2
 # re-indexes documents built by an older version in place. 7: an act's short-title clause is no unit, and a
 # sentence ending in no punctuation is followed by a blank line in its chunk. 8: every number of a list of
 # articles ("Articles 10 and 14") is a reference, so a chunk's stored value kinds no longer count it. 9: a list
-# of links, or a row of a blank form's fields, is no unit.
+# of links (by its addresses, or by its link label repeated), or a row of a blank form's fields, is no unit.
 INDEX_VERSION = 9
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"

@@ -30,6 +30,10 @@ _MIN_LINK_LIST_ADDRESSES = 2
 # form to fill in, which states no rule.
 _FORM_FIELD = re.compile(r"<[^\W\d_][^<>\n]{0,100}=[^<>\n]{0,100}>")
 _MIN_FORM_FIELDS = 3
+# A list of links whose addresses a page printed to PDF lost repeats its link label ("… | meer info • … | meer
+# info"): common/data/link_labels.yaml.
+_LINK_LABELS = Path(__file__).with_name("data") / "link_labels.yaml"
+_MIN_LINK_LABELS = 2
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _ADDRESS = re.compile(r"(?:\bhttps?:)?//\S+|\bwww\.\S+|\b\S+@\S+\.\w+", re.IGNORECASE)
@@ -168,13 +172,16 @@ def without_addresses(text: str) -> str:
 def is_hollow(piece: str) -> bool:
     """Nothing to read once addresses, link and image syntax, page headers and footers and table rules are gone:
     '“ (en)', a bare EUR-Lex address, 'Official Journal of the European Union L 231/159', a table header row; or
-    a list of links, half of its characters addresses; a row of a blank form's field placeholders."""
+    a list of links, half of its characters addresses or its link label repeated ("meer info"); a row of a blank
+    form's field placeholders."""
     if piece.startswith("|") and piece.endswith("|") and not any(c.isdigit() for c in piece):
         return True  # a table's header row on its own
     addresses = _ADDRESS.findall(piece)
     if len(addresses) >= _MIN_LINK_LIST_ADDRESSES and 2 * sum(map(len, addresses)) >= len(piece):
         return True
     if len(_FORM_FIELD.findall(piece)) >= _MIN_FORM_FIELDS:
+        return True
+    if len(_link_label_pattern().findall(piece.casefold().replace("’", "'"))) >= _MIN_LINK_LABELS:
         return True
     substance = _PAGE_FURNITURE.sub(" ", _ADDRESS.sub(" ", _LINK.sub(r"\1", _IMAGE.sub(" ", piece))))
     words = [w for w in substance.split() if sum(c.isalpha() for c in w) >= 2]
@@ -195,6 +202,19 @@ def is_title_line(piece: str) -> bool:
     if not first.isupper():
         return False  # a lower-case line is a sentence's tail cut off, not a title
     return all(_YEAR_OR_PERIOD.fullmatch(w.strip("()[]«»*+,")) for w in words if any(c.isdigit() for c in w))
+
+
+@lru_cache(maxsize=1)
+def link_labels() -> dict[str, tuple[str, ...]]:
+    """Per served language, what a web page writes on a link to more ("more info", "read more")."""
+    table = yaml.safe_load(_LINK_LABELS.read_text(encoding="utf-8"))
+    return {language: tuple(labels or ()) for language, labels in table.items()}
+
+
+@lru_cache(maxsize=1)
+def _link_label_pattern() -> re.Pattern[str]:
+    labels = sorted({label.casefold() for labels in link_labels().values() for label in labels}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(label) for label in labels) + r")(?!\w)")
 
 
 @lru_cache(maxsize=1)

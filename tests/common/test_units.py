@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from common.settings import SERVED_LANGUAGES
-from common.units import citation_title_phrases, is_title_line, quotable_units
+from common.units import citation_title_phrases, is_hollow, is_title_line, link_labels, quotable_units
 
 
 def test_every_served_language_has_its_citation_title_words():
@@ -14,6 +14,28 @@ def test_every_served_language_has_its_citation_title_words():
     assert set(phrases) == set(SERVED_LANGUAGES)
     for language, said in phrases.items():
         assert all(isinstance(p, str) and p.strip() and p == p.casefold() for p in said), language
+
+
+def test_every_served_language_has_its_link_labels():
+    labels = link_labels()
+    assert set(labels) == set(SERVED_LANGUAGES)
+    for language, said in labels.items():
+        assert said and all(isinstance(label, str) and label.strip() and label == label.lower()
+                            for label in said), language
+
+
+@pytest.mark.parametrize("piece, hollow", [
+    # a web page's catalogue printed to PDF: the links' addresses are gone, their labels stay
+    ("• Consumentenprogramma consumentenrechtenbeleid | meer info Europese Structuur- en Investeringsfondsen "
+     "Kansen voor West II EFRO West-NL meer info OP EFRO Noord-Nederland", True),
+    ("Fonds social européen : en savoir plus | FEDER : en savoir plus | FTJ : lire la suite", True),
+    ("Европейски социален фонд плюс – прочети още; Европейски фонд за регионално развитие – прочети още", True),
+    # said once, in a sentence, it is no list
+    ("For more information on eligible costs, see Article 63 of Regulation (EU) 2021/1060.", False),
+    ("Więcej informacji o kosztach kwalifikowalnych zawiera art. 63 rozporządzenia.", False),
+])
+def test_a_piece_repeating_a_link_label_is_a_list_of_links(piece, hollow):
+    assert is_hollow(piece) is hollow
 
 
 def test_a_short_title_clause_is_no_unit_and_the_rule_after_it_is():
