@@ -322,6 +322,10 @@ class AnswerSettings(BaseSettings):
     # type: a figure from a lower passage outscored one the search trusts more by a hair, and was wrong more often
     # than right on the eval sets' fit folds (README "Answers"). The quotes are the same either way.
     key_fact_first_stating: bool = True
+    # Groups of qa/data/glossary/contrasts.yaml whose member a question names ("less developed regions",
+    # "pre-financing") the restated unit must name too: a value stated for another subject, or for none named, is
+    # quoted but not restated. Not the maximum/minimum group, which units say in words no term lists ("n'excède pas").
+    key_fact_named_groups: tuple[str, ...] = ("region_category", "payment_kind")
     # A quoted unit longer than this many characters is shown as an excerpt of its clauses that answer, cut with
     # an ellipsis (a flattened table, an act's paragraphs run together); 0 shows units whole.
     quote_max_chars: int = Field(400, ge=0)

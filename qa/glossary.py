@@ -133,6 +133,12 @@ def _matches(words: list[str], pattern: tuple[str, ...]) -> list[tuple[int, ...]
 @lru_cache(maxsize=1)
 def contrasts() -> list[frozenset[str]]:
     """Groups of concepts that exclude one another (qa/data/glossary/contrasts.yaml)."""
+    return list(contrast_groups().values())
+
+
+@lru_cache(maxsize=1)
+def contrast_groups() -> dict[str, frozenset[str]]:
+    """The groups of contrasts.yaml by name."""
     path = GLOSSARY_DIR / "contrasts.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
@@ -141,7 +147,7 @@ def contrasts() -> list[frozenset[str]]:
     for name, group in raw.items():
         if not isinstance(group, list) or len(group) < 2 or not set(group) <= known:
             raise GlossaryError(f"{path}: {name!r} needs two or more concepts of concepts.yaml")
-    return [frozenset(group) for group in raw.values()]
+    return {name: frozenset(group) for name, group in raw.items()}
 
 
 def contrasting(asked: set[str] | frozenset[str], named: set[str] | frozenset[str]) -> bool:

@@ -22,7 +22,7 @@ from common.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, fi
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import key_fact_line
-from qa.glossary import concepts_among, concepts_in, contrasting, contrasts
+from qa.glossary import GlossaryError, concepts_among, concepts_in, contrast_groups, contrasting, contrasts
 from qa.overlap import asked_words, content_tokens, jaccard, subject_overlap
 from qa.templates import language_name, phrase
 
@@ -60,6 +60,10 @@ class ExtractiveComposer:
     def __init__(self, embedder: Embedder, settings: AnswerSettings) -> None:
         self.embedder = embedder
         self.settings = settings
+        unknown = sorted(set(settings.key_fact_named_groups) - set(contrast_groups()))
+        if unknown:
+            raise GlossaryError(f"HELPDESK_ANSWER_KEY_FACT_NAMED_GROUPS names {', '.join(unknown)}, which "
+                                f"qa/data/glossary/contrasts.yaml does not have ({', '.join(contrast_groups())})")
 
     def compose(self, request: ComposeRequest) -> Composition:
         hits = request.hits[: self.settings.passages]
@@ -95,7 +99,8 @@ class ExtractiveComposer:
         chosen = self._choose(units, vectors, relevance, asked)
         stated = find_values(request.latest_turn or request.question, request.asked_in)
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
-                                  any(v.kind in ("rate", "amount") for v in stated))
+                                  any(v.kind in ("rate", "amount") for v in stated),
+                                  frozenset(concepts_in(request.latest_turn or request.question, request.asked_in)))
         chosen += _items_of_chosen_intros(units, chosen)
         for i in chosen:
             restated = key_fact[0].start if key_fact and i == chosen[0] else None
@@ -140,13 +145,15 @@ class ExtractiveComposer:
                     self.settings.new_source_penalty)
 
     def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
-                  question_states_figures: bool) -> tuple[TypedValue, int] | None:
+                  question_states_figures: bool, asked_concepts: frozenset[str]) -> tuple[TypedValue, int] | None:
         """(value, passage rank) to restate when the best unit carries one value of the asked type and no unit
         scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
         the asker means, and a wrong line is worse than none; so is a best unit scoring under `key_fact_min_score`,
         the composer's least sure pick. A question stating figures of its own ("a project of 100 000 euro ...")
         asks for a calculation, which no quote states. A passage ranked above the best unit's that states another
-        value of the type is one the search trusts more: no line then (the quotes stay)."""
+        value of the type is one the search trusts more: no line then (the quotes stay). A question naming one of a
+        group in `key_fact_named_groups` ("pre-financing" of the payment kinds) gets a line only from a unit naming
+        it: "235 590 eurot projekti kohta" is a grant's maximum, not the pre-financing asked for."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
         if relevance[best] < self.settings.key_fact_min_score:
@@ -155,6 +162,12 @@ class ExtractiveComposer:
             own = {str(v.value) for v in units[best].values_of(asked)}
             if any(u.hit_rank < units[best].hit_rank and str(v.value) not in own
                    for u in units for v in u.values_of(asked)):
+                return None
+        groups = contrast_groups()
+        for name in self.settings.key_fact_named_groups:
+            wanted = groups[name] & asked_concepts
+            # Matched against the whole group: "regiones menos desarrolladas" names the less developed regions only.
+            if wanted and not wanted & concepts_among(units[best].context, units[best].language, groups[name]):
                 return None
         # A number written as a word ("one of", Dutch "ten minste") is where the value finder is least sure, unless
         # a unit of time follows it ("five years", "vijf jaar"): a duration; a zero ("0 %" in a table's empty

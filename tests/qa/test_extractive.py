@@ -8,6 +8,7 @@ import pytest
 from common.schema import SearchHit
 from qa.compose.base import ComposeRequest
 from qa.compose.extractive import ExtractiveComposer, _mmr, _units, _with_marker
+from qa.glossary import GlossaryError
 
 
 def hit(text: str, section: str | None = None, language: str = "en") -> SearchHit:
@@ -242,6 +243,35 @@ def test_a_count_written_as_a_word_is_quoted_but_not_restated(real_embedder):
     result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "en", _hits(passages)))
     assert result.diagnostics["answer_type"] == "count" and "key_fact" not in result.diagnostics
     assert "drie keer per jaar" in _quoted(result.text)[0]
+
+
+@pytest.mark.parametrize("question, passage, line", [
+    # a grant's maximum is no pre-financing: the question names a payment kind the sentence does not
+    ("How much pre-financing does the Commission pay for a programme?",
+     "The maximum grant is EUR 235 590 per project.", None),
+    ("How much is the maximum grant per project?", "The maximum grant is EUR 235 590 per project.",
+     "Amount: €235,590 [1]"),
+    # another region category, or none named
+    ("What is the co-financing rate for transition regions?",
+     "The co-financing rate is 85 % for less developed regions.", None),
+    ("What is the co-financing rate for transition regions?",
+     "The co-financing rate is 85 % for the regions of the programme.", None),
+    ("What is the co-financing rate for less developed regions?",
+     "The co-financing rate is 85 % for less developed regions.", "Rate: 85% [1]"),
+])
+def test_a_value_is_restated_only_from_a_unit_naming_the_region_or_payment_asked_about(real_embedder, question,
+                                                                                     passage, line):
+    """The only passage found is quoted either way; its value is restated only when the unit names the region
+    category or payment kind the question names."""
+    result = ExtractiveComposer(real_embedder, _settings()).compose(
+        ComposeRequest(question, "en", _hits([(passage, "en")])))
+    assert result.diagnostics.get("key_fact") == line
+    assert _quoted(result.text) == [f"- {passage[:-1]} [1]."]
+
+
+def test_an_unknown_group_for_the_key_fact_line_is_a_named_error(real_embedder):
+    with pytest.raises(GlossaryError, match="HELPDESK_ANSWER_KEY_FACT_NAMED_GROUPS names region_kind"):
+        ExtractiveComposer(real_embedder, _settings(key_fact_named_groups=("region_kind",)))
 
 
 def test_a_value_written_as_a_bound_is_quoted_but_not_restated(real_embedder):

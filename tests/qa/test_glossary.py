@@ -213,9 +213,11 @@ def test_a_broken_contrast_file_is_a_named_error(tmp_path, monkeypatch):
     monkeypatch.setattr(glossary, "GLOSSARY_DIR", tmp_path)
     concepts.cache_clear()
     glossary.contrasts.cache_clear()
+    glossary.contrast_groups.cache_clear()
     try:
         with pytest.raises(GlossaryError, match=r"contrasts\.yaml: 'kinds' needs two or more concepts"):
             glossary.contrasts()
     finally:
         concepts.cache_clear()
         glossary.contrasts.cache_clear()
+        glossary.contrast_groups.cache_clear()
