@@ -87,6 +87,18 @@ def asked_value_kinds(question: str, language: str) -> set[str]:
     return {kind for kind in detect_answer_types(question, language) if kind in VALUE_TYPES}
 
 
+def asked_duration_unit(question: str, language: str) -> str | None:
+    """The unit a question asking for a period names as its cue's last word ("how many years": year; "колко
+    месеца": month), else None ("how long")."""
+    folded = " ".join(_fold(question).split())
+    cues = answer_type_cues()["cues"].get(language) or answer_type_cues()["cues"]["en"]
+    for cue in cues.get("duration", []):
+        words = _fold(cue.lstrip("~^")).split()
+        if len(words) > 1 and re.search(_cue_regex(cue, False), folded) and (unit := _unit_of(words[-1], language)):
+            return unit
+    return None
+
+
 def detect_answer_type(question: str, language: str) -> str | None:
     """The kind of value the question asks for, or None when no cue of its language matches."""
     return next(iter(detect_answer_types(question, language)), None)

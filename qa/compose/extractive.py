@@ -18,7 +18,7 @@ from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.units import is_title_line, quotable_units, unit_key
-from common.answer_types import VALUE_TYPES, TypedValue, detect_answer_types, find_values
+from common.answer_types import VALUE_TYPES, TypedValue, asked_duration_unit, detect_answer_types, find_values
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import key_fact_line
@@ -100,7 +100,8 @@ class ExtractiveComposer:
         stated = find_values(request.latest_turn or request.question, request.asked_in)
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
                                   any(v.kind in ("rate", "amount") for v in stated),
-                                  frozenset(concepts_in(request.latest_turn or request.question, request.asked_in)))
+                                  frozenset(concepts_in(request.latest_turn or request.question, request.asked_in)),
+                                  asked_duration_unit(request.latest_turn or request.question, request.asked_in))
         chosen += _items_of_chosen_intros(units, chosen)
         for i in chosen:
             restated = key_fact[0].start if key_fact and i == chosen[0] else None
@@ -145,7 +146,8 @@ class ExtractiveComposer:
                     self.settings.new_source_penalty)
 
     def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
-                  question_states_figures: bool, asked_concepts: frozenset[str]) -> tuple[TypedValue, int] | None:
+                  question_states_figures: bool, asked_concepts: frozenset[str],
+                  asked_unit: str | None) -> tuple[TypedValue, int] | None:
         """(value, passage rank) to restate when the best unit carries one value of the asked type and no unit
         scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
         the asker means, and a wrong line is worse than none; so is a best unit scoring under `key_fact_min_score`,
@@ -153,7 +155,8 @@ class ExtractiveComposer:
         asks for a calculation, which no quote states. A passage ranked above the best unit's that states another
         value of the type is one the search trusts more: no line then (the quotes stay). A question naming one of a
         group in `key_fact_named_groups` ("pre-financing" of the payment kinds) gets a line only from a unit naming
-        it: "235 590 eurot projekti kohta" is a grant's maximum, not the pre-financing asked for."""
+        it: "235 590 eurot projekti kohta" is a grant's maximum, not the pre-financing asked for. A question asking
+        "how many years" gets no line from a period in months: "six months" for it is another period's."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
         if relevance[best] < self.settings.key_fact_min_score:
@@ -175,7 +178,8 @@ class ExtractiveComposer:
         # A bound ("< 90 %") restated as "Rate: 90 %" would lose its sign, a change in percentage points its unit.
         values = [v for v in units[best].values_of(asked)
                   if (v.kind == "duration" or any(c.isdigit() for c in v.text)) and not _is_zero(v)
-                  and not _is_bound(units[best].text, v) and not v.points]
+                  and not _is_bound(units[best].text, v) and not v.points
+                  and not (asked_unit and v.kind == "duration" and v.value[1] != asked_unit)]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
         distinct = {str(v.value) for i in np.flatnonzero(near) for v in units[i].values_of(asked)}
         if len(distinct) != 1 or not values:

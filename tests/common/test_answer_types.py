@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from common.answer_types import ANSWER_TYPES, answer_type_cues, detect_answer_type, find_values
+from common.answer_types import ANSWER_TYPES, answer_type_cues, asked_duration_unit, detect_answer_type, find_values
 from common.settings import SERVED_LANGUAGES
 
 
@@ -108,3 +108,14 @@ def test_an_amount_is_not_read_as_a_duration_in_french():
 def test_a_rate_may_be_written_in_words_or_in_percentage_points(text, language, value, points):
     found = [v for v in find_values(text, language) if v.kind == "rate"]
     assert [(v.value, v.points) for v in found] == [(value, points)], find_values(text, language)
+
+
+@pytest.mark.parametrize("question, language, unit", [
+    ("Колко години трябва да се съхраняват документите по проекта?", "bg", "year"),
+    ("For how many years does the programme run?", "en", "year"),
+    ("Kui mitu kuud kestab projekt?", "et", "month"),
+    ("How long must the documents be kept?", "en", None),  # no unit asked
+    ("Hur många år ska handlingarna sparas?", "sv", None),  # "år" is too short to read; "många" is no month
+])
+def test_the_unit_a_period_question_asks_in(question, language, unit):
+    assert asked_duration_unit(question, language) == unit

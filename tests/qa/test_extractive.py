@@ -235,6 +235,18 @@ def test_a_period_written_in_words_is_restated_with_digits_in_the_askers_locale(
     assert result.diagnostics["key_fact"] == "Dauer: 5 Jahre [1]"
 
 
+@pytest.mark.parametrize("question, line", [
+    ("How many years must the project's documents be kept?", None),
+    ("How many months after the programme's approval must its website be online?", "Period: 6 months [1]"),
+])
+def test_a_period_in_another_unit_than_asked_is_quoted_but_not_restated(real_embedder, question, line):
+    """"Six months" answers a question asking how many months; for one asking how many years it is another
+    period's, from a sentence on another subject."""
+    passages = [("The programme's website must be online within six months of the programme's approval.", "en")]
+    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "en", _hits(passages)))
+    assert result.diagnostics.get("key_fact") == line
+
+
 def test_a_count_written_as_a_word_is_quoted_but_not_restated(real_embedder):
     """A number word without a unit of time is where the value finder is least sure: Dutch "ten minste" (at
     least) reads as the English "ten"."""
