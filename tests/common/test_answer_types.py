@@ -119,3 +119,15 @@ def test_a_rate_may_be_written_in_words_or_in_percentage_points(text, language, 
 ])
 def test_the_unit_a_period_question_asks_in(question, language, unit):
     assert asked_duration_unit(question, language) == unit
+
+
+@pytest.mark.parametrize("question, language, kind", [
+    # "which costs" asks for a kind of cost, not an amount
+    ("Welke kosten zijn niet subsidiabel?", "nl", None),
+    ("Welche Kosten sind nicht förderfähig?", "de", None),
+    # a threshold of total costs, or what something costs, is an amount
+    ("Ab welchen Gesamtkosten muss ein Projekt vereinfachte Kostenoptionen nutzen?", "de", "amount"),
+    ("Wat kost een gemiddeld project?", "nl", "amount"),
+])
+def test_costs_named_are_not_an_amount_asked_for(question, language, kind):
+    assert detect_answer_type(question, language) == kind
