@@ -91,12 +91,19 @@ def asked_duration_unit(question: str, language: str) -> str | None:
     """The unit a question asking for a period names as its cue's last word ("how many years": year; "колко
     месеца": month), else None ("how long")."""
     folded = " ".join(_fold(question).split())
+    return next((unit for pattern, unit in _duration_unit_cues(language) if pattern.search(folded)), None)
+
+
+@lru_cache(maxsize=64)
+def _duration_unit_cues(language: str) -> list[tuple[re.Pattern, str]]:
+    """The duration cues of `language` whose last word is a unit of time, compiled, with that unit."""
     cues = answer_type_cues()["cues"].get(language) or answer_type_cues()["cues"]["en"]
+    found = []
     for cue in cues.get("duration", []):
         words = _fold(cue.lstrip("~^")).split()
-        if len(words) > 1 and re.search(_cue_regex(cue, False), folded) and (unit := _unit_of(words[-1], language)):
-            return unit
-    return None
+        if len(words) > 1 and (unit := _unit_of(words[-1], language)):
+            found.append((re.compile(_cue_regex(cue, False)), unit))
+    return found
 
 
 def detect_answer_type(question: str, language: str) -> str | None:

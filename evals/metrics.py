@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from evals.matching import contains_any_fact
+from evals.matching import contains_any_fact, states_value
 from evals.records import QuestionRecord
 from common.answer_types import VALUE_TYPES
 
@@ -58,9 +58,20 @@ def ndcg_at_k(relevance: Sequence[bool], relevant_in_index: int, k: int = 10) ->
     return dcg / ideal if ideal else 0.0
 
 
+def _alternatives(fact: str | list[str]) -> list[str]:
+    return [fact] if isinstance(fact, str) else fact
+
+
 def facts_found(answer: str, facts: Iterable[str | list[str]]) -> list[bool]:
     """One flag per fact: the answer contains it (or one of its alternatives) on token boundaries."""
-    return [contains_any_fact(answer, [fact] if isinstance(fact, str) else fact) for fact in facts]
+    return [contains_any_fact(answer, _alternatives(fact)) for fact in facts]
+
+
+def key_fact_found(line: str, language: str, facts: Iterable[str | list[str]]) -> bool:
+    """Whether a key-fact line (in the asker's `language`) states a gold fact, as text or as a value
+    (evals.matching.states_value)."""
+    return bool(line) and any(contains_any_fact(line, _alternatives(fact))
+                              or states_value(line, language, _alternatives(fact)) for fact in facts)
 
 
 def mean(values: Iterable[float]) -> float | None:

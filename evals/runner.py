@@ -14,8 +14,8 @@ from common.schema import STATE_READY, SearchHit
 from common.store import VectorStore
 from evals.dataset import EvalQuestion
 from evals.frame import answer_frame
-from evals.matching import contains_any, normalize, states_value
-from evals.metrics import facts_found, summarise
+from evals.matching import contains_any, normalize
+from evals.metrics import facts_found, key_fact_found, summarise
 from evals.presets import apply_preset
 from evals.records import Citing, QuestionRecord, RankedHit
 from common.answer_types import detect_answer_type
@@ -104,10 +104,7 @@ def evaluate_question(helpdesk: Helpdesk, question: EvalQuestion, *, composer: s
         facts_found=facts_found(answer.answer, question.facts),
         answer_type=detect_answer_type(question.question, answer.language) or "",
         key_fact=key_fact,
-        key_fact_found=bool(key_fact) and (
-            any(facts_found(key_fact, question.facts))
-            or any(states_value(key_fact, answer.language, [fact] if isinstance(fact, str) else fact)
-                   for fact in question.facts)),
+        key_fact_found=key_fact_found(key_fact, answer.language, question.facts),
         quoted_lines=len(quoted),
         quote_chars=[len(line) for line in quoted],
         search_ms=round(answer.timings_ms.get("embed", 0.0) + answer.timings_ms.get("search", 0.0), 2),

@@ -130,7 +130,6 @@ def _matches(words: list[str], pattern: tuple[str, ...]) -> list[tuple[int, ...]
     return found
 
 
-@lru_cache(maxsize=1)
 def contrasts() -> list[frozenset[str]]:
     """Groups of concepts that exclude one another (qa/data/glossary/contrasts.yaml)."""
     return list(contrast_groups().values())

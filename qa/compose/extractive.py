@@ -97,11 +97,12 @@ class ExtractiveComposer:
         if self.settings.passage_rank_penalty:
             relevance = relevance - self.settings.passage_rank_penalty * np.array([u.hit_rank for u in units])
         chosen = self._choose(units, vectors, relevance, asked)
-        stated = find_values(request.latest_turn or request.question, request.asked_in)
+        asking = request.latest_turn or request.question
+        stated = find_values(asking, request.asked_in)
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
                                   any(v.kind in ("rate", "amount") for v in stated),
-                                  frozenset(concepts_in(request.latest_turn or request.question, request.asked_in)),
-                                  asked_duration_unit(request.latest_turn or request.question, request.asked_in))
+                                  frozenset(concepts_in(asking, request.asked_in)),
+                                  asked_duration_unit(asking, request.asked_in))
         chosen += _items_of_chosen_intros(units, chosen)
         for i in chosen:
             restated = key_fact[0].start if key_fact and i == chosen[0] else None

@@ -9,7 +9,7 @@ import pytest
 from evals.frame import answer_frame
 from evals.matching import contains_fact, states_value
 from evals.metrics import (
-    ANSWER_METRICS, answer_metrics, facts_found, first_relevant_rank, hit_at_k, latency_metrics, ndcg_at_k,
+    ANSWER_METRICS, answer_metrics, facts_found, first_relevant_rank, hit_at_k, key_fact_found, latency_metrics, ndcg_at_k,
     language_pairs, percentile, quality_metrics, reciprocal_rank, retrieval_metrics, summarise, wilson_interval,
 )
 from evals.records import Citing, QuestionRecord, RankedHit
@@ -130,6 +130,14 @@ def test_facts_are_matched_on_token_boundaries(text, fact, found):
 def test_a_key_fact_line_states_a_fact_by_its_value(line, language, alternatives, stated):
     """The line writes the value in the asker's locale, with digits; the gold fact as its source writes it."""
     assert states_value(line, language, alternatives) is stated
+
+
+def test_a_key_fact_line_is_judged_by_its_text_or_its_value_against_each_fact():
+    facts = [["vijf jaar", "five"], "85 %"]
+    assert key_fact_found("Dauer: 5 Jahre [1]", "de", facts)  # the value of the first fact
+    assert key_fact_found("Rate: 85% [1]", "en", facts)  # the text of the second
+    assert not key_fact_found("Dauer: 6 Jahre [1]", "de", facts)
+    assert not key_fact_found("", "de", facts)
 
 
 def test_wilson_interval_matches_the_textbook_values():

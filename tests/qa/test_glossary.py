@@ -212,12 +212,10 @@ def test_a_broken_contrast_file_is_a_named_error(tmp_path, monkeypatch):
     (tmp_path / "contrasts.yaml").write_text("kinds: [grant, gift]\n", encoding="utf-8")
     monkeypatch.setattr(glossary, "GLOSSARY_DIR", tmp_path)
     concepts.cache_clear()
-    glossary.contrasts.cache_clear()
     glossary.contrast_groups.cache_clear()
     try:
         with pytest.raises(GlossaryError, match=r"contrasts\.yaml: 'kinds' needs two or more concepts"):
             glossary.contrasts()
     finally:
         concepts.cache_clear()
-        glossary.contrasts.cache_clear()
         glossary.contrast_groups.cache_clear()
