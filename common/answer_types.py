@@ -106,6 +106,20 @@ def _duration_unit_cues(language: str) -> list[tuple[re.Pattern, str]]:
     return found
 
 
+def asked_date_role(question: str, language: str) -> str | None:
+    """Which end of a span of dates a date question asks for: "end" ("until when", "deadline"), "start" ("from
+    when", "earliest"), or None when it names neither or both (`date_roles` of common/data/answer_types.yaml)."""
+    folded = " ".join(_fold(question).split())
+    roles = {role for role, pattern in _date_role_cues(language) if pattern.search(folded)}
+    return roles.pop() if len(roles) == 1 else None
+
+
+@lru_cache(maxsize=64)
+def _date_role_cues(language: str) -> list[tuple[str, re.Pattern]]:
+    roles = answer_type_cues()["date_roles"].get(language) or answer_type_cues()["date_roles"]["en"]
+    return [(role, re.compile("|".join(_cue_regex(cue, False) for cue in cues))) for role, cues in roles.items()]
+
+
 def detect_answer_type(question: str, language: str) -> str | None:
     """The kind of value the question asks for, or None when no cue of its language matches."""
     return next(iter(detect_answer_types(question, language)), None)
@@ -252,16 +266,16 @@ def _unit_words(language: str) -> list[tuple[str, str]]:
 
 
 @lru_cache(maxsize=64)
-def _number_word_table(language: str) -> list[tuple[str, int]]:
-    languages = dict.fromkeys((language, "en"))
+def _number_word_table(language: str, english: bool = True) -> list[tuple[str, int]]:
+    languages = dict.fromkeys((language, "en") if english else (language,))
     table = [(_fold(word), n) for lang in languages for n, word in enumerate(number_words().get(lang, []), 1)]
     return sorted(table, key=lambda item: -len(item[0]))
 
 
-def number_word(word: str, language: str) -> int | None:
-    """The number a number word of `language` (or of English) names ("четири" is 4), else None."""
+def number_word(word: str, language: str, english: bool = True) -> int | None:
+    """The number a number word of `language` (or, with `english`, of English) names ("четири" is 4), else None."""
     folded = _fold(word)
-    for stem, n in _number_word_table(language):
+    for stem, n in _number_word_table(language, english):
         if folded == stem or (len(stem) >= 4 and folded.startswith(stem) and len(folded) - len(stem) <= 3):
             return n
     return None

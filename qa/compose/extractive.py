@@ -18,7 +18,8 @@ from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.units import is_title_line, quotable_units, unit_key
-from common.answer_types import VALUE_TYPES, TypedValue, asked_duration_unit, detect_answer_types, find_values
+from common.answer_types import (VALUE_TYPES, TypedValue, asked_date_role, asked_duration_unit, detect_answer_types,
+                                 find_values, number_word)
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import key_fact_line
@@ -102,7 +103,8 @@ class ExtractiveComposer:
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
                                   any(v.kind in ("rate", "amount") for v in stated),
                                   frozenset(concepts_in(asking, request.asked_in)),
-                                  asked_duration_unit(asking, request.asked_in))
+                                  asked_duration_unit(asking, request.asked_in),
+                                  asked_date_role(asking, request.asked_in))
         chosen += _items_of_chosen_intros(units, chosen)
         for i in chosen:
             restated = key_fact[0].start if key_fact and i == chosen[0] else None
@@ -148,7 +150,7 @@ class ExtractiveComposer:
 
     def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
                   question_states_figures: bool, asked_concepts: frozenset[str],
-                  asked_unit: str | None) -> tuple[TypedValue, int] | None:
+                  asked_unit: str | None, date_role: str | None) -> tuple[TypedValue, int] | None:
         """(value, passage rank) to restate when the best unit carries one value of the asked type and no unit
         scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
         the asker means, and a wrong line is worse than none; so is a best unit scoring under `key_fact_min_score`,
@@ -157,7 +159,9 @@ class ExtractiveComposer:
         value of the type is one the search trusts more: no line then (the quotes stay). A question naming one of a
         group in `key_fact_named_groups` ("pre-financing" of the payment kinds) gets a line only from a unit naming
         it: "235 590 eurot projekti kohta" is a grant's maximum, not the pre-financing asked for. A question asking
-        "how many years" gets no line from a period in months: "six months" for it is another period's."""
+        "how many years" gets no line from a period in months: "six months" for it is another period's. A question
+        asking for one end of a span of dates ("until when", `date_role` "end") is answered by that end of the best
+        unit's dates when no unit near it states another date ("between 1 January 2021 and 31 December 2029")."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
         if relevance[best] < self.settings.key_fact_min_score:
@@ -173,17 +177,19 @@ class ExtractiveComposer:
             # Matched against the whole group: "regiones menos desarrolladas" names the less developed regions only.
             if wanted and not wanted & concepts_among(units[best].context, units[best].language, groups[name]):
                 return None
-        # A number written as a word ("one of", Dutch "ten minste") is where the value finder is least sure, unless
-        # a unit of time follows it ("five years", "vijf jaar"): a duration; a zero ("0 %" in a table's empty
-        # cells, "0 EUR") is a filler far more often than the answer.
+        # Only a value the finder is sure of is restated (`_stated`), though any other value near competes; a zero
+        # ("0 %" in a table's empty cells, "0 EUR") is a filler far more often than the answer.
         # A bound ("< 90 %") restated as "Rate: 90 %" would lose its sign, a change in percentage points its unit.
-        values = [v for v in units[best].values_of(asked)
-                  if (v.kind == "duration" or any(c.isdigit() for c in v.text)) and not _is_zero(v)
+        values = [v for v in units[best].values_of(asked) if _stated(v, units[best].language) and not _is_zero(v)
                   and not _is_bound(units[best].text, v) and not v.points
                   and not (asked_unit and v.kind == "duration" and v.value[1] != asked_unit)]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
         distinct = {str(v.value) for i in np.flatnonzero(near) for v in units[i].values_of(asked)}
-        if len(distinct) != 1 or not values:
+        if not values:
+            return None
+        if len(distinct) > 1 and asked == "date" and date_role and distinct <= {str(v.value) for v in values}:
+            return (max if date_role == "end" else min)(values, key=lambda v: v.value), units[best].hit_rank
+        if len(distinct) != 1:
             return None
         return values[0], units[best].hit_rank
 
@@ -367,6 +373,16 @@ def _mmr(vectors: np.ndarray, relevance: np.ndarray, limit: int, trade_off: floa
 def _is_zero(value: TypedValue) -> bool:
     number = value.value[0] if isinstance(value.value, tuple) else value.value
     return isinstance(number, (int, Decimal)) and number == 0
+
+
+def _stated(value: TypedValue, language: str) -> bool:
+    """Whether the value finder is sure of `value` in a text in `language`: written with digits, a period ("five
+    years", "vijf jaar"), or a count of two or more in the text's own language's words. "one" is an article more
+    often than a count ("een", "un"), and an English number word inside another language is often a word of that
+    language (Dutch "ten minste", at least)."""
+    if value.kind == "duration" or any(c.isdigit() for c in value.text):
+        return True
+    return value.kind == "count" and (number_word(value.text, language, english=language == "en") or 0) >= 2
 
 
 def _is_bound(text: str, value: TypedValue) -> bool:

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from common.answer_types import ANSWER_TYPES, answer_type_cues, asked_duration_unit, detect_answer_type, find_values
+from common.answer_types import (ANSWER_TYPES, answer_type_cues, asked_date_role, asked_duration_unit, detect_answer_type,
+                                 find_values, number_word)
 from common.settings import SERVED_LANGUAGES
 
 
@@ -24,6 +25,32 @@ def test_every_served_language_has_the_words_that_join_a_list_of_articles():
     joins = answer_type_cues()["reference_joins"]
     assert set(joins) == set(SERVED_LANGUAGES)
     assert all(words and all(isinstance(w, str) and w == w.lower() for w in words) for words in joins.values())
+
+
+def test_every_served_language_names_both_ends_of_a_span_of_dates():
+    roles = answer_type_cues()["date_roles"]
+    assert set(roles) == set(SERVED_LANGUAGES)
+    missing = [f"{lang}.{role}" for lang in SERVED_LANGUAGES for role in ("end", "start") if not roles[lang].get(role)]
+    assert not missing, missing
+    assert all(set(ends) == {"end", "start"} for ends in roles.values())
+
+
+@pytest.mark.parametrize("question, language, role", [
+    ("Tot welke datum moeten projectkosten betaald zijn?", "nl", "end"),
+    ("Μέχρι πότε είναι επιλέξιμες οι δαπάνες;", "el", "end"),
+    ("Какъв е крайният срок за подаване?", "bg", "end"),
+    ("What is the earliest date from which expenditure can be eligible?", "en", "start"),
+    ("À partir de quand les dépenses sont-elles éligibles ?", "fr", "start"),
+    ("When does the monitoring committee meet?", "en", None),  # neither end
+    ("From when until when are costs eligible?", "en", None),  # both
+])
+def test_which_end_of_a_span_of_dates_a_question_asks_for(question, language, role):
+    assert asked_date_role(question, language) == role
+
+
+def test_a_number_word_is_read_in_english_only_when_asked_to():
+    assert number_word("ten", "nl") == 10 and number_word("ten", "nl", english=False) is None
+    assert number_word("drie", "nl", english=False) == 3
 
 
 @pytest.mark.parametrize("question, language, expected", [

@@ -247,14 +247,44 @@ def test_a_period_in_another_unit_than_asked_is_quoted_but_not_restated(real_emb
     assert result.diagnostics.get("key_fact") == line
 
 
-def test_a_count_written_as_a_word_is_quoted_but_not_restated(real_embedder):
-    """A number word without a unit of time is where the value finder is least sure: Dutch "ten minste" (at
-    least) reads as the English "ten"."""
-    passages = [("De managementautoriteit werkt de planning van de oproepen ten minste drie keer per jaar bij.", "nl")]
+@pytest.mark.parametrize("passage, language, line", [
+    ("The managing authority updates the planning of calls three times a year.", "en", "Number: 3 [1]"),
+    ("De managementautoriteit werkt de planning van de oproepen drie keer per jaar bij.", "nl", "Number: 3 [1]"),
+    # Dutch "ten minste" (at least) reads as the English "ten", a count that competes with "drie"
+    ("De managementautoriteit werkt de planning van de oproepen ten minste drie keer per jaar bij.", "nl", None),
+    # "één keer" is the article more often than a count
+    ("De managementautoriteit werkt de planning van de oproepen een keer per jaar bij.", "nl", None),
+])
+def test_a_count_written_as_a_word_is_restated_when_it_counts_two_or_more_in_the_texts_own_words(
+        real_embedder, passage, language, line):
     question = "How many times a year must the managing authority update the planning of calls?"
-    result = ExtractiveComposer(real_embedder, _settings()).compose(ComposeRequest(question, "en", _hits(passages)))
-    assert result.diagnostics["answer_type"] == "count" and "key_fact" not in result.diagnostics
-    assert "drie keer per jaar" in _quoted(result.text)[0]
+    result = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0)).compose(
+        ComposeRequest(question, "en", _hits([(passage, language)])))
+    assert result.diagnostics["answer_type"] == "count" and result.diagnostics.get("key_fact") == line
+    assert "per jaar" in _quoted(result.text)[0] or "a year" in _quoted(result.text)[0]
+
+
+@pytest.mark.parametrize("question, language, line", [
+    ("Until when may the costs of an operation be paid?", "en", "Date: December 31, 2029 [1]"),
+    ("Tot welke datum mogen de kosten betaald worden?", "nl", "Datum: 31 december 2029 [1]"),
+    ("From when may the costs of an operation be paid?", "en", "Date: January 1, 2021 [1]"),
+    ("Μέχρι πότε μπορούν να πληρωθούν οι δαπάνες;", "el", "Προθεσμία: 31 Δεκεμβρίου 2029 [1]"),
+    ("On which date may the costs of an operation be paid?", "en", None),  # neither end asked: both are quoted
+])
+def test_a_question_on_one_end_of_a_span_of_dates_gets_that_end_restated(real_embedder, question, language, line):
+    passages = [("Costs are eligible if they were paid between 1 January 2021 and 31 December 2029.", "en")]
+    result = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0)).compose(
+        ComposeRequest(question, language, _hits(passages)))
+    assert result.diagnostics["answer_type"] == "date"
+    assert " ".join(result.diagnostics.get("key_fact", "").split()) == (line or "")
+
+
+def test_no_end_of_a_span_is_restated_when_a_unit_near_it_states_another_date(real_embedder):
+    passages = [("Costs are eligible if they were paid between 1 January 2021 and 31 December 2029.", "en"),
+                ("Final reports are due on 30 June 2030.", "en")]
+    result = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0, key_fact_margin=1.0)).compose(
+        ComposeRequest("Until when may the costs of an operation be paid?", "en", _hits(passages)))
+    assert result.diagnostics["answer_type"] == "date" and "key_fact" not in result.diagnostics
 
 
 @pytest.mark.parametrize("question, passage, line", [
