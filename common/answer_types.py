@@ -116,8 +116,36 @@ def asked_date_role(question: str, language: str) -> str | None:
 
 @lru_cache(maxsize=64)
 def _date_role_cues(language: str) -> list[tuple[str, re.Pattern]]:
-    roles = answer_type_cues()["date_roles"].get(language) or answer_type_cues()["date_roles"]["en"]
-    return [(role, re.compile("|".join(_cue_regex(cue, False) for cue in cues))) for role, cues in roles.items()]
+    roles = _date_roles(language)
+    return [(role, re.compile("|".join(_cue_regex(cue, False) for cue in roles[role]))) for role in ("end", "start")]
+
+
+def _date_roles(language: str) -> dict[str, list[str]]:
+    return answer_type_cues()["date_roles"].get(language) or answer_type_cues()["date_roles"]["en"]
+
+
+# The two dates of a span stand this close at most ("between 1 January 2021 (or the submission, if earlier) and
+# 31 December 2029").
+_SPAN_GAP = 60
+_SPAN_DASH = re.compile(r"^\s*[–—-]\s*$|\s[–—-]\s")
+
+
+def date_span(text: str, language: str, dates: list[TypedValue]) -> tuple[TypedValue, TypedValue] | None:
+    """The two dates of `dates` (found in `text`), in the order written, when they make a span: exactly two
+    distinct dates joined by a dash or a span word of `language` ("and", "au", "bis", "по": `date_roles` of
+    common/data/answer_types.yaml) within a few words. "Regulation of 24 June 2021 … opinion of 3 March 2022" is
+    two dates, not a span."""
+    distinct = list({str(d.value): d for d in dates if d.kind == "date"}.values())
+    if len(distinct) != 2:
+        return None
+    first, second = sorted(distinct, key=lambda d: d.start)
+    between = text[first.end : second.start]
+    if len(between) > _SPAN_GAP:
+        return None
+    folded = _fold(between)
+    joined = _SPAN_DASH.search(between) or any(
+        re.search(rf"(?<![\w/]){re.escape(_fold(word))}(?![\w/])", folded) for word in _date_roles(language)["span"])
+    return (first, second) if joined else None
 
 
 def detect_answer_type(question: str, language: str) -> str | None:

@@ -18,8 +18,8 @@ from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.units import is_title_line, quotable_units, unit_key
-from common.answer_types import (VALUE_TYPES, TypedValue, asked_date_role, asked_duration_unit, detect_answer_types,
-                                 find_values, number_word)
+from common.answer_types import (VALUE_TYPES, TypedValue, asked_date_role, asked_duration_unit, date_span,
+                                 detect_answer_types, find_values, number_word)
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import key_fact_line
@@ -160,8 +160,10 @@ class ExtractiveComposer:
         group in `key_fact_named_groups` ("pre-financing" of the payment kinds) gets a line only from a unit naming
         it: "235 590 eurot projekti kohta" is a grant's maximum, not the pre-financing asked for. A question asking
         "how many years" gets no line from a period in months: "six months" for it is another period's. A question
-        asking for one end of a span of dates ("until when", `date_role` "end") is answered by that end of the best
-        unit's dates when no unit near it states another date ("between 1 January 2021 and 31 December 2029")."""
+        asking for one end of a span of dates ("until when", `date_role` "end") is answered by that end of the span
+        the best unit states ("between 1 January 2021 and 31 December 2029": common.answer_types.date_span) when no
+        unit near it states another date; two dates that make no span ("Regulation of 24 June 2021 … opinion of 3
+        March 2022") get no line."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
         if relevance[best] < self.settings.key_fact_min_score:
@@ -188,7 +190,10 @@ class ExtractiveComposer:
         if not values:
             return None
         if len(distinct) > 1 and asked == "date" and date_role and distinct <= {str(v.value) for v in values}:
-            return (max if date_role == "end" else min)(values, key=lambda v: v.value), units[best].hit_rank
+            span = date_span(units[best].text, units[best].language, values)
+            if span is None:
+                return None
+            return (max if date_role == "end" else min)(span, key=lambda v: v.value), units[best].hit_rank
         if len(distinct) != 1:
             return None
         return values[0], units[best].hit_rank

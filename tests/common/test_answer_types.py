@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from common.answer_types import (ANSWER_TYPES, answer_type_cues, asked_date_role, asked_duration_unit, detect_answer_type,
-                                 find_values, number_word)
+from common.answer_types import (ANSWER_TYPES, answer_type_cues, asked_date_role, asked_duration_unit, date_span,
+                                 detect_answer_type, find_values, number_word)
 from common.settings import SERVED_LANGUAGES
 
 
@@ -30,9 +30,10 @@ def test_every_served_language_has_the_words_that_join_a_list_of_articles():
 def test_every_served_language_names_both_ends_of_a_span_of_dates():
     roles = answer_type_cues()["date_roles"]
     assert set(roles) == set(SERVED_LANGUAGES)
-    missing = [f"{lang}.{role}" for lang in SERVED_LANGUAGES for role in ("end", "start") if not roles[lang].get(role)]
+    missing = [f"{lang}.{role}" for lang in SERVED_LANGUAGES for role in ("end", "start", "span")
+               if not roles[lang].get(role)]
     assert not missing, missing
-    assert all(set(ends) == {"end", "start"} for ends in roles.values())
+    assert all(set(ends) == {"end", "start", "span"} for ends in roles.values())
 
 
 @pytest.mark.parametrize("question, language, role", [
@@ -46,6 +47,22 @@ def test_every_served_language_names_both_ends_of_a_span_of_dates():
 ])
 def test_which_end_of_a_span_of_dates_a_question_asks_for(question, language, role):
     assert asked_date_role(question, language) == role
+
+
+@pytest.mark.parametrize("text, language, span", [
+    ("Een uitgave is subsidiabel als zij betaald is tussen de indiening (of 1 januari 2021, als die datum eerder "
+     "valt) en 31 december 2029.", "nl", ("1 januari 2021", "31 december 2029")),
+    ("pour la période allant du 1er janvier 2021 au 31 décembre 2027.", "fr", ("1er janvier 2021", "31 décembre 2027")),
+    ("с 1 января 2021 г. по 31 декабря 2029 г.", "ru", ("1 января 2021 г.", "31 декабря 2029 г.")),
+    ("Förderzeitraum: 1.1.2021 – 31.12.2029", "de", ("1.1.2021", "31.12.2029")),
+    # two dates, no span: an act's date and an opinion's
+    ("Vu l'avis du Conseil en date du 3 mars 2022, conformément au règlement (UE) 2021/1060 du Parlement et du "
+     "Conseil du 24 juin 2021", "fr", None),
+    ("Regulation of 24 June 2021, amended on 3 March 2022.", "en", None),
+])
+def test_two_dates_joined_by_a_span_word_or_a_dash_make_a_span(text, language, span):
+    found = date_span(text, language, find_values(text, language))
+    assert (tuple(d.text for d in found) if found else None) == span
 
 
 def test_a_number_word_is_read_in_english_only_when_asked_to():

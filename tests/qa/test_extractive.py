@@ -279,6 +279,14 @@ def test_a_question_on_one_end_of_a_span_of_dates_gets_that_end_restated(real_em
     assert " ".join(result.diagnostics.get("key_fact", "").split()) == (line or "")
 
 
+def test_two_dates_that_make_no_span_get_no_line(real_embedder):
+    passages = [("Costs are eligible under Regulation (EU) 2021/1060 of 24 June 2021, as amended on 3 March 2022.",
+                 "en")]
+    result = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0)).compose(
+        ComposeRequest("Until when are costs eligible?", "en", _hits(passages)))
+    assert result.diagnostics["answer_type"] == "date" and "key_fact" not in result.diagnostics
+
+
 def test_no_end_of_a_span_is_restated_when_a_unit_near_it_states_another_date(real_embedder):
     passages = [("Costs are eligible if they were paid between 1 January 2021 and 31 December 2029.", "en"),
                 ("Final reports are due on 30 June 2030.", "en")]
