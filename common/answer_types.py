@@ -381,6 +381,43 @@ def find_values(text: str, language: str = "en") -> list[TypedValue]:
     return sorted(values, key=lambda v: v.start)
 
 
+def date_bound(text: str, language: str, value: TypedValue) -> str | None:
+    """"end" when the words next to a date in `text` make it the end of something ("until 31 December 2027",
+    "bis 31.12.2027", "2027. december 31-ig"), "start" when they make it the start ("from 1 January 2021", "1.
+    jaanuarist 2021 alates"), else None (`until` and `from` of `date_roles`, common/data/answer_types.yaml)."""
+    before = _fold(text[max(0, value.start - 30) : value.start]).rstrip()
+    after = _fold(text[value.end : value.end + 20]).lstrip()
+    roles = _date_roles(language)
+    found = set()
+    for words, bound in ((roles["until"], "end"), (roles["from"], "start")):
+        for word in words:
+            marker = re.escape(_fold(word).lstrip("-"))
+            if re.search(rf"(?<!\w){marker}$", before) or re.match(rf"-?{marker}(?!\w)", after):
+                found.add(bound)
+    return found.pop() if len(found) == 1 else None
+
+
+# An act's number ("2021/1060", "1303/2013") and, after a date, the number sign of an act ("määruse nr 55",
+# "No 1303/2013"): the date between them is the act's.
+_ACT_NUMBER = re.compile(r"(?<![\d/])(?:\d{4}/\d{1,4}|\d{1,4}/\d{4})(?![\d/])")
+_ACT_NUMBER_AFTER = re.compile(r"^\.?[^\d;:!?]{0,20}?(?:\bnr|\bno|n°|nº|№)\.?\s*\d", re.IGNORECASE)
+_ACT_NAME_GAP = 90
+
+
+def is_act_date(text: str, value: TypedValue) -> bool:
+    """Whether a date in `text` is the date of an act it cites ("Regulation (EU) 2021/1060 of the European
+    Parliament and of the Council of 24 June 2021", "Vabariigi Valitsuse 12. mai 2022. a määruse nr 55"): a
+    reference, which answers no question on a deadline. An act's number within a clause before the date, or a
+    number sign just after it, marks one; "Under Regulation 2021/1060, costs are eligible until …" does not."""
+    if value.kind != "date":
+        return False
+    if _ACT_NUMBER_AFTER.match(text[value.end : value.end + 30]):
+        return True
+    before = text[max(0, value.start - _ACT_NAME_GAP) : value.start]
+    numbers = list(_ACT_NUMBER.finditer(before))
+    return bool(numbers) and not re.search(r"[,;:.!?]\s", before[numbers[-1].end() :])
+
+
 def values_of(text: str, kind: str, language: str = "en") -> list[TypedValue]:
     return [v for v in find_values(text, language) if v.kind == kind]
 

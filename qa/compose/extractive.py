@@ -18,8 +18,8 @@ from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.units import is_title_line, quotable_units, unit_key
-from common.answer_types import (VALUE_TYPES, TypedValue, asked_date_role, asked_duration_unit, date_span,
-                                 detect_answer_types, find_values, number_word)
+from common.answer_types import (VALUE_TYPES, TypedValue, asked_date_role, asked_duration_unit, date_bound,
+                                 date_span, detect_answer_types, find_values, is_act_date, number_word)
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import key_fact_line
@@ -163,7 +163,8 @@ class ExtractiveComposer:
         asking for one end of a span of dates ("until when", `date_role` "end") is answered by that end of the span
         the best unit states ("between 1 January 2021 and 31 December 2029": common.answer_types.date_span) when no
         unit near it states another date; two dates that make no span ("Regulation of 24 June 2021 … opinion of 3
-        March 2022") get no line."""
+        March 2022") get no line, nor does a date that ends something ("until 31 December 2027") for a question
+        asking from when, or one that starts something for a question asking until when."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
         if relevance[best] < self.settings.key_fact_min_score:
@@ -180,10 +181,11 @@ class ExtractiveComposer:
             if wanted and not wanted & concepts_among(units[best].context, units[best].language, groups[name]):
                 return None
         # Only a value the finder is sure of is restated (`_stated`), though any other value near competes; a zero
-        # ("0 %" in a table's empty cells, "0 EUR") is a filler far more often than the answer.
+        # ("0 %" in a table's empty cells, "0 EUR") is a filler far more often than the answer; an act's date
+        # ("Regulation … of 24 June 2021") is a reference, though it competes too.
         # A bound ("< 90 %") restated as "Rate: 90 %" would lose its sign, a change in percentage points its unit.
         values = [v for v in units[best].values_of(asked) if _stated(v, units[best].language) and not _is_zero(v)
-                  and not _is_bound(units[best].text, v) and not v.points
+                  and not _is_bound(units[best].text, v) and not v.points and not is_act_date(units[best].text, v)
                   and not (asked_unit and v.kind == "duration" and v.value[1] != asked_unit)]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
         distinct = {str(v.value) for i in np.flatnonzero(near) for v in units[i].values_of(asked)}
@@ -195,6 +197,9 @@ class ExtractiveComposer:
                 return None
             return (max if date_role == "end" else min)(span, key=lambda v: v.value), units[best].hit_rank
         if len(distinct) != 1:
+            return None
+        if asked == "date" and date_role and date_bound(units[best].text, units[best].language, values[0]) not in (
+                None, date_role):
             return None
         return values[0], units[best].hit_rank
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from common.answer_types import (ANSWER_TYPES, answer_type_cues, asked_date_role, asked_duration_unit, date_span,
-                                 detect_answer_type, find_values, number_word)
+from common.answer_types import (ANSWER_TYPES, answer_type_cues, asked_date_role, asked_duration_unit, date_bound,
+                                 date_span, detect_answer_type, find_values, is_act_date, number_word)
 from common.settings import SERVED_LANGUAGES
 
 
@@ -30,10 +30,10 @@ def test_every_served_language_has_the_words_that_join_a_list_of_articles():
 def test_every_served_language_names_both_ends_of_a_span_of_dates():
     roles = answer_type_cues()["date_roles"]
     assert set(roles) == set(SERVED_LANGUAGES)
-    missing = [f"{lang}.{role}" for lang in SERVED_LANGUAGES for role in ("end", "start", "span")
-               if not roles[lang].get(role)]
+    keys = {"end", "start", "span", "until", "from"}
+    missing = [f"{lang}.{key}" for lang in SERVED_LANGUAGES for key in sorted(keys) if not roles[lang].get(key)]
     assert not missing, missing
-    assert all(set(ends) == {"end", "start", "span"} for ends in roles.values())
+    assert all(set(ends) == keys for ends in roles.values())
 
 
 @pytest.mark.parametrize("question, language, role", [
@@ -63,6 +63,33 @@ def test_which_end_of_a_span_of_dates_a_question_asks_for(question, language, ro
 def test_two_dates_joined_by_a_span_word_or_a_dash_make_a_span(text, language, span):
     found = date_span(text, language, find_values(text, language))
     assert (tuple(d.text for d in found) if found else None) == span
+
+
+@pytest.mark.parametrize("text, language, act", [
+    ("Regulation (EU) 2021/1060 of the European Parliament and of the Council of 24 June 2021 lays down", "en", True),
+    ("conformément au règlement (UE) 2021/1060 du Parlement et du Conseil du 24 juin 2021 susvisé", "fr", True),
+    ("lähtutakse Vabariigi Valitsuse 12. mai 2022. a määruse nr 55 sätetest", "et", True),
+    ("Regulation (EU) No 1303/2013 of 17 December 2013", "en", True),
+    ("Under Regulation 2021/1060, costs are eligible until 31 December 2029.", "en", False),
+    ("Costs must be paid by 31 December 2029 (Article 63(2)).", "en", False),
+    ("Vu l'avis du Conseil national en date du 3 mars 2022, décrète", "fr", False),
+])
+def test_the_date_of_a_cited_act_is_a_reference(text, language, act):
+    [date] = [v for v in find_values(text, language) if v.kind == "date"]
+    assert is_act_date(text, date) is act
+
+
+@pytest.mark.parametrize("text, language, bound", [
+    ("bewaart alle bescheiden tot tenminste 31 december 2027", "nl", "end"),
+    ("Kulud, mis on tasutud hiljemalt 31. detsembril 2029, on abikõlblikud", "et", "end"),
+    ("expenditure must be paid by 31 December 2029 (Article 63(2))", "en", "end"),
+    ("Costs are eligible from 1 January 2021.", "en", "start"),
+    ("Расходы допустимы с 1 января 2021 г.", "ru", "start"),
+    ("La réunion a eu lieu le 31 décembre 2029.", "fr", None),
+])
+def test_the_words_next_to_a_date_make_it_an_end_or_a_start(text, language, bound):
+    [date] = [v for v in find_values(text, language) if v.kind == "date"]
+    assert date_bound(text, language, date) == bound
 
 
 def test_a_number_word_is_read_in_english_only_when_asked_to():

@@ -287,6 +287,26 @@ def test_two_dates_that_make_no_span_get_no_line(real_embedder):
     assert result.diagnostics["answer_type"] == "date" and "key_fact" not in result.diagnostics
 
 
+def test_the_date_of_a_cited_act_is_quoted_but_not_restated(real_embedder):
+    passages = [("Abikõlblike kulude kindlaksmääramisel lähtutakse Vabariigi Valitsuse 12. mai 2022. a määruse nr 55 "
+                 "sätetest.", "et")]
+    result = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0)).compose(
+        ComposeRequest("Until when are costs eligible?", "en", _hits(passages)))
+    assert result.diagnostics["answer_type"] == "date" and "key_fact" not in result.diagnostics
+    assert "12. mai 2022" in _quoted(result.text)[0]
+
+
+@pytest.mark.parametrize("question, line", [
+    ("From when must the documents be kept?", None),  # the date ends the keeping
+    ("Until when must the documents be kept?", "Date: December 31, 2027 [1]"),
+])
+def test_a_date_ending_something_does_not_answer_from_when(real_embedder, question, line):
+    passages = [("The beneficiary keeps all supporting documents until 31 December 2027.", "en")]
+    result = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0)).compose(
+        ComposeRequest(question, "en", _hits(passages)))
+    assert result.diagnostics["answer_type"] == "date" and result.diagnostics.get("key_fact") == line
+
+
 def test_no_end_of_a_span_is_restated_when_a_unit_near_it_states_another_date(real_embedder):
     passages = [("Costs are eligible if they were paid between 1 January 2021 and 31 December 2029.", "en"),
                 ("Final reports are due on 30 June 2030.", "en")]
