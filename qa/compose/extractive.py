@@ -169,16 +169,25 @@ class ExtractiveComposer:
             return None
         if relevance[best] < self.settings.key_fact_min_score:
             return None
-        if self.settings.key_fact_first_stating:
-            own = {str(v.value) for v in units[best].values_of(asked)}
-            if any(u.hit_rank < units[best].hit_rank and str(v.value) not in own
-                   for u in units for v in u.values_of(asked)):
-                return None
         groups = contrast_groups()
+        others: list[frozenset[str]] = []  # per named group the question picks from: the members it does not pick
         for name in self.settings.key_fact_named_groups:
             wanted = groups[name] & asked_concepts
             # Matched against the whole group: "regiones menos desarrolladas" names the less developed regions only.
             if wanted and not wanted & concepts_among(units[best].context, units[best].language, groups[name]):
+                return None
+            if wanted:
+                others.append(groups[name] - wanted)
+
+        def for_another_subject(i: int) -> bool:
+            # A unit naming another member of such a group ("70 % for transition regions that were less developed")
+            # states another subject's value, which does not compete with the best unit's.
+            return i != best and any(concepts_among(units[i].context, units[i].language, other) for other in others)
+
+        if self.settings.key_fact_first_stating:
+            own = {str(v.value) for v in units[best].values_of(asked)}
+            if any(u.hit_rank < units[best].hit_rank and str(v.value) not in own and not for_another_subject(i)
+                   for i, u in enumerate(units) for v in u.values_of(asked)):
                 return None
         # Only a value the finder is sure of is restated (`_stated`), though any other value near competes; a zero
         # ("0 %" in a table's empty cells, "0 EUR") is a filler far more often than the answer; an act's date
@@ -188,7 +197,8 @@ class ExtractiveComposer:
                   and not _is_bound(units[best].text, v) and not v.points and not is_act_date(units[best].text, v)
                   and not (asked_unit and v.kind == "duration" and v.value[1] != asked_unit)]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
-        distinct = {str(v.value) for i in np.flatnonzero(near) for v in units[i].values_of(asked)}
+        distinct = {str(v.value) for i in np.flatnonzero(near) if not for_another_subject(i)
+                    for v in units[i].values_of(asked)}
         if not values:
             return None
         if len(distinct) > 1 and asked == "date" and date_role and distinct <= {str(v.value) for v in values}:

@@ -339,6 +339,18 @@ def test_a_value_is_restated_only_from_a_unit_naming_the_region_or_payment_asked
     assert _quoted(result.text) == [f"- {passage[:-1]} [1]."]
 
 
+@pytest.mark.parametrize("groups, line", [(("region_category",), "Rate: 85% [1]"), ((), None)])
+def test_a_value_for_another_member_of_the_group_asked_about_does_not_compete(real_embedder, groups, line):
+    """"70 % for transition regions" ranked above or near the best unit is another subject's value, not a second
+    answer to a question on less developed regions; without the group, it competes and no line is written."""
+    passages = [("The co-financing rate is 70 % for transition regions.", "en"),
+                ("The co-financing rate is 85 % for less developed regions.", "en")]
+    settings = _settings(key_fact_min_score=0.0, key_fact_margin=1.0, key_fact_named_groups=groups)
+    result = ExtractiveComposer(real_embedder, settings).compose(
+        ComposeRequest("What is the co-financing rate for less developed regions?", "en", _hits(passages)))
+    assert " ".join(result.diagnostics.get("key_fact", "").split()) == (line or "")
+
+
 def test_an_unknown_group_for_the_key_fact_line_is_a_named_error(real_embedder):
     with pytest.raises(GlossaryError, match="HELPDESK_ANSWER_KEY_FACT_NAMED_GROUPS names region_kind"):
         ExtractiveComposer(real_embedder, _settings(key_fact_named_groups=("region_kind",)))
