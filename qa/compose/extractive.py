@@ -22,7 +22,7 @@ from common.answer_types import (VALUE_TYPES, TypedValue, asked_date_role, asked
                                  date_span, detect_answer_types, find_values, is_act_date, number_word)
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
-from qa.compose.key_fact import key_fact_line
+from qa.compose.key_fact import in_worked_example, key_fact_line
 from qa.glossary import GlossaryError, concepts_among, concepts_in, contrast_groups, contrasting, contrasts
 from qa.overlap import asked_words, content_tokens, jaccard, subject_overlap
 from qa.templates import language_name, phrase
@@ -50,6 +50,7 @@ class _Unit:
     offset: int = 0  # where in its chunk's text the unit starts
     shown: str | None = None  # what is quoted when only an excerpt is (qa/compose/excerpt.py)
     continues: bool = False  # the unit opens inside a sentence (common/units.py)
+    section: str | None = None  # its chunk's heading path
 
     def values_of(self, kind: str) -> list[TypedValue]:
         return [v for v in self.values if v.kind in _ANSWERED_BY[kind]]
@@ -159,7 +160,8 @@ class ExtractiveComposer:
         value of the type is one the search trusts more: no line then (the quotes stay). A question naming one of a
         group in `key_fact_named_groups` ("pre-financing" of the payment kinds) gets a line only from a unit naming
         it: "235 590 eurot projekti kohta" is a grant's maximum, not the pre-financing asked for. A question asking
-        "how many years" gets no line from a period in months: "six months" for it is another period's. A question
+        "how many years" gets no line from a period in months: "six months" for it is another period's. A value in a
+        worked example ("Exemple chiffré": qa/compose/key_fact.py) illustrates a rule and is not restated. A question
         asking for one end of a span of dates ("until when", `date_role` "end") is answered by that end of the span
         the best unit states ("between 1 January 2021 and 31 December 2029": common.answer_types.date_span) when no
         unit near it states another date; two dates that make no span ("Regulation of 24 June 2021 … opinion of 3
@@ -167,7 +169,7 @@ class ExtractiveComposer:
         asking from when, or one that starts something for a question asking until when."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
-        if relevance[best] < self.settings.key_fact_min_score:
+        if relevance[best] < self.settings.key_fact_min_score or in_worked_example(units[best].section):
             return None
         groups = contrast_groups()
         others: list[frozenset[str]] = []  # per named group the question picks from: the members it does not pick
@@ -295,7 +297,7 @@ class ExtractiveComposer:
 def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     """The chunk's quotable units (common/units.py), each with the page it stands on; not its title lines."""
     return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset),
-                  offset=u.offset, continues=u.continues)
+                  offset=u.offset, continues=u.continues, section=hit.section)
             for u in quotable_units(hit.text, hit.section) if not is_title_line(u.text)]
 
 

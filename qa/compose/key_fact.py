@@ -7,6 +7,7 @@ locale through Babel. A value the locale cannot render keeps the form it has in 
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,25 @@ log = logging.getLogger(__name__)
 @lru_cache(maxsize=1)
 def key_fact_labels() -> dict[str, dict[str, str]]:
     return yaml.safe_load((DATA_DIR / "key_fact_labels.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def example_headings() -> dict[str, list[str]]:
+    return yaml.safe_load((DATA_DIR / "example_headings.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _example_heading_pattern() -> re.Pattern[str]:
+    words = {word for words in example_headings().values() for word in words}
+    alternatives = [re.escape(w[1:].casefold()) if w.startswith("~") else rf"(?<!\w){re.escape(w.casefold())}"
+                    for w in sorted(words, key=len, reverse=True)]
+    return re.compile(rf"(?:{'|'.join(alternatives)})(?!\w)")
+
+
+def in_worked_example(section: str | None) -> bool:
+    """Whether a section's heading path heads a worked example ("Exemple chiffré", "Rechenbeispiel", "Пример"):
+    any served language's words, as a guide in one language may head its examples in another."""
+    return bool(section) and bool(_example_heading_pattern().search(section.casefold()))
 
 
 def label(kind: str, language: str) -> str:

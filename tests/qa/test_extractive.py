@@ -351,6 +351,18 @@ def test_a_value_for_another_member_of_the_group_asked_about_does_not_compete(re
     assert " ".join(result.diagnostics.get("key_fact", "").split()) == (line or "")
 
 
+@pytest.mark.parametrize("section, line", [("Exemple chiffré", None), ("Taux de cofinancement", "Taux: 85 % [1]")])
+def test_a_value_in_a_worked_example_is_quoted_but_not_restated(real_embedder, section, line):
+    """An example's 85 % illustrates a rule; restated, it would answer a question on another share of the fund."""
+    hit = SearchHit(doc_id="d0", title="Guide", source="g.md", page_start=1, page_end=1, section=section,
+                    language="fr", score=0.9, text="Une association présente un projet d'accompagnement social de "
+                    "200 000 EUR, avec un taux de 85 % appliqué au coût total.")
+    result = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0)).compose(
+        ComposeRequest("Quel taux s'applique à un projet d'accompagnement social ?", "fr", [hit]))
+    assert result.diagnostics["answer_type"] == "rate" and "85 %" in _quoted(result.text)[0]
+    assert " ".join(result.diagnostics.get("key_fact", "").split()) == (line or "")
+
+
 def test_an_unknown_group_for_the_key_fact_line_is_a_named_error(real_embedder):
     with pytest.raises(GlossaryError, match="HELPDESK_ANSWER_KEY_FACT_NAMED_GROUPS names region_kind"):
         ExtractiveComposer(real_embedder, _settings(key_fact_named_groups=("region_kind",)))

@@ -13,7 +13,7 @@ import pytest
 
 from common.answer_types import VALUE_TYPES, TypedValue
 from common.settings import SERVED_LANGUAGES
-from qa.compose.key_fact import key_fact_labels, key_fact_line, render_value
+from qa.compose.key_fact import example_headings, in_worked_example, key_fact_labels, key_fact_line, render_value
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "key_fact_lines.json"
 SAMPLES = {
@@ -57,3 +57,22 @@ def test_a_value_the_locale_cannot_render_keeps_the_source_form(value):
 
 def test_an_unknown_locale_keeps_the_source_form():
     assert render_value(SAMPLES["date"], "xx-not-a-locale") == "31 December 2029"
+
+
+def test_every_served_language_has_the_words_that_head_a_worked_example():
+    headings = example_headings()
+    assert set(headings) == set(SERVED_LANGUAGES)
+    assert all(words and all(isinstance(w, str) and w.strip() for w in words) for words in headings.values())
+
+
+@pytest.mark.parametrize("section, example", [
+    ("Exemple chiffré", True),
+    ("Article 112 › Worked example", True),
+    ("Rechenbeispiel", True),
+    ("Пример с изчисление", True),
+    ("Примерно ръководство", False),  # "sample guide": a word starting like "пример"
+    ("Article 63 Eligibility", False),
+    (None, False),
+])
+def test_a_section_heading_a_worked_example(section, example):
+    assert in_worked_example(section) is example
