@@ -55,6 +55,8 @@ _MAX_CITATION_TITLE_CHARS = 200
 # Not the en dash, which also punctuates inside items ("3 % – for ...").
 _LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
 _ITEM_START = re.compile(r"(?:[-•]|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s")
+# A heading's number: "2 –", "IV –", "2.1" (a bare "2." opens a paragraph of an act as often as a heading).
+_SECTION_NUMBER = re.compile(r"^(?:(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4})\.?\s*[–—-]\s+|\d{1,2}(?:\.\d{1,2})+\.?\s+)")
 # A title line (is_title_line) has this many words at most.
 _MAX_TITLE_WORDS = 12
 _YEAR_OR_PERIOD = re.compile(r"(?:19|20)\d\d(?:[–-](?:19|20)?\d\d)?")
@@ -191,12 +193,16 @@ def is_hollow(piece: str) -> bool:
 def is_title_line(piece: str) -> bool:
     """A heading, title or signature line of a printed text: a few words, capitalised, with no sentence
     punctuation, no label or key-value ("Rate: 85 %") and no number but a year or period ("Section II Règles en
-    matière de paiements", "Programme Centre-Val de Loire FEDER-FSE+ 2021–2027"). It names a topic, so it reads
+    matière de paiements", "Programme Centre-Val de Loire FEDER-FSE+ 2021–2027"), after its own number if it has
+    one ("2 – LES BORNES CHRONOLOGIQUES D'UN PROJET"). It names a topic, so it reads
     alike to every question on it, and it states nothing. It stays a unit (its vector helps search find the
     section); it is not quoted."""
+    if _ITEM_START.match(piece):
+        return False
+    piece = _SECTION_NUMBER.sub("", piece, count=1)  # "2 – LES BORNES CHRONOLOGIQUES", "2.1 Eligible costs"
     words = piece.split()
-    if (len(words) > _MAX_TITLE_WORDS or ":" in piece or ";" in piece or ends_with_punctuation(piece, ".!?…,")
-            or _ITEM_START.match(piece)):
+    if not words or len(words) > _MAX_TITLE_WORDS or ":" in piece or ";" in piece or ends_with_punctuation(
+            piece, ".!?…,"):
         return False
     first = next((c for c in piece if c.isalnum()), "")
     if not first.isupper():

@@ -58,6 +58,10 @@ def test_a_long_sentence_with_the_same_words_stays_a_unit():
     ("Section II Règles en matière de paiements aux États membres", True),
     ("Programme Centre-Val de Loire et interrégional Loire FEDER-FSE+ 2021–2027", True),
     ("SOUTIEN FINANCIER DES FONDS", True),
+    ("2 – LES BORNES CHRONOLOGIQUES D’UN PROJET", True),  # numbered headings
+    ("2.1 Eligible costs of an operation", True),
+    ("2. The rate shall not exceed 85 %.", False),  # an act's numbered paragraph
+    ("2 – 85 % for less developed regions", False),  # a number that is no year stays a value
     ("De Minister van Justitie , E. M. H. Hirsch Ballin", True),
     ("The rate is 85 % for less developed regions", False),  # a value
     ("Category of region: Transition regions; Maximum EU rate: 60 %", False),  # a table row
