@@ -190,6 +190,18 @@ def is_hollow(piece: str) -> bool:
     return sum(c.isalpha() for c in substance) < _MIN_SUBSTANCE_LETTERS or len(words) < _MIN_SUBSTANCE_WORDS
 
 
+# A table of contents' line ends in a dot leader and a page number ("Les outils clés……………Page 6", "2.1 Costs .... 12").
+_CONTENTS_LINE = re.compile(r"[.…]{4,}\s*(?:[^\W\d_]{1,8}\.?\s*)?\d{1,4}\b")
+_MIN_CONTENTS_LINES = 2
+
+
+def is_table_of_contents(text: str) -> bool:
+    """Whether a chunk is (part of) a printed table of contents: two lines or more ending in a dot leader and a page
+    number. Its entries, and the bulleted sub-entries between them ("- Les outils clés"), name topics and answer
+    nothing."""
+    return len(_CONTENTS_LINE.findall(text)) >= _MIN_CONTENTS_LINES
+
+
 def is_title_line(piece: str) -> bool:
     """A heading, title or signature line of a printed text: a few words, capitalised, with no sentence
     punctuation, no label or key-value ("Rate: 85 %") and no number but a year or period ("Section II Règles en

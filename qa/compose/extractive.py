@@ -17,7 +17,7 @@ import numpy as np
 from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
-from common.units import is_title_line, quotable_units, unit_key
+from common.units import is_table_of_contents, is_title_line, quotable_units, unit_key
 from common.answer_types import (VALUE_TYPES, TypedValue, asked_date_role, asked_duration_unit, date_bound,
                                  date_span, detect_answer_types, find_values, is_act_date, number_word)
 from qa.compose.base import ComposeRequest, Composition
@@ -295,7 +295,10 @@ class ExtractiveComposer:
 
 
 def _units(hit: SearchHit, rank: int) -> list[_Unit]:
-    """The chunk's quotable units (common/units.py), each with the page it stands on; not its title lines."""
+    """The chunk's quotable units (common/units.py), each with the page it stands on; not its title lines, and none
+    of a table of contents."""
+    if is_table_of_contents(hit.text):
+        return []
     return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset),
                   offset=u.offset, continues=u.continues, section=hit.section)
             for u in quotable_units(hit.text, hit.section) if not is_title_line(u.text)]

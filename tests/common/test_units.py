@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from common.settings import SERVED_LANGUAGES
-from common.units import citation_title_phrases, is_hollow, is_title_line, link_labels, quotable_units
+from common.units import (citation_title_phrases, is_hollow, is_table_of_contents, is_title_line, link_labels,
+                          quotable_units)
 
 
 def test_every_served_language_has_its_citation_title_words():
@@ -72,3 +73,15 @@ def test_a_long_sentence_with_the_same_words_stays_a_unit():
 ])
 def test_a_title_line_is_a_few_capitalised_words_with_no_value_or_punctuation(line, title):
     assert is_title_line(line) is title
+
+
+@pytest.mark.parametrize("text, contents", [
+    ("FICHE 1 – L’organisation du Programme et les outils clés……………………………………..Page 6\n"
+     "- L’organisation du Programme et de la maquette financière\n- Les outils clés\n"
+     "FICHE 2 – Informations générales sur les fonds européens…………………………………….Page 9", True),
+    ("2.1 Eligible costs .......... 12\n2.2 Simplified cost options .......... 14", True),
+    ("The rate is 85 %… for less developed regions.", False),
+    ("Eligible costs.... see page 12 of the guide.", False),  # one leader is no table
+])
+def test_a_table_of_contents_is_two_lines_ending_in_a_dot_leader_and_a_page(text, contents):
+    assert is_table_of_contents(text) is contents

@@ -363,6 +363,17 @@ def test_a_value_in_a_worked_example_is_quoted_but_not_restated(real_embedder, s
     assert " ".join(result.diagnostics.get("key_fact", "").split()) == (line or "")
 
 
+def test_nothing_of_a_table_of_contents_is_quoted(real_embedder):
+    contents = ("FICHE 1 – Les acteurs des fonds européens……………………..Page 6\n- Les acteurs des fonds européens en "
+                "région Centre-Val de Loire\n- Les procédures de dépôt des demandes d’aides\n"
+                "FICHE 2 – Les règles d’éligibilité…………………….Page 9")
+    body = "Le service instructeur de la Région instruit les demandes d’aide déposées sur le portail."
+    result = ExtractiveComposer(real_embedder, _settings()).compose(
+        ComposeRequest("Qui instruit les demandes d'aide en Centre-Val de Loire ?", "fr",
+                       _hits([(contents, "fr"), (body, "fr")])))
+    assert _quoted(result.text) == [f"- {body[:-1]} [1]."] and result.citations[0].doc_id == "d1"
+
+
 def test_an_unknown_group_for_the_key_fact_line_is_a_named_error(real_embedder):
     with pytest.raises(GlossaryError, match="HELPDESK_ANSWER_KEY_FACT_NAMED_GROUPS names region_kind"):
         ExtractiveComposer(real_embedder, _settings(key_fact_named_groups=("region_kind",)))
