@@ -51,6 +51,7 @@ class _Unit:
     shown: str | None = None  # what is quoted when only an excerpt is (qa/compose/excerpt.py)
     continues: bool = False  # the unit opens inside a sentence (common/units.py)
     section: str | None = None  # its chunk's heading path
+    doc: str = ""  # its document's id
 
     def values_of(self, kind: str) -> list[TypedValue]:
         return [v for v in self.values if v.kind in _ANSWERED_BY[kind]]
@@ -141,7 +142,13 @@ class ExtractiveComposer:
         """The best unit first; for a question asking for a value, others only when they add a value of the
         asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them."""
         sources = [u.hit_rank for u in units]
-        if asked in VALUE_TYPES and units[int(np.argmax(relevance))].values_of(asked):
+        best = int(np.argmax(relevance))
+        if self.settings.one_passage_per_document:
+            # A passage of the best quote's document that the search ranks lower is the quote's neighbour (the next
+            # paragraph of the act) more often than a second answer; one it ranks higher may still answer.
+            relevance = np.where([u.doc == units[best].doc and u.hit_rank > units[best].hit_rank for u in units],
+                                 -np.inf, relevance)
+        if asked in VALUE_TYPES and units[best].values_of(asked):
             return _distinct_values(units, vectors, relevance, asked, self.settings.sentence_margin,
                                     min(self.settings.max_typed_quotes, self.settings.max_sentences),
                                     sources, self.settings.new_source_penalty)
@@ -300,7 +307,7 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     if is_table_of_contents(hit.text):
         return []
     return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset),
-                  offset=u.offset, continues=u.continues, section=hit.section)
+                  offset=u.offset, continues=u.continues, section=hit.section, doc=hit.doc_id)
             for u in quotable_units(hit.text, hit.section) if not is_title_line(u.text)]
 
 

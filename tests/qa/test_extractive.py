@@ -374,6 +374,35 @@ def test_nothing_of_a_table_of_contents_is_quoted(real_embedder):
     assert _quoted(result.text) == [f"- {body[:-1]} [1]."] and result.citations[0].doc_id == "d1"
 
 
+def _one_act(passages):
+    return [SearchHit(doc_id="cpr", title="CPR", source="cpr.pdf", page_start=10 + i, page_end=10 + i, section=None,
+                      language="en", score=0.9 - i / 100, text=text) for i, text in enumerate(passages)]
+
+
+@pytest.mark.parametrize("one_passage, cited", [(True, 1), (False, 2)])
+def test_a_lower_passage_of_the_best_quotes_document_is_not_quoted(real_embedder, one_passage, cited):
+    """Another passage of the same act, ranked lower by the search, is the best quote's neighbour more often than
+    a second answer: with the setting on, the answer cites one passage of the act."""
+    passages = ["Member States shall keep the supporting documents available to the audit authority on request.",
+                "Member States shall keep all supporting documents for five years after the final payment."]
+    settings = _settings(one_passage_per_document=one_passage, sentence_margin=1.0, max_untyped_quotes=2)
+    result = ExtractiveComposer(real_embedder, settings).compose(
+        ComposeRequest("Must Member States keep supporting documents available to the audit authority?", "en",
+                       _one_act(passages)))
+    assert len(result.citations) == cited and len(_quoted(result.text)) == cited
+
+
+def test_a_higher_passage_of_the_best_quotes_document_may_still_be_quoted(real_embedder):
+    """The search's order decides between passages of one document: the one it ranks above the best quote's is not
+    dropped."""
+    passages = ["Member States shall keep all supporting documents for five years after the final payment.",
+                "Member States shall keep the supporting documents available to the audit authority on request."]
+    result = ExtractiveComposer(real_embedder, _settings(sentence_margin=1.0, max_untyped_quotes=2)).compose(
+        ComposeRequest("Must Member States keep supporting documents available to the audit authority?", "en",
+                       _one_act(passages)))
+    assert [c.page_start for c in result.citations] == [10, 11]
+
+
 def test_an_unknown_group_for_the_key_fact_line_is_a_named_error(real_embedder):
     with pytest.raises(GlossaryError, match="HELPDESK_ANSWER_KEY_FACT_NAMED_GROUPS names region_kind"):
         ExtractiveComposer(real_embedder, _settings(key_fact_named_groups=("region_kind",)))
