@@ -310,8 +310,8 @@ class AnswerSettings(BaseSettings):
     # new source is one more citation for the asker to check.
     new_source_penalty: float = 0.0
     # A passage of the best quote's document that the search ranks below the best quote's passage is not quoted:
-    # it is the quote's neighbour more often than a second answer (README "Answers").
-    one_passage_per_document: bool = True
+    # it is the quote's neighbour more often than a second answer, but not always (README "Answers"), so off.
+    one_passage_per_document: bool = False
     # Open the answer with the asked value restated in the asker's language ("Ставка: 85 % [1]"), for these types.
     key_fact: bool = True
     key_fact_types: tuple[str, ...] = ("rate", "amount", "date", "duration", "count")

@@ -397,7 +397,8 @@ def test_a_higher_passage_of_the_best_quotes_document_may_still_be_quoted(real_e
     dropped."""
     passages = ["Member States shall keep all supporting documents for five years after the final payment.",
                 "Member States shall keep the supporting documents available to the audit authority on request."]
-    result = ExtractiveComposer(real_embedder, _settings(sentence_margin=1.0, max_untyped_quotes=2)).compose(
+    settings = _settings(one_passage_per_document=True, sentence_margin=1.0, max_untyped_quotes=2)
+    result = ExtractiveComposer(real_embedder, settings).compose(
         ComposeRequest("Must Member States keep supporting documents available to the audit authority?", "en",
                        _one_act(passages)))
     assert [c.page_start for c in result.citations] == [10, 11]
