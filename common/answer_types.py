@@ -383,8 +383,9 @@ def find_values(text: str, language: str = "en") -> list[TypedValue]:
 
 def date_bound(text: str, language: str, value: TypedValue) -> str | None:
     """"end" when the words next to a date in `text` make it the end of something ("until 31 December 2027",
-    "bis 31.12.2027", "2027. december 31-ig"), "start" when they make it the start ("from 1 January 2021", "1.
-    jaanuarist 2021 alates"), else None (`until` and `from` of `date_roles`, common/data/answer_types.yaml)."""
+    "tot tenminste 31 december 2027"), "start" when they make it the start ("from 1 January 2021", "с 1 января 2021
+    г."), else None (`until` and `from` of `date_roles`, common/data/answer_types.yaml). Words after the date count
+    too, for the languages that put them there (Finnish "asti", Hungarian "-ig")."""
     before = _fold(text[max(0, value.start - 30) : value.start]).rstrip()
     after = _fold(text[value.end : value.end + 20]).lstrip()
     roles = _date_roles(language)
