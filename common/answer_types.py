@@ -77,9 +77,24 @@ def _cue_patterns(language: str) -> list[tuple[str, re.Pattern]]:
 
 
 def detect_answer_types(question: str, language: str) -> list[str]:
-    """Every kind whose cue words of the question's language match, in the order of the data file."""
+    """Every kind whose cue words of the question's language match, in the order of the data file; a count cue
+    followed by a unit of time ("how many hours", "combien de jours") asks for a period first: the most specific
+    cue there is."""
     folded = " ".join(_fold(question).split())
-    return [kind for kind, pattern in _cue_patterns(language) if pattern.search(folded)]
+    kinds = [kind for kind, pattern in _cue_patterns(language) if pattern.search(folded)]
+    if "count" in kinds and _counted_unit(folded, language):
+        kinds = ["duration", *(kind for kind in kinds if kind != "duration")]
+    return kinds
+
+
+def _counted_unit(folded: str, language: str) -> str | None:
+    """The unit of time right after a count cue of the folded question ("how many hours": hour), else None."""
+    pattern = dict(_cue_patterns(language)).get("count")
+    for found in pattern.finditer(folded) if pattern else ():
+        following = re.match(r"\s*([^\W\d_]+)", folded[found.end() :])
+        if following and (unit := _unit_of(following.group(1), language)):
+            return unit
+    return None
 
 
 def asked_value_kinds(question: str, language: str) -> set[str]:
@@ -89,9 +104,10 @@ def asked_value_kinds(question: str, language: str) -> set[str]:
 
 def asked_duration_unit(question: str, language: str) -> str | None:
     """The unit a question asking for a period names as its cue's last word ("how many years": year; "колко
-    месеца": month), else None ("how long")."""
+    месеца": month) or right after a count cue ("how many hours": hour), else None ("how long")."""
     folded = " ".join(_fold(question).split())
-    return next((unit for pattern, unit in _duration_unit_cues(language) if pattern.search(folded)), None)
+    return next((unit for pattern, unit in _duration_unit_cues(language) if pattern.search(folded)),
+                None) or _counted_unit(folded, language)
 
 
 @lru_cache(maxsize=64)

@@ -92,6 +92,18 @@ def test_the_words_next_to_a_date_make_it_an_end_or_a_start(text, language, boun
     assert date_bound(text, language, date) == bound
 
 
+@pytest.mark.parametrize("question, language, kind, unit", [
+    ("How many hours of work count as annual working time?", "en", "duration", "hour"),
+    ("Πόσες ώρες εργασίας θεωρούνται ετήσιος χρόνος εργασίας;", "el", "duration", "hour"),
+    ("Combien de jours a la Commission pour payer ?", "fr", "duration", "day"),  # before the amount cue "combien"
+    ("How many times a year is the plan updated?", "en", "count", None),
+    ("How many categories of regions are there?", "en", "count", None),
+])
+def test_a_count_cue_followed_by_a_unit_of_time_asks_for_a_period(question, language, kind, unit):
+    assert detect_answer_type(question, language) == kind
+    assert asked_duration_unit(question, language) == unit
+
+
 def test_a_number_word_is_read_in_english_only_when_asked_to():
     assert number_word("ten", "nl") == 10 and number_word("ten", "nl", english=False) is None
     assert number_word("drie", "nl", english=False) == 3
