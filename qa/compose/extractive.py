@@ -188,14 +188,16 @@ class ExtractiveComposer:
             if wanted:
                 others.append(groups[name] - wanted)
 
-        def for_another_subject(i: int) -> bool:
+        def competes(i: int) -> bool:
             # A unit naming another member of such a group ("70 % for transition regions that were less developed")
-            # states another subject's value, which does not compete with the best unit's.
-            return i != best and any(concepts_among(units[i].context, units[i].language, other) for other in others)
+            # states another subject's value, and a worked example's value illustrates: neither competes with the
+            # best unit's.
+            return i == best or not (in_worked_example(units[i].section) or any(
+                concepts_among(units[i].context, units[i].language, other) for other in others))
 
         if self.settings.key_fact_first_stating:
             own = {str(v.value) for v in units[best].values_of(asked)}
-            if any(u.hit_rank < units[best].hit_rank and str(v.value) not in own and not for_another_subject(i)
+            if any(u.hit_rank < units[best].hit_rank and str(v.value) not in own and competes(i)
                    for i, u in enumerate(units) for v in u.values_of(asked)):
                 return None
         # Only a value the finder is sure of is restated (`_stated`), though any other value near competes; a zero
@@ -206,7 +208,7 @@ class ExtractiveComposer:
                   and not _is_bound(units[best].text, v) and not v.points and not is_act_date(units[best].text, v)
                   and not (asked_unit and v.kind == "duration" and v.value[1] != asked_unit)]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
-        distinct = {str(v.value) for i in np.flatnonzero(near) if not for_another_subject(i)
+        distinct = {str(v.value) for i in np.flatnonzero(near) if competes(i)
                     for v in units[i].values_of(asked)}
         if not values:
             return None

@@ -398,6 +398,18 @@ def test_a_lower_passage_of_the_best_quotes_document_is_not_quoted(real_embedder
     assert [c.page_start for c in result.citations] == pages and len(_quoted(result.text)) == len(pages)
 
 
+def test_a_worked_examples_value_does_not_stand_against_the_rule(real_embedder):
+    """The example's date illustrates; ranked above the rule, it no longer keeps the rule's date from the line."""
+    hits = [SearchHit(doc_id=f"d{i}", title="Guide", source=f"g{i}.md", page_start=1, page_end=1, section=section,
+                      language="en", score=0.9 - i / 100, text=text)
+            for i, (section, text) in enumerate([
+                ("Worked example", "A care home pays its costs until 15 March 2028 and claims them on 1 May 2028."),
+                ("Eligibility period", "Costs are eligible if they are paid until 31 December 2029.")])]
+    result = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0)).compose(
+        ComposeRequest("Until when must the costs be paid to be eligible?", "en", hits))
+    assert result.diagnostics.get("key_fact", "").startswith("Date: December 31, 2029")
+
+
 def test_an_unknown_group_for_the_key_fact_line_is_a_named_error(real_embedder):
     with pytest.raises(GlossaryError, match="HELPDESK_ANSWER_KEY_FACT_NAMED_GROUPS names region_kind"):
         ExtractiveComposer(real_embedder, _settings(key_fact_named_groups=("region_kind",)))
