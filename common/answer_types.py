@@ -165,8 +165,14 @@ def date_span(text: str, language: str, dates: list[TypedValue]) -> tuple[TypedV
 
 
 def detect_answer_type(question: str, language: str) -> str | None:
-    """The kind of value the question asks for, or None when no cue of its language matches."""
-    return next(iter(detect_answer_types(question, language)), None)
+    """The kind the question is answered as, or None when no cue of its language matches (`answered_as`)."""
+    return answered_as(detect_answer_types(question, language))
+
+
+def answered_as(kinds: list[str]) -> str | None:
+    """Of the kinds a question's cues name, the one it is answered as: a yes or a no when it asks one ("Can the
+    regulation allow higher rates?" names a rate), else the first."""
+    return "yes_no" if "yes_no" in kinds else next(iter(kinds), None)
 
 
 # --- values -----------------------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ ANSWER_METRICS: list[Metric] = [
            "(\"Ставка: 85 % [1]\"), the share of lines that state a gold fact",
            lambda rs: [float(r.key_fact_found) for r in _key_fact_judged(rs) if r.key_fact]),
     Metric("key_fact_coverage", "over answerable questions with facts that ask for a value (rate, amount, date, "
-           "duration, count), the share whose answer opens with a key-fact line stating a gold fact",
+           "duration, count; a yes/no question naming one asks for a yes or a no), the share whose answer opens "
+           "with a key-fact line stating a gold fact",
            lambda rs: [float(r.key_fact_found) for r in _key_fact_judged(rs) if r.answer_type in VALUE_TYPES]),
     Metric("key_fact_unanswerable", "over questions the documents do not answer, the share whose answer opens with "
            "a key-fact line: a value restated for a question that should have been refused (lower is better)",

@@ -18,8 +18,8 @@ from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.units import is_table_of_contents, is_title_line, quotable_units, unit_key
-from common.answer_types import (VALUE_TYPES, TypedValue, asked_date_role, asked_duration_unit, date_bound,
-                                 date_span, detect_answer_types, find_values, is_act_date, number_word)
+from common.answer_types import (VALUE_TYPES, TypedValue, answered_as, asked_date_role, asked_duration_unit,
+                                 date_bound, date_span, detect_answer_types, find_values, is_act_date, number_word)
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import in_worked_example, key_fact_line
@@ -84,9 +84,8 @@ class ExtractiveComposer:
             words = self._asked_words(request.latest_turn, request.asked_in, units)
             probes.append((latest, words))
         relevance = sum(self._relevance(w, tokens, vectors, q) for q, w in probes) / len(probes)
-        kinds = _asked_types(request)
         # "Can the regulation allow higher rates?" asks for a yes or a no, which no value states.
-        asked = "yes_no" if "yes_no" in kinds else next(iter(kinds), None)
+        asked = answered_as(_asked_types(request))
         if asked in VALUE_TYPES:
             # A sentence with a value of the asked type, on the question's subject, answers; one on its topic only
             # ("co-financing rate" for "... for Interreg programmes?") merely resembles it.

@@ -122,6 +122,10 @@ def test_a_number_word_is_read_in_english_only_when_asked_to():
     ("Kto vyberá projekty financované z ESF+?", "sk", "who"),
     ("Na ktorý článok odkazuje zásada?", "sk", None),  # "kto" is not "ktorý"
     ("Kas käibemaksu saab hüvitada?", "et", "yes_no"),
+    # a yes/no question naming a value is answered as a yes/no question, as the composer answers it
+    ("Kas käibemaksu saab hüvitada, kui projekti kogumaksumus on väike?", "et", "yes_no"),
+    ("Can the ESF+ Regulation allow higher co-financing rates?", "en", "yes_no"),
+    ("Quel est le coût total à partir duquel une plaque est obligatoire ?", "fr", "amount"),
     ("What does the regulation say about it?", "en", None),
 ])
 def test_detect_answer_type(question, language, expected):
