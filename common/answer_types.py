@@ -420,6 +420,20 @@ def date_bound(text: str, language: str, value: TypedValue) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+_CURRENCY_BEFORE = re.compile(r"(?:€|eur|euro|eurot|евро|ευρώ)\s*$")
+
+
+def value_bound(text: str, language: str, value: TypedValue) -> str | None:
+    """"least" when the words just before a value in `text` make it a lower bound ("ten minste € 60.000"), "most"
+    when they make it an upper one ("ten hoogste € 190.000", "up to 85 %"), else None (`value_bounds` of
+    common/data/answer_types.yaml)."""
+    before = _CURRENCY_BEFORE.sub("", _fold(text[max(0, value.start - 30) : value.start]).rstrip()).rstrip()
+    bounds = answer_type_cues()["value_bounds"].get(language) or answer_type_cues()["value_bounds"]["en"]
+    found = {bound for bound in ("least", "most") for word in bounds[bound]
+             if re.search(rf"(?<!\w){re.escape(_fold(word))}$", before)}
+    return found.pop() if len(found) == 1 else None
+
+
 # An act's number ("2021/1060", "1303/2013") and, after a date, the number sign of an act ("määruse nr 55",
 # "No 1303/2013"): the date between them is the act's.
 _ACT_NUMBER = re.compile(r"(?<![\d/])(?:\d{4}/\d{1,4}|\d{1,4}/\d{4})(?![\d/])")

@@ -19,7 +19,8 @@ from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.units import is_table_of_contents, is_title_line, quotable_units, unit_key
 from common.answer_types import (VALUE_TYPES, TypedValue, answered_as, asked_date_role, asked_duration_unit,
-                                 date_bound, date_span, detect_answer_types, find_values, is_act_date, number_word)
+                                 date_bound, date_span, detect_answer_types, find_values, is_act_date, number_word,
+                                 value_bound)
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import in_worked_example, key_fact_line
@@ -31,6 +32,8 @@ from qa.templates import language_name, phrase
 _ANSWERED_BY = {"rate": ("rate",), "amount": ("amount",), "date": ("date",), "duration": ("duration",),
                 "count": ("count", "duration")}
 _MAX_LIST_ITEMS = 8
+# The glossary's concepts of a minimum and a maximum (qa/data/glossary), as the bounds of common.answer_types.
+_BOUND_OF = {"minimum_amount": "least", "maximum_amount": "most"}
 # A long unit without clause boundaries (a flattened table) is cut into pieces of this many words to excerpt it.
 _CLAUSE_WORDS = 25
 _BULLET = re.compile(r"^[-•]\s+")
@@ -216,12 +219,27 @@ class ExtractiveComposer:
             if span is None:
                 return None
             return (max if date_role == "end" else min)(span, key=lambda v: v.value), units[best].hit_rank
+        if len(distinct) > 1 and asked in ("amount", "rate") and distinct <= {str(v.value) for v in values}:
+            return self._bound_asked(units[best], values, asked_concepts)
         if len(distinct) != 1:
             return None
         if asked == "date" and date_role and date_bound(units[best].text, units[best].language, values[0]) not in (
                 None, date_role):
             return None
         return values[0], units[best].hit_rank
+
+    @staticmethod
+    def _bound_asked(unit: _Unit, values: list[TypedValue], asked_concepts: frozenset[str]
+                     ) -> tuple[TypedValue, int] | None:
+        """Of a unit's two values, a lower and an upper bound ("ten minste € 60.000 en ten hoogste € 190.000"), the
+        one a question on the minimum or the maximum (glossary concepts) asks for; else None."""
+        asked = {_BOUND_OF[c] for c in asked_concepts if c in _BOUND_OF}
+        if len(asked) != 1 or len({str(v.value) for v in values}) != 2:
+            return None
+        bounds = [value_bound(unit.text, unit.language, v) for v in values]
+        if sorted(bounds) != ["least", "most"]:
+            return None
+        return values[bounds.index(asked.pop())], unit.hit_rank
 
     def _excerpt(self, unit: _Unit, index: int, hit: SearchHit, probes: list[tuple[np.ndarray, list[frozenset[str]]]],
                  asked: str | None, restated: int | None) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from common.answer_types import (ANSWER_TYPES, answer_type_cues, asked_date_role, asked_duration_unit, date_bound,
-                                 date_span, detect_answer_type, find_values, is_act_date, number_word)
+                                 date_span, detect_answer_type, find_values, is_act_date, number_word, value_bound)
 from common.settings import SERVED_LANGUAGES
 
 
@@ -30,6 +30,8 @@ def test_every_served_language_has_the_words_that_join_a_list_of_articles():
 def test_every_served_language_names_both_ends_of_a_span_of_dates():
     roles = answer_type_cues()["date_roles"]
     assert set(roles) == set(SERVED_LANGUAGES)
+    assert set(answer_type_cues()["value_bounds"]) == set(SERVED_LANGUAGES)
+    assert all(b.get("least") and b.get("most") for b in answer_type_cues()["value_bounds"].values())
     keys = {"end", "start", "span", "until", "from"}
     missing = [f"{lang}.{key}" for lang in SERVED_LANGUAGES for key in sorted(keys) if not roles[lang].get(key)]
     assert not missing, missing
@@ -104,6 +106,17 @@ def test_a_count_cue_followed_by_a_unit_of_time_asks_for_a_period(question, lang
     assert asked_duration_unit(question, language) == unit
 
 
+@pytest.mark.parametrize("text, language, bounds", [
+    ("De subsidie bedraagt per project ten minste € 60.000,– en ten hoogste € 190.000,–.", "nl", ["least", "most"]),
+    ("The grant is at least EUR 5 000 and at most EUR 200 000.", "en", ["least", "most"]),
+    ("Die Förderung beträgt mindestens 10 000 EUR und höchstens 50 000 EUR.", "de", ["least", "most"]),
+    ("The project costs EUR 80 000.", "en", [None]),
+])
+def test_the_words_before_a_value_make_it_a_lower_or_an_upper_bound(text, language, bounds):
+    amounts = [v for v in find_values(text, language) if v.kind == "amount"]
+    assert [value_bound(text, language, v) for v in amounts] == bounds
+
+
 def test_a_number_word_is_read_in_english_only_when_asked_to():
     assert number_word("ten", "nl") == 10 and number_word("ten", "nl", english=False) is None
     assert number_word("drie", "nl", english=False) == 3
@@ -126,6 +139,7 @@ def test_a_number_word_is_read_in_english_only_when_asked_to():
     ("Kas käibemaksu saab hüvitada, kui projekti kogumaksumus on väike?", "et", "yes_no"),
     ("Can the ESF+ Regulation allow higher co-financing rates?", "en", "yes_no"),
     ("Quel est le coût total à partir duquel une plaque est obligatoire ?", "fr", "amount"),
+    ("Hoeveel bedraagt de minimale subsidie per project?", "nl", "amount"),  # not "hoeveel", how many
     ("What does the regulation say about it?", "en", None),
 ])
 def test_detect_answer_type(question, language, expected):

@@ -410,6 +410,19 @@ def test_a_worked_examples_value_does_not_stand_against_the_rule(real_embedder):
     assert result.diagnostics.get("key_fact", "").startswith("Date: December 31, 2029")
 
 
+@pytest.mark.parametrize("question, line", [
+    ("What is the minimum amount of the grant per project?", "Amount: €60,000 [1]"),
+    ("What is the maximum amount of the grant per project?", "Amount: €190,000 [1]"),
+    ("How much is the grant per project?", None),  # neither bound asked: both are quoted
+])
+def test_a_question_on_the_minimum_or_the_maximum_gets_that_bound(real_embedder, question, line):
+    passages = [("The grant per project is at least EUR 60 000 and at most EUR 190 000.", "en")]
+    result = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0)).compose(
+        ComposeRequest(question, "en", _hits(passages)))
+    assert result.diagnostics["answer_type"] == "amount"
+    assert " ".join(result.diagnostics.get("key_fact", "").split()) == (line or "")
+
+
 def test_an_unknown_group_for_the_key_fact_line_is_a_named_error(real_embedder):
     with pytest.raises(GlossaryError, match="HELPDESK_ANSWER_KEY_FACT_NAMED_GROUPS names region_kind"):
         ExtractiveComposer(real_embedder, _settings(key_fact_named_groups=("region_kind",)))
