@@ -429,8 +429,9 @@ def value_bound(text: str, language: str, value: TypedValue) -> str | None:
     common/data/answer_types.yaml)."""
     before = _CURRENCY_BEFORE.sub("", _fold(text[max(0, value.start - 30) : value.start]).rstrip()).rstrip()
     bounds = answer_type_cues()["value_bounds"].get(language) or answer_type_cues()["value_bounds"]["en"]
+    # A short linking word may stand between ("un montant minimum de 10 000 EUR", "maximum of EUR 5 000").
     found = {bound for bound in ("least", "most") for word in bounds[bound]
-             if re.search(rf"(?<!\w){re.escape(_fold(word))}$", before)}
+             if re.search(rf"(?<!\w){re.escape(_fold(word))}(?:\s+[^\W\d_]{{1,3}}'?)?$", before)}
     return found.pop() if len(found) == 1 else None
 
 

@@ -110,6 +110,8 @@ def test_a_count_cue_followed_by_a_unit_of_time_asks_for_a_period(question, lang
     ("De subsidie bedraagt per project ten minste € 60.000,– en ten hoogste € 190.000,–.", "nl", ["least", "most"]),
     ("The grant is at least EUR 5 000 and at most EUR 200 000.", "en", ["least", "most"]),
     ("Die Förderung beträgt mindestens 10 000 EUR und höchstens 50 000 EUR.", "de", ["least", "most"]),
+    ("Le projet présente un montant minimum de 10 000 EUR et un montant maximum de 80 000 EUR.", "fr",
+     ["least", "most"]),  # a short linking word between
     ("The project costs EUR 80 000.", "en", [None]),
 ])
 def test_the_words_before_a_value_make_it_a_lower_or_an_upper_bound(text, language, bounds):
