@@ -70,10 +70,9 @@ def _cue_regex(cue: str, sentence_start: bool) -> str:
 
 @lru_cache(maxsize=64)
 def _cue_patterns(language: str) -> list[tuple[str, re.Pattern]]:
-    data = answer_type_cues()
-    cues = data["cues"].get(language) or data["cues"]["en"]
+    cues = _language_table("cues", language)
     return [(kind, re.compile("|".join(_cue_regex(cue, kind == "yes_no") for cue in cues[kind])))
-            for kind in data["order"] if cues.get(kind)]
+            for kind in answer_type_cues()["order"] if cues.get(kind)]
 
 
 def detect_answer_types(question: str, language: str) -> list[str]:
@@ -113,7 +112,7 @@ def asked_duration_unit(question: str, language: str) -> str | None:
 @lru_cache(maxsize=64)
 def _duration_unit_cues(language: str) -> list[tuple[re.Pattern, str]]:
     """The duration cues of `language` whose last word is a unit of time, compiled, with that unit."""
-    cues = answer_type_cues()["cues"].get(language) or answer_type_cues()["cues"]["en"]
+    cues = _language_table("cues", language)
     found = []
     for cue in cues.get("duration", []):
         words = _fold(cue.lstrip("~^")).split()
@@ -132,18 +131,32 @@ def asked_date_role(question: str, language: str) -> str | None:
 
 @lru_cache(maxsize=64)
 def _date_role_cues(language: str) -> list[tuple[str, re.Pattern]]:
-    roles = _date_roles(language)
+    roles = _language_table("date_roles", language)
     return [(role, re.compile("|".join(_cue_regex(cue, False) for cue in roles[role]))) for role in ("end", "start")]
 
 
-def _date_roles(language: str) -> dict[str, list[str]]:
-    return answer_type_cues()["date_roles"].get(language) or answer_type_cues()["date_roles"]["en"]
+def _language_table(table: str, language: str) -> dict[str, list[str]]:
+    """A per-language table of common/data/answer_types.yaml, English for a language it lacks."""
+    return answer_type_cues()[table].get(language) or answer_type_cues()[table]["en"]
+
+
+@lru_cache(maxsize=512)
+def _words_pattern(table: str, language: str, key: str, template: str) -> re.Pattern[str]:
+    """The words of `table`[`language`][`key`], folded, as one alternation put into `template` at "{words}"."""
+    words = sorted({_fold(word).lstrip("-") for word in _language_table(table, language)[key]}, key=len, reverse=True)
+    return re.compile(template.replace("{words}", "(?:" + "|".join(map(re.escape, words)) + ")"))
 
 
 # The two dates of a span stand this close at most ("between 1 January 2021 (or the submission, if earlier) and
 # 31 December 2029").
 _SPAN_GAP = 60
 _SPAN_DASH = re.compile(r"^\s*[–—-]\s*$|\s[–—-]\s")
+# Templates of _words_pattern: the words anywhere as whole words ("t/m" too); ending a text; opening one (a
+# suffix "-ig" after a date too); ending one, a short linking word allowed after ("minimum de").
+_WHOLE = r"(?<![\w/]){words}(?![\w/])"
+_ENDING = r"(?<!\w){words}$"
+_OPENING = r"^-?{words}(?!\w)"
+_ENDING_OR_LINKED = r"(?<!\w){words}(?:\s+[^\W\d_]{1,3}'?)?$"
 
 
 def date_span(text: str, language: str, dates: list[TypedValue]) -> tuple[TypedValue, TypedValue] | None:
@@ -158,9 +171,8 @@ def date_span(text: str, language: str, dates: list[TypedValue]) -> tuple[TypedV
     between = text[first.end : second.start]
     if len(between) > _SPAN_GAP:
         return None
-    folded = _fold(between)
-    joined = _SPAN_DASH.search(between) or any(
-        re.search(rf"(?<![\w/]){re.escape(_fold(word))}(?![\w/])", folded) for word in _date_roles(language)["span"])
+    joined = _SPAN_DASH.search(between) or _words_pattern("date_roles", language, "span", _WHOLE).search(
+        _fold(between))
     return (first, second) if joined else None
 
 
@@ -410,13 +422,9 @@ def date_bound(text: str, language: str, value: TypedValue) -> str | None:
     too, for the languages that put them there (Finnish "asti", Hungarian "-ig")."""
     before = _fold(text[max(0, value.start - 30) : value.start]).rstrip()
     after = _fold(text[value.end : value.end + 20]).lstrip()
-    roles = _date_roles(language)
-    found = set()
-    for words, bound in ((roles["until"], "end"), (roles["from"], "start")):
-        for word in words:
-            marker = re.escape(_fold(word).lstrip("-"))
-            if re.search(rf"(?<!\w){marker}$", before) or re.match(rf"-?{marker}(?!\w)", after):
-                found.add(bound)
+    found = {bound for key, bound in (("until", "end"), ("from", "start"))
+             if _words_pattern("date_roles", language, key, _ENDING).search(before)
+             or _words_pattern("date_roles", language, key, _OPENING).search(after)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -428,10 +436,9 @@ def value_bound(text: str, language: str, value: TypedValue) -> str | None:
     when they make it an upper one ("ten hoogste € 190.000", "up to 85 %"), else None (`value_bounds` of
     common/data/answer_types.yaml)."""
     before = _CURRENCY_BEFORE.sub("", _fold(text[max(0, value.start - 30) : value.start]).rstrip()).rstrip()
-    bounds = answer_type_cues()["value_bounds"].get(language) or answer_type_cues()["value_bounds"]["en"]
     # A short linking word may stand between ("un montant minimum de 10 000 EUR", "maximum of EUR 5 000").
-    found = {bound for bound in ("least", "most") for word in bounds[bound]
-             if re.search(rf"(?<!\w){re.escape(_fold(word))}(?:\s+[^\W\d_]{{1,3}}'?)?$", before)}
+    found = {bound for bound in ("least", "most")
+             if _words_pattern("value_bounds", language, bound, _ENDING_OR_LINKED).search(before)}
     return found.pop() if len(found) == 1 else None
 
 

@@ -214,32 +214,16 @@ class ExtractiveComposer:
                     for v in units[i].values_of(asked)}
         if not values:
             return None
-        if len(distinct) > 1 and asked == "date" and date_role and distinct <= {str(v.value) for v in values}:
-            span = date_span(units[best].text, units[best].language, values)
-            if span is None:
+        unit = units[best]
+        if len(distinct) > 1:
+            # Several values near: one answers only when all are the best unit's and the question picks its end.
+            if not distinct <= {str(v.value) for v in values}:
                 return None
-            return (max if date_role == "end" else min)(span, key=lambda v: v.value), units[best].hit_rank
-        if len(distinct) > 1 and asked in ("amount", "rate") and distinct <= {str(v.value) for v in values}:
-            return self._bound_asked(units[best], values, asked_concepts)
-        if len(distinct) != 1:
+            picked = _one_asked(unit, values, asked, date_role, asked_concepts)
+            return (picked, unit.hit_rank) if picked else None
+        if asked == "date" and date_role and date_bound(unit.text, unit.language, values[0]) not in (None, date_role):
             return None
-        if asked == "date" and date_role and date_bound(units[best].text, units[best].language, values[0]) not in (
-                None, date_role):
-            return None
-        return values[0], units[best].hit_rank
-
-    @staticmethod
-    def _bound_asked(unit: _Unit, values: list[TypedValue], asked_concepts: frozenset[str]
-                     ) -> tuple[TypedValue, int] | None:
-        """Of a unit's two values, a lower and an upper bound ("ten minste € 60.000 en ten hoogste € 190.000"), the
-        one a question on the minimum or the maximum (glossary concepts) asks for; else None."""
-        asked = {_BOUND_OF[c] for c in asked_concepts if c in _BOUND_OF}
-        if len(asked) != 1 or len({str(v.value) for v in values}) != 2:
-            return None
-        bounds = [value_bound(unit.text, unit.language, v) for v in values]
-        if sorted(bounds) != ["least", "most"]:
-            return None
-        return values[bounds.index(asked.pop())], unit.hit_rank
+        return values[0], unit.hit_rank
 
     def _excerpt(self, unit: _Unit, index: int, hit: SearchHit, probes: list[tuple[np.ndarray, list[frozenset[str]]]],
                  asked: str | None, restated: int | None) -> None:
@@ -424,6 +408,22 @@ def _mmr(vectors: np.ndarray, relevance: np.ndarray, limit: int, trade_off: floa
 def _is_zero(value: TypedValue) -> bool:
     number = value.value[0] if isinstance(value.value, tuple) else value.value
     return isinstance(number, (int, Decimal)) and number == 0
+
+
+def _one_asked(unit: _Unit, values: list[TypedValue], asked: str, date_role: str | None,
+               asked_concepts: frozenset[str]) -> TypedValue | None:
+    """Of a unit's two values, the one the question picks: the end of a span of dates it asks for ("until when":
+    the later of "between 1 January 2021 and 31 December 2029"), or of a lower and an upper bound ("ten minste €
+    60.000 en ten hoogste € 190.000") the one a question on the minimum or the maximum (glossary concepts) asks
+    for; else None."""
+    if asked == "date" and date_role:
+        span = date_span(unit.text, unit.language, values)
+        return (max if date_role == "end" else min)(span, key=lambda v: v.value) if span else None
+    bound_asked = {_BOUND_OF[c] for c in asked_concepts if c in _BOUND_OF}
+    if asked not in ("amount", "rate") or len(bound_asked) != 1 or len({str(v.value) for v in values}) != 2:
+        return None
+    bounds = [value_bound(unit.text, unit.language, v) for v in values]
+    return values[bounds.index(bound_asked.pop())] if sorted(bounds) == ["least", "most"] else None
 
 
 def _stated(value: TypedValue, language: str) -> bool:
