@@ -43,10 +43,19 @@ def _example_heading_pattern() -> re.Pattern[str]:
     return re.compile(rf"(?:{'|'.join(alternatives)})(?!\w)")
 
 
+# "Article 112 – ", "Άρθρο 112 – ", "3. ": a numbered heading's label, before its words.
+_HEADING_LABEL = re.compile(r"^[^\d–—:]{0,20}\d[\d.]*\s*[–—:.-]?\s*")
+
+
 def in_worked_example(section: str | None) -> bool:
-    """Whether a section's heading path heads a worked example ("Exemple chiffré", "Rechenbeispiel", "Пример"):
-    any served language's words, as a guide in one language may head its examples in another."""
-    return bool(section) and bool(_example_heading_pattern().search(section.casefold()))
+    """Whether a section's own heading (the last of its path) heads a worked example: one of its first two words,
+    after a numbered label, is an example word of any served language ("Exemple chiffré", "Worked example",
+    "Rechenbeispiel", "Пример с изчисление"), as a guide in one language may head its examples in another. A heading
+    naming an example after its subject ("Άρθρο 112 – Συγχρηματοδότηση και παράδειγμα") covers rules too."""
+    if not section:
+        return False
+    heading = _HEADING_LABEL.sub("", section.split("›")[-1].strip(), count=1)
+    return bool(_example_heading_pattern().search(" ".join(heading.casefold().split()[:2])))
 
 
 def label(kind: str, language: str) -> str:

@@ -82,6 +82,15 @@ def test_cross_lingual_sources_are_quoted_with_their_language_named(helpdesk):
     assert language_name(foreign[0].language, "fr") in answer.answer  # "néerlandais", "anglais", named in French
 
 
+@pytest.mark.parametrize("question, line", [
+    # the issue's own example: the guide's section "Άρθρο 112 – Συγχρηματοδότηση και παράδειγμα" holds the rule too
+    ("Μέχρι πότε είναι επιλέξιμες οι δαπάνες των προγραμμάτων 2021-2027;", "Προθεσμία: 31 Δεκεμβρίου 2029 [1]"),
+    ("Vanaf wanneer zijn uitgaven subsidiabel in de programma's 2021-2027?", "Datum: 1 januari 2021 [1]"),
+])
+def test_a_date_question_opens_with_the_date_in_the_askers_language(helpdesk, question, line):
+    assert " ".join(helpdesk.ask(question).answer.splitlines()[0].split()) == line
+
+
 def test_two_turn_follow_up_carries_the_subject(helpdesk):
     first = "What is the co-financing rate for less developed regions?"
     answer = helpdesk.ask(first)

@@ -71,6 +71,8 @@ def test_every_served_language_has_the_words_that_head_a_worked_example():
     ("Rechenbeispiel", True),
     ("Пример с изчисление", True),
     ("Примерно ръководство", False),  # "sample guide": a word starting like "пример"
+    ("Άρθρο 112 – Συγχρηματοδότηση και παράδειγμα", False),  # rules, then an example, under one heading
+    ("Co-financing rates › Exemple", True),  # the section's own heading decides
     ("Article 63 Eligibility", False),
     (None, False),
 ])
