@@ -9,8 +9,8 @@ the same in any language. No model is needed, so it works offline; a question th
 Matching ignores case and accents and allows inflection: a term's words of four letters or more match question
 words that start with the term word less its last three letters (five letters at least; a five-letter word loses
 one), in the term's order with at most two words between them; shorter words inside a term are skipped (unless
-that would make two concepts' terms alike: "non" in "dépenses non éligibles"), and a term made only of short words
-(an acronym) must match a whole word.
+that would make two concepts' terms alike: "non" in "dépenses non éligibles", or leave one word: "de" in "de
+minimis"), and a term made only of short words (an acronym) must match a whole word.
 
 The variants compete with the question at a discount (`HELPDESK_SEARCH_GLOSSARY_DISCOUNT`), each only among its own
 language's passages, for the index's largest languages (`HELPDESK_SEARCH_GLOSSARY_LANGUAGES`), and only when the
@@ -56,6 +56,9 @@ def _pattern(term: str, keep_short: bool = False) -> tuple[str, ...]:
     words = _WORD.findall(fold(term))
     if all(len(w) <= _SHORT for w in words):
         return tuple(f"={w}" for w in words)
+    # A term that would shrink to one inflectable word keeps its short ones: "de minimis" alone would be any
+    # "minimum", "kosten per uur" any "kosten".
+    keep_short = keep_short or sum(len(w) > _SHORT for w in words) == 1 < len(words)
     return tuple(_stem(w) if len(w) > _SHORT else f"={w}" for w in words if len(w) > _SHORT or keep_short)
 
 
@@ -147,6 +150,16 @@ def contrast_groups() -> dict[str, frozenset[str]]:
         if not isinstance(group, list) or len(group) < 2 or not set(group) <= known:
             raise GlossaryError(f"{path}: {name!r} needs two or more concepts of concepts.yaml")
     return {name: frozenset(group) for name, group in raw.items()}
+
+
+@lru_cache(maxsize=1)
+def broad_concepts() -> frozenset[str]:
+    """The concepts too broad to say what a question is about (broad.yaml)."""
+    path = GLOSSARY_DIR / "broad.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, list) or not set(raw) <= set(concepts()):
+        raise GlossaryError(f"{path}: needs a list of concepts of concepts.yaml")
+    return frozenset(raw)
 
 
 def contrasting(asked: set[str] | frozenset[str], named: set[str] | frozenset[str]) -> bool:

@@ -24,7 +24,8 @@ from common.answer_types import (VALUE_TYPES, TypedValue, answered_as, asked_dat
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import in_worked_example, key_fact_line
-from qa.glossary import GlossaryError, concepts_among, concepts_in, contrast_groups, contrasting, contrasts
+from qa.glossary import (GlossaryError, broad_concepts, concepts_among, concepts_in, contrast_groups, contrasting,
+                         contrasts)
 from qa.overlap import asked_words, content_tokens, jaccard, subject_overlap
 from qa.templates import language_name, phrase
 
@@ -32,6 +33,8 @@ from qa.templates import language_name, phrase
 _ANSWERED_BY = {"rate": ("rate",), "amount": ("amount",), "date": ("date",), "duration": ("duration",),
                 "count": ("count", "duration")}
 _MAX_LIST_ITEMS = 8
+# A list's introducing sentence longer than this is not quoted before its item: it would outweigh the answer.
+_MAX_LEAD_IN_CHARS = 200
 # The glossary's concepts of a minimum and a maximum (qa/data/glossary), as the bounds of common.answer_types.
 _BOUND_OF = {"minimum_amount": "least", "maximum_amount": "most"}
 # A long unit without clause boundaries (a flattened table) is cut into pieces of this many words to excerpt it.
@@ -55,6 +58,7 @@ class _Unit:
     continues: bool = False  # the unit opens inside a sentence (common/units.py)
     section: str | None = None  # its chunk's heading path
     doc: str = ""  # its document's id
+    lead_in: str | None = None  # the sentence introducing this list item, quoted before it (_lead_ins)
 
     def values_of(self, kind: str) -> list[TypedValue]:
         return [v for v in self.values if v.kind in _ANSWERED_BY[kind]]
@@ -108,8 +112,10 @@ class ExtractiveComposer:
                                   any(v.kind in ("rate", "amount") for v in stated),
                                   frozenset(concepts_in(asking, request.asked_in)),
                                   asked_duration_unit(asking, request.asked_in),
-                                  asked_date_role(asking, request.asked_in))
+                                  asked_date_role(asking, request.asked_in),
+                                  _named_in(request.hits[units[chosen[0]].hit_rank]))
         chosen += _items_of_chosen_intros(units, chosen)
+        _lead_ins(units, chosen)
         for i in chosen:
             restated = key_fact[0].start if key_fact and i == chosen[0] else None
             self._excerpt(units[i], i, request.hits[units[i].hit_rank], probes, asked, restated)
@@ -160,7 +166,7 @@ class ExtractiveComposer:
 
     def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
                   question_states_figures: bool, asked_concepts: frozenset[str],
-                  asked_unit: str | None, date_role: str | None) -> tuple[TypedValue, int] | None:
+                  asked_unit: str | None, date_role: str | None, passage_named: str) -> tuple[TypedValue, int] | None:
         """(value, passage rank) to restate when the best unit carries one value of the asked type and no unit
         scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
         the asker means, and a wrong line is worse than none; so is a best unit scoring under `key_fact_min_score`,
@@ -175,10 +181,17 @@ class ExtractiveComposer:
         the best unit states ("between 1 January 2021 and 31 December 2029": common.answer_types.date_span) when no
         unit near it states another date; two dates that make no span ("Regulation of 24 June 2021 … opinion of 3
         March 2022") get no line, nor does a date that ends something ("until 31 December 2027") for a question
-        asking from when, or one that starts something for a question asking until when."""
+        asking from when, or one that starts something for a question asking until when. A question naming a
+        subject ("indirect costs"; not a broad concept such as "operation") gets a line only from a passage whose
+        title, heading or text names it (`passage_named`): a rate from a passage on co-financing answers another
+        question."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
             return None
         if relevance[best] < self.settings.key_fact_min_score or in_worked_example(units[best].section):
+            return None
+        subjects = asked_concepts - broad_concepts()
+        if self.settings.key_fact_named_subject and subjects and not concepts_among(
+                passage_named, units[best].language, subjects):
             return None
         groups = contrast_groups()
         others: list[frozenset[str]] = []  # per named group the question picks from: the members it does not pick
@@ -289,6 +302,8 @@ class ExtractiveComposer:
             quote = _BULLET.sub("", unit.shown or unit.text)
             if unit.continues and not quote.startswith(ELLIPSIS):
                 quote = f"{ELLIPSIS} {quote}"
+            if unit.lead_in:
+                quote = f"{unit.lead_in} {quote}"
             if unit.language == lang:
                 lines.append(f"- {quote} {marker}" if quote.endswith(ELLIPSIS) else f"- {_with_marker(quote, marker)}")
             else:
@@ -312,6 +327,11 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset),
                   offset=u.offset, continues=u.continues, section=hit.section, doc=hit.doc_id)
             for u in quotable_units(hit.text, hit.section) if not is_title_line(u.text)]
+
+
+def _named_in(hit: SearchHit) -> str:
+    """Where a passage names its subject: its document's title, its heading path and its text."""
+    return "\n".join(part for part in (hit.title, hit.section, hit.text) if part)
 
 
 def _asked_types(request: ComposeRequest) -> list[str]:
@@ -374,6 +394,26 @@ def _items_of_chosen_intros(units: list[_Unit], chosen: list[int]) -> list[int]:
             items += [j for j, u in enumerate(units) if u.hit_rank == intro.hit_rank and u.intro == intro.position
                       and j not in chosen][:_MAX_LIST_ITEMS]
     return items
+
+
+def _lead_ins(units: list[_Unit], chosen: list[int]) -> None:
+    """An item quoted without the sentence introducing it ("debit interest;" without "Never eligible are:") may
+    say the opposite of what it means: the first quoted item of each list whose introducing sentence is not quoted
+    is shown after it, on its line ("Never eligible are: … debit interest;"), both verbatim."""
+    by_position = {(u.hit_rank, u.position): u for u in units}
+    quoted = {(units[i].hit_rank, units[i].position) for i in chosen}
+    led: set[tuple[int, int]] = set()
+    for i in sorted(chosen, key=lambda i: (units[i].hit_rank, units[i].position)):
+        item = units[i]
+        key = (item.hit_rank, item.intro)
+        intro = by_position.get(key) if item.intro is not None else None
+        if intro is None or key in quoted or key in led or len(intro.text) > _MAX_LEAD_IN_CHARS:
+            continue
+        led.add(key)
+        lead = _BULLET.sub("", intro.text)
+        if intro.continues:
+            lead = f"{ELLIPSIS} {lead}"
+        item.lead_in = lead if item.position == intro.position + 1 else f"{lead} {ELLIPSIS}"
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -165,7 +165,8 @@ def test_a_quote_that_opens_inside_a_sentence_opens_with_an_ellipsis(real_embedd
     result = composer.compose(ComposeRequest("To which costs does the priority apply its rate?", "en", [hit(text)]))
     assert _quoted(result.text)[0] == "- … the priority applies 85 % to total eligible costs [1]."
     listed = composer.compose(ComposeRequest("What is the rate for less developed regions?", "en", [hit(text)]))
-    assert _quoted(listed.text) == ["- 85 % for less developed regions [1]."]
+    # The item is quoted after the sentence introducing it (_lead_ins).
+    assert _quoted(listed.text) == ["- The rate may not exceed: 85 % for less developed regions [1]."]
 
 
 # --- answer types: the sentence with the asked value first, fewer quotes, the key fact restated ---------------
@@ -504,7 +505,8 @@ def test_a_sentence_on_another_region_category_does_not_answer_a_question_on_one
         return _quoted(result.text)
 
     assert any("transition region at a rate of 60 %" in q for q in quoted(0.0))
-    assert quoted(_settings().contrast_penalty) == ["- “85 % for less developed regions;” (en) [1]"]
+    assert quoted(_settings().contrast_penalty) == [
+        "- “The co-financing rate of each priority may not exceed: 85 % for less developed regions;” (en) [1]"]
 
 
 def test_a_value_already_stated_above_is_still_restated(real_embedder):
@@ -686,3 +688,36 @@ def test_a_limit_of_zero_quotes_units_whole(real_embedder):
     whole = ExtractiveComposer(real_embedder, _settings(quote_max_chars=0)).compose(
         ComposeRequest(question, "en", hits))
     assert _quoted(whole.text) == [f"- {_RUN_TOGETHER[:-1]} [1]."]
+
+
+def test_a_list_item_is_quoted_after_the_sentence_introducing_it(real_embedder):
+    """"debit interest;" alone reads as an eligible cost; its list says the opposite. The first quoted item of a
+    list is shown after its introducing sentence on one line, with an ellipsis where items are left out between
+    them; an introducing sentence that is quoted itself is not repeated."""
+    text = ("Never eligible are, among others:\n\n- fines and financial penalties;\n- debit interest, except for "
+            "interest subsidies;\n- the purchase of land for more than 10 % of the eligible costs.")
+    result = ExtractiveComposer(real_embedder, _settings()).compose(
+        ComposeRequest("Is debit interest an eligible cost?", "en", [hit(text)]))
+    quoted = _quoted(result.text)
+    assert quoted[0] == "- Never eligible are, among others: … debit interest, except for interest subsidies [1]."
+    assert sum("Never eligible" in q for q in quoted) == 1
+    first = ExtractiveComposer(real_embedder, _settings()).compose(
+        ComposeRequest("Are fines and financial penalties eligible?", "en", [hit(text)]))
+    assert _quoted(first.text)[0] == "- Never eligible are, among others: fines and financial penalties [1]."
+
+
+def test_a_value_from_a_passage_not_naming_the_questions_subject_is_quoted_not_restated(real_embedder):
+    """"What is the maximum rate of indirect costs?" is not answered by the co-financing rate of a passage that
+    never names indirect costs: quoted, since it is the best there is, but not restated. A broad concept the
+    question names ("operation", qa/data/glossary/broad.yaml) is not held to: passages seldom repeat it."""
+    passages = [("The priority applies a rate of 85 % to total eligible costs.", "en")]
+    composer = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0))
+    other = composer.compose(ComposeRequest("Какъв е максималният процент на непреките разходи?", "bg",
+                                            _hits(passages)))
+    assert "85 %" in other.text and "key_fact" not in other.diagnostics
+    named = composer.compose(ComposeRequest("Какъв е максималният процент на непреките разходи?", "bg", _hits(
+        [("Indirect costs may be covered by a flat rate of up to 7 % of eligible direct costs.", "en")])))
+    assert named.diagnostics.get("key_fact", "").startswith("Ставка: 7")
+    broad = composer.compose(ComposeRequest("What rate applies to the costs of an operation?", "en",
+                                            _hits(passages)))
+    assert broad.diagnostics.get("key_fact", "").startswith("Rate: 85")

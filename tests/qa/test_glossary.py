@@ -23,7 +23,7 @@ def test_every_served_language_names_every_concept(language):
 
 
 def test_no_glossary_file_without_a_served_language():
-    files = {p.stem for p in GLOSSARY_DIR.glob("*.yaml")} - {"concepts", "contrasts"}
+    files = {p.stem for p in GLOSSARY_DIR.glob("*.yaml")} - {"concepts", "contrasts", "broad"}
     assert files <= set(SERVED_LANGUAGES), files - set(SERVED_LANGUAGES)
 
 
@@ -55,6 +55,22 @@ def test_a_terms_words_must_come_in_order_and_near_each_other():
     far = "régions où les autres conditions du programme et de la loi sont moins développées"
     assert "less_developed_regions" not in concepts_in(far, "fr")
     assert "value_added_tax" not in concepts_in("Is a VATICAN visit eligible?", "en")
+
+
+@pytest.mark.parametrize("question, language, not_named", [
+    ("What is the minimum amount of the grant per project?", "en", "de_minimis"),  # "de minimis" is not "minimum"
+    ("Care este suma minimă a unui proiect?", "ro", "de_minimis"),
+    ("Tot welke datum mogen de kosten betaald worden?", "nl", "hourly_rate"),  # "kosten per uur" is not "kosten"
+    ("Hvilket specifikt krav gælder?", "da", "policy_objective"),  # "specifikt mål", not any "specifikt"
+])
+def test_a_term_keeps_its_short_words_when_they_leave_one_word(question, language, not_named):
+    assert not_named not in concepts_in(question, language)
+    assert "de_minimis" in concepts_in("Does de minimis aid apply to the grant?", "en")
+    assert "hourly_rate" in concepts_in("Hoe bereken ik de kosten per uur?", "nl")
+
+
+def test_the_broad_concepts_are_concepts():
+    assert glossary.broad_concepts() and glossary.broad_concepts() <= set(concepts())
 
 
 def test_a_short_word_that_tells_two_concepts_apart_is_kept():
