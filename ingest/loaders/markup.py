@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from bs4 import BeautifulSoup
 
 from ingest.errors import CorruptFileError
 from ingest.loaders.base import LoadedDocument, Page, decode_utf8
 
+# Elements that start a paragraph of their own; the rest (<strong>, <a>, <span>) run on inside their line.
+_BLOCKS = ("p", "div", "section", "article", "blockquote", "pre", "table", "ul", "ol", "dl", "dt", "dd",
+           "figure", "figcaption", "address", "details", "summary")
 _BOILERPLATE = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg")
 # Refuse DOCX archives that would inflate past this (zip bombs).
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -27,24 +32,43 @@ def read_html(path: Path, data: bytes) -> LoadedDocument:
     for tag in soup.find_all(_BOILERPLATE):
         tag.decompose()
     main = soup.find("main") or soup.find("article") or soup.body or soup
-    for level in range(1, 7):
-        for heading in main.find_all(f"h{level}"):
-            heading.insert_before(f"\n{'#' * level} ")
-            heading.insert_after("\n")
-    text = main.get_text("\n")
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    # Heading markers were inserted as separate strings; glue "## " to the heading text that follows.
-    merged: list[str] = []
-    for line in lines:
-        if merged and merged[-1].strip("# ") == "" and merged[-1].startswith("#"):
-            merged[-1] = f"{merged[-1].strip()} {line}"
-        elif line:
-            merged.append(line)
     if "title" not in meta:
         h1 = main.find("h1")
         if h1 and h1.get_text(strip=True):
             meta["title"] = h1.get_text(strip=True)
-    return LoadedDocument([Page(None, "\n".join(merged))], meta, page_count=1)
+    return LoadedDocument([Page(None, _block_text(main))], meta, page_count=1)
+
+
+def _block_text(main: Any) -> str:
+    """The element's text as the Markdown reader would see it: a paragraph per block, a "- " line per list item,
+    a "# " line per heading, a row of cells per table row. Inline markup (<strong>, <a>) stays inside its line:
+    "alla <strong>5 000 000 euro</strong>" is one sentence, and a list item read as a line keeps the sentence
+    introducing its list, which a reader of the quote needs ("Never eligible are: … debit interest")."""
+    for br in main.find_all("br"):
+        br.replace_with("\n")
+    for level in range(1, 7):
+        for heading in main.find_all(f"h{level}"):
+            heading.insert_before(f"\n\n{'#' * level} ")
+            heading.insert_after("\n\n")
+    for item in main.find_all("li"):
+        item.insert_before("\n- ")
+        item.insert_after("\n")
+    for row in main.find_all("tr"):
+        row.insert_before("\n")
+        row.insert_after("\n")
+    for cell in main.find_all(["td", "th"]):
+        cell.insert_after(" | ")
+    for block in main.find_all(_BLOCKS):
+        if block.find_parent("li"):  # a paragraph inside a list item stays on the item's line
+            continue
+        block.insert_before("\n\n")
+        block.insert_after("\n\n")
+    lines = [" ".join(line.split()).removesuffix(" |") for line in main.get_text("").splitlines()]
+    # One blank line between blocks, none at either end; "- " alone (an empty item) is no line.
+    paragraphs = "\n".join(line for line in lines if line != "-")
+    # Blocks apart by one blank line; the items of a list, and the rows of a table, one under the other.
+    text = re.sub(r"\n{3,}", "\n\n", paragraphs).strip()
+    return re.sub(r"(?m)^(- .*|.* \| .*)\n\n(?=- |.* \| )", "\\1\n", text)
 
 
 def read_docx(path: Path, data: bytes) -> LoadedDocument:

@@ -170,6 +170,16 @@ def test_html_metadata_and_main_text(tmp_path):
     assert "Esimene lõik toetuse kohta." in lines
 
 
+def test_html_lists_are_item_lines_under_their_sentence_and_inline_markup_stays_in_its_line(tmp_path):
+    page = ("<html><body><main><h2>Article 64</h2><p>Never eligible are:</p><ul>\n<li>debit <a href='#'>interest</a>;"
+            "</li>\n<li><p>land above <strong>10 %</strong> of the costs;</p></li>\n</ul><p>Costs are paid<br>by "
+            "the <em>beneficiary</em>.</p><table><tr><th>Region</th><th>Rate</th></tr><tr><td>Less developed</td>"
+            "<td>85 %</td></tr></table></main></body></html>")
+    doc = _load(tmp_path / "rules.html", page.encode("utf-8"))
+    assert doc.text == ("## Article 64\n\nNever eligible are:\n\n- debit interest;\n- land above 10 % of the costs;"
+                        "\n\nCosts are paid\nby the beneficiary.\n\nRegion | Rate\nLess developed | 85 %")
+
+
 def test_html_regional_lang_is_reduced_to_language(tmp_path):
     doc = _load(tmp_path / "x.htm", HTML.replace('lang="et"', 'lang="ET-ee"').encode())
     assert doc.metadata["language"] == "et"
