@@ -73,6 +73,7 @@ def _block_text(main: Any) -> str:
 
 def read_docx(path: Path, data: bytes) -> LoadedDocument:
     from docx import Document
+    from docx.table import Table
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -84,24 +85,45 @@ def read_docx(path: Path, data: bytes) -> LoadedDocument:
         raise
     except Exception as exc:
         raise CorruptFileError(path, f"unreadable DOCX: {exc}") from exc
-    lines: list[str] = []
-    for paragraph in document.paragraphs:
-        text = paragraph.text.strip()
+    blocks: list[str] = []
+    for block in document.iter_inner_content():  # paragraphs and tables in the order they stand
+        if isinstance(block, Table):
+            rows = [" | ".join(c.text.strip() for c in row.cells if c.text.strip()) for row in block.rows]
+            blocks += [row for row in rows if row]
+            continue
+        text = block.text.strip()
         if not text:
             continue
-        style = (paragraph.style.name or "") if paragraph.style is not None else ""
+        style = (block.style.name or "") if block.style is not None else ""
         if style == "Title":
-            lines.append(f"# {text}")
+            blocks.append(f"# {text}")
         elif style.startswith("Heading") and style.split()[-1].isdigit():
-            lines.append(f"{'#' * min(int(style.split()[-1]) + 1, 6)} {text}")
+            blocks.append(f"{'#' * min(int(style.split()[-1]) + 1, 6)} {text}")
+        elif _is_list_paragraph(block, style):
+            blocks.append(f"- {text}")
         else:
-            lines.append(text)
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                lines.append(" | ".join(cells))
+            blocks.append(text)
     meta = {}
     if document.core_properties.title:
         meta["title"] = document.core_properties.title
-    return LoadedDocument([Page(None, "\n".join(lines))], meta, page_count=1)
+    return LoadedDocument([Page(None, _joined(blocks))], meta, page_count=1)
+
+
+def _is_list_paragraph(paragraph: Any, style: str) -> bool:
+    """A bulleted or numbered paragraph: a list style, or list numbering of its own (Word's "List Paragraph" with
+    numbering, or any paragraph given a bullet directly)."""
+    properties = paragraph._p.pPr
+    return style.startswith("List") or (properties is not None and properties.numPr is not None)
+
+
+def _joined(blocks: list[str]) -> str:
+    """Paragraphs apart by a blank line, as Markdown writes them; the items of a list and the rows of a table one
+    under the other."""
+    text = ""
+    for block in blocks:
+        if text:
+            tight = (block.startswith("- ") and text.rsplit("\n", 1)[-1].startswith("- ")) or (
+                " | " in block and " | " in text.rsplit("\n", 1)[-1])
+            text += "\n" if tight else "\n\n"
+        text += block
+    return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -198,6 +199,26 @@ def test_docx_headings_and_tables(tmp_path, builders):
     assert "Category of region | Maximum rate" in lines
     assert "Less developed | 85%" in lines
     assert doc.metadata["title"] == "Grant guide (DOCX)"
+
+
+def test_docx_list_items_follow_their_sentence_and_tables_stay_where_they_stand(tmp_path):
+    from docx import Document
+
+    document = Document()
+    document.add_heading("Costs", 1)
+    document.add_paragraph("Never eligible are:")
+    document.add_paragraph("debit interest;", style="List Bullet")
+    document.add_paragraph("land above 10 % of the costs.", style="List Number")
+    table = document.add_table(rows=2, cols=2)
+    for (row, col), text in {(0, 0): "Region", (0, 1): "Rate", (1, 0): "Less developed", (1, 1): "85 %"}.items():
+        table.cell(row, col).text = text
+    document.add_heading("Durability", 1)
+    document.add_paragraph("Five years after the final payment.")
+    out = io.BytesIO()
+    document.save(out)
+    doc = _load(tmp_path / "rules.docx", out.getvalue())
+    assert doc.text == ("## Costs\n\nNever eligible are:\n\n- debit interest;\n- land above 10 % of the costs.\n\n"
+                        "Region | Rate\nLess developed | 85 %\n\n## Durability\n\nFive years after the final payment.")
 
 
 # --- plain text -----------------------------------------------------------------------------------------
