@@ -142,6 +142,11 @@ def test_a_number_word_is_read_in_english_only_when_asked_to():
     ("Can the ESF+ Regulation allow higher co-financing rates?", "en", "yes_no"),
     ("Quel est le coût total à partir duquel une plaque est obligatoire ?", "fr", "amount"),
     ("Hoeveel bedraagt de minimale subsidie per project?", "nl", "amount"),  # not "hoeveel", how many
+    # the word for an amount inside a compound
+    ("Wat is het maximale subsidiebedrag per aanvraag?", "nl", "amount"),
+    ("Wie hoch ist der Förderbetrag pro Vorhaben?", "de", "amount"),
+    ("Hur stort är bidragsbeloppet?", "sv", "amount"),
+    ("Kui suur on toetussumma?", "et", "amount"),
     ("What does the regulation say about it?", "en", None),
 ])
 def test_detect_answer_type(question, language, expected):
