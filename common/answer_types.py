@@ -397,7 +397,8 @@ def find_values(text: str, language: str = "en") -> list[TypedValue]:
             add(TypedValue("amount", m.group(0), m.start(), m.end(), number * _scale_factor(m.group(3)), "EUR"))
     for m in _COUNTED.finditer(text):
         first, following = m.group(1), m.group(2)
-        word_value = None if first[0].isdigit() else number_word(first, language)
+        # A text's own number words only: the Dutch "ten minste" (at least) is no English ten.
+        word_value = None if first[0].isdigit() else number_word(first, language, english=language == "en")
         n = parse_number(first) if first[0].isdigit() else (Decimal(word_value) if word_value else None)
         if n is None or _YEAR_LIKE.match(first) or _article_before().search(text[max(0, m.start() - 25) : m.start()]):
             continue

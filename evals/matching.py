@@ -18,12 +18,14 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from common.answer_types import find_values, number_word, number_words
+from common.answer_types import find_values, number_word, number_words, parse_number
 
 _WHITESPACE = re.compile(r"\s+")
 _CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 _UNIFIED = str.maketrans({**{c: "-" for c in "‐‑‒–—―−"}, **{c: "'" for c in "’‘ʼ"}})
 # A token: a run of letters, digits or marks (\w plus combining marks), or one other visible character.
+# A key-fact line stating a count: its label, a colon and the number alone.
+_BARE_COUNT = re.compile(r"[^\d:]+:\s*(\d[\d\s.,\u202f\u00a0]*)")
 _TOKEN = re.compile(r"[^\W_]+|[^\s]", re.UNICODE)
 
 
@@ -84,14 +86,28 @@ def states_value(line: str, language: str, alternatives: Iterable[str]) -> bool:
     fact is written as its source writes it ("six months", "kuus kuud", or the bare number word "six"). An
     alternative with a unit must agree in number and unit; a bare number word in number only."""
     said = [v.value for v in find_values(line, language)]
-    if not said:
-        return False
     numbers = {value[0] if isinstance(value, tuple) else value for value in said}
+    if not said:
+        # A count is restated bare ("Anzahl: 6 [1]"): no counted word follows it for the finder to see.
+        bare = _BARE_COUNT.fullmatch(_CITATION.sub("", line).strip())
+        number = parse_number(bare.group(1)) if bare else None
+        if number is None:
+            return False
+        # Read against the gold's counts ("drie keer") and bare number words ("six") alike.
+        return any(("number", number) in _gold_values(alternative) or number in _gold_counts(alternative)
+                   for alternative in alternatives)
     for alternative in alternatives:
         gold = _gold_values(alternative)
         if any(value in gold for value in said) or any(("number", n) in gold for n in numbers):
             return True
     return False
+
+
+@lru_cache(maxsize=4096)
+def _gold_counts(alternative: str) -> frozenset:
+    """The counts a gold fact's text states ("drie keer" is 3), read in every language with number words."""
+    return frozenset(v.value for language in number_words() for v in find_values(alternative, language)
+                     if v.kind == "count")
 
 
 @lru_cache(maxsize=4096)

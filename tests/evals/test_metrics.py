@@ -126,6 +126,10 @@ def test_facts_are_matched_on_token_boundaries(text, fact, found):
     ("Ставка: 85% [1]", "bg", ["85 %"], True),
     ("Ставка: 85% [1]", "bg", ["80 %"], False),
     ("According to the documents:", "en", ["five"], False),  # no value at all
+    ("Anzahl: 6 [1]", "de", ["six", "sechs"], True),  # a count restated bare: no counted word follows it
+    ("Aantal: 3 [1]", "nl", ["drie keer"], True),
+    ("Anzahl: 7 [1]", "de", ["six"], False),
+    ("Number: 85 [1]", "en", ["85 %"], False),  # a bare number is no rate
 ])
 def test_a_key_fact_line_states_a_fact_by_its_value(line, language, alternatives, stated):
     """The line writes the value in the asker's locale, with digits; the gold fact as its source writes it."""
