@@ -329,8 +329,9 @@ class AnswerSettings(BaseSettings):
     # "pre-financing") the restated unit must name too: a value stated for another subject, or for none named, is
     # quoted but not restated. Not the maximum/minimum group, which units say in words no term lists ("n'excède pas").
     key_fact_named_groups: tuple[str, ...] = ("region_category", "payment_kind")
-    # A question naming glossary concepts ("indirect costs") gets a line only from a passage naming one of them in
-    # its text or heading: a rate from a passage on co-financing answers another question, though it is quoted.
+    # A question naming glossary concepts ("indirect costs"; not the broad ones of qa/data/glossary/broad.yaml) gets
+    # a line only from a passage whose title, heading or text names one of them: a rate from a passage on
+    # co-financing answers another question, though it is quoted.
     key_fact_named_subject: bool = True
     # A quoted unit longer than this many characters is shown as an excerpt of its clauses that answer, cut with
     # an ellipsis (a flattened table, an act's paragraphs run together); 0 shows units whole.

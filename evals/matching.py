@@ -23,9 +23,9 @@ from common.answer_types import find_values, number_word, number_words, parse_nu
 _WHITESPACE = re.compile(r"\s+")
 _CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 _UNIFIED = str.maketrans({**{c: "-" for c in "‐‑‒–—―−"}, **{c: "'" for c in "’‘ʼ"}})
-# A token: a run of letters, digits or marks (\w plus combining marks), or one other visible character.
 # A key-fact line stating a count: its label, a colon and the number alone.
 _BARE_COUNT = re.compile(r"[^\d:]+:\s*(\d[\d\s.,\u202f\u00a0]*)")
+# A token: a run of letters, digits or marks (\w plus combining marks), or one other visible character.
 _TOKEN = re.compile(r"[^\W_]+|[^\s]", re.UNICODE)
 
 
