@@ -147,6 +147,8 @@ def test_a_number_word_is_read_in_english_only_when_asked_to():
     ("Wie hoch ist der Förderbetrag pro Vorhaben?", "de", "amount"),
     ("Hur stort är bidragsbeloppet?", "sv", "amount"),
     ("Kui suur on toetussumma?", "et", "amount"),
+    ("Wie viele Zahlungsanträge darf ein Mitgliedstaat einreichen?", "de", "count"),  # "wie viel" is an amount
+    ("Wie viel bekommt ein Verein?", "de", "amount"),
     ("What does the regulation say about it?", "en", None),
 ])
 def test_detect_answer_type(question, language, expected):
