@@ -20,8 +20,8 @@ SCHEMA_VERSION = 2
 # sentence ending in no punctuation is followed by a blank line in its chunk. 8: every number of a list of
 # articles ("Articles 10 and 14") is a reference, so a chunk's stored value kinds no longer count it. 9: a list
 # of links (by its addresses, or by its link label repeated), or a row of a blank form's fields, is no unit.
-# 10: HTML and DOCX are read by their blocks: a list item is a "- " line under the sentence introducing its list,
-# inline markup (<strong>) no longer breaks a sentence, and a DOCX table stands where it stands in the document.
+# 10: HTML and DOCX are read by their blocks: a list item is a "- " (or "3.") line under the sentence introducing
+# its list, inline markup (<strong>) no longer breaks a sentence, and a DOCX table stands where it stands.
 INDEX_VERSION = 10
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"

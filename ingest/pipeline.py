@@ -42,7 +42,7 @@ from ingest.manifest import MANIFEST_NAME, _manifest_in, find_manifest
 from ingest.titles import document_title
 
 # Loader output format version: bump to invalidate the extraction cache when readers change.
-EXTRACT_VERSION = 2  # 2: HTML and DOCX read by their blocks (ingest/loaders/markup.py)
+EXTRACT_VERSION = 3  # 2: HTML and DOCX read by their blocks (ingest/loaders/markup.py); 3: <ol> items numbered
 # Files that describe a folder rather than belong to it, skipped in folders that have no manifest.
 _FOLDER_NOTES = {"readme", "provenance", "license", "licence", "copying", "changelog", "notice"}
 

@@ -50,8 +50,9 @@ def _block_text(main: Any) -> str:
         for heading in main.find_all(f"h{level}"):
             heading.insert_before(f"\n\n{'#' * level} ")
             heading.insert_after("\n\n")
+    labels = _item_labels(main)
     for item in main.find_all("li"):
-        item.insert_before("\n- ")
+        item.insert_before(f"\n{labels.get(id(item), '-')} ")
         item.insert_after("\n")
     for row in main.find_all("tr"):
         row.insert_before("\n")
@@ -64,11 +65,25 @@ def _block_text(main: Any) -> str:
         block.insert_before("\n\n")
         block.insert_after("\n\n")
     lines = [" ".join(line.split()).removesuffix(" |") for line in main.get_text("").splitlines()]
-    # One blank line between blocks, none at either end; "- " alone (an empty item) is no line.
-    paragraphs = "\n".join(line for line in lines if line != "-")
+    # One blank line between blocks, none at either end; a label alone (an empty item) is no line.
+    paragraphs = "\n".join(line for line in lines if not re.fullmatch(r"-|\d+\.", line))
     # Blocks apart by one blank line; the items of a list, and the rows of a table, one under the other.
     text = re.sub(r"\n{3,}", "\n\n", paragraphs).strip()
-    return re.sub(r"(?m)^(- .*|.* \| .*)\n\n(?=- |.* \| )", "\\1\n", text)
+    return re.sub(r"(?m)^((?:- |\d+\. ).*|.* \| .*)\n\n(?=- |\d+\. |.* \| )", "\\1\n", text)
+
+
+def _item_labels(main: Any) -> dict[int, str]:
+    """The number of each item of a numbered list (<ol>, counted from its `start`), by the item's id, as Markdown
+    writes it ("3."), so that "step 3" keeps its number; bulleted items get none."""
+    labels: dict[int, str] = {}
+    for numbered in main.find_all("ol"):
+        try:
+            start = int(numbered.get("start", 1))
+        except ValueError:
+            start = 1
+        for n, item in enumerate(numbered.find_all("li", recursive=False), start):
+            labels[id(item)] = f"{n}."
+    return labels
 
 
 def read_docx(path: Path, data: bytes) -> LoadedDocument:

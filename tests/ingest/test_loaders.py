@@ -179,6 +179,8 @@ def test_html_lists_are_item_lines_under_their_sentence_and_inline_markup_stays_
     doc = _load(tmp_path / "rules.html", page.encode("utf-8"))
     assert doc.text == ("## Article 64\n\nNever eligible are:\n\n- debit interest;\n- land above 10 % of the costs;"
                         "\n\nCosts are paid\nby the beneficiary.\n\nRegion | Rate\nLess developed | 85 %")
+    steps = "<html><body><main><p>Then:</p><ol start='3'><li>Apply.</li><li>Apply.</li></ol></main></body></html>"
+    assert _load(tmp_path / "steps.html", steps.encode("utf-8")).text == "Then:\n\n3. Apply.\n4. Apply."
 
 
 def test_html_regional_lang_is_reduced_to_language(tmp_path):
