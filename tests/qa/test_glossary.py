@@ -42,6 +42,9 @@ def test_no_glossary_file_without_a_served_language():
      "it", ["local_action_group", "community_led_local_development"]),
     ("Kan een geïntegreerde territoriale investering meerdere programma's combineren?", "nl",
      ["integrated_territorial_investment", "programme"]),
+    # The list of operations (Article 49(3)) is not the calls' timetable.
+    ("Cik bieži jāatjaunina darbību saraksts?", "lv", ["list_of_operations"]),
+    ("Jak często musi być aktualizowana lista operacji?", "pl", ["list_of_operations"]),
 ])
 def test_questions_name_concepts_in_any_inflection(question, language, expected):
     named = concepts_in(question, language)
