@@ -429,7 +429,7 @@ def date_bound(text: str, language: str, value: TypedValue) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-_CURRENCY_BEFORE = re.compile(r"(?:€|eur|euro|eurot|евро|ευρώ)\s*$")
+_CURRENCY_BEFORE = re.compile(rf"(?:{_CURRENCY})\s*$", re.IGNORECASE)
 
 
 def value_bound(text: str, language: str, value: TypedValue) -> str | None:

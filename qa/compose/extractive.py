@@ -19,8 +19,7 @@ from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.units import is_table_of_contents, is_title_line, quotable_units, unit_key
 from common.answer_types import (VALUE_TYPES, TypedValue, answered_as, asked_date_role, asked_duration_unit,
-                                 date_bound, date_span, detect_answer_types, find_values, is_act_date, number_word,
-                                 value_bound)
+                                 date_bound, date_span, detect_answer_types, find_values, is_act_date, value_bound)
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import in_worked_example, key_fact_line
@@ -219,7 +218,7 @@ class ExtractiveComposer:
         # ("0 %" in a table's empty cells, "0 EUR") is a filler far more often than the answer; an act's date
         # ("Regulation … of 24 June 2021") is a reference, though it competes too.
         # A bound ("< 90 %") restated as "Rate: 90 %" would lose its sign, a change in percentage points its unit.
-        values = [v for v in units[best].values_of(asked) if _stated(v, units[best].language) and not _is_zero(v)
+        values = [v for v in units[best].values_of(asked) if _stated(v) and not _is_zero(v)
                   and not _is_bound(units[best].text, v) and not v.points and not is_act_date(units[best].text, v)
                   and not (asked_unit and v.kind == "duration" and v.value[1] != asked_unit)]
         near = relevance >= relevance[best] - self.settings.key_fact_margin
@@ -466,14 +465,13 @@ def _one_asked(unit: _Unit, values: list[TypedValue], asked: str, date_role: str
     return values[bounds.index(bound_asked.pop())] if sorted(bounds) == ["least", "most"] else None
 
 
-def _stated(value: TypedValue, language: str) -> bool:
-    """Whether the value finder is sure of `value` in a text in `language`: written with digits, a period ("five
-    years", "vijf jaar"), or a count of two or more in the text's own language's words. "one" is an article more
-    often than a count ("een", "un"), and an English number word inside another language is often a word of that
-    language (Dutch "ten minste", at least)."""
+def _stated(value: TypedValue) -> bool:
+    """Whether the value finder is sure of `value`: written with digits, a period ("five years", "vijf jaar"), or a
+    count of two or more in words (the finder reads a text's own language's number words only). "one" is an article
+    more often than a count ("een", "un")."""
     if value.kind == "duration" or any(c.isdigit() for c in value.text):
         return True
-    return value.kind == "count" and (number_word(value.text, language, english=language == "en") or 0) >= 2
+    return value.kind == "count" and value.value >= 2
 
 
 def _is_bound(text: str, value: TypedValue) -> bool:
