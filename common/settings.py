@@ -333,6 +333,9 @@ class AnswerSettings(BaseSettings):
     # a line only from a passage whose title, heading or text names one of them: a rate from a passage on
     # co-financing answers another question, though it is quoted.
     key_fact_named_subject: bool = True
+    # For such a question, a quote after the first comes from the first quote's passage or from one that names one
+    # of the concepts the same way: a passage on neither only resembles the question (README "Answers").
+    further_quote_named_subject: bool = True
     # A quoted unit longer than this many characters is shown as an excerpt of its clauses that answer, cut with
     # an ellipsis (a flattened table, an act's paragraphs run together); 0 shows units whole.
     quote_max_chars: int = Field(400, ge=0)

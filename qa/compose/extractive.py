@@ -104,12 +104,12 @@ class ExtractiveComposer:
                 request.latest_turn or request.question, request.asked_in, units)
         if self.settings.passage_rank_penalty:
             relevance = relevance - self.settings.passage_rank_penalty * np.array([u.hit_rank for u in units])
-        chosen = self._choose(units, vectors, relevance, asked)
         asking = request.latest_turn or request.question
+        asked_concepts = frozenset(concepts_in(asking, request.asked_in))
+        chosen = self._choose(units, vectors, relevance, asked, self._off_subject(request.hits, units, asked_concepts))
         stated = find_values(asking, request.asked_in)
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
-                                  any(v.kind in ("rate", "amount") for v in stated),
-                                  frozenset(concepts_in(asking, request.asked_in)),
+                                  any(v.kind in ("rate", "amount") for v in stated), asked_concepts,
                                   asked_duration_unit(asking, request.asked_in),
                                   asked_date_role(asking, request.asked_in),
                                   _named_in(request.hits[units[chosen[0]].hit_rank]))
@@ -145,11 +145,26 @@ class ExtractiveComposer:
                 vectors[i] = np.asarray(vector, dtype=np.float32)
         return _normalise(np.stack(vectors)), len(units) - len(missing)
 
-    def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None) -> list[int]:
+    def _off_subject(self, hits: list[SearchHit], units: list[_Unit], asked_concepts: frozenset[str]) -> list[bool]:
+        """Per unit: its passage names none of the question's subjects (the glossary concepts it names, broad ones
+        aside) in its title, heading or text; all False when the rule is off or the question names none."""
+        subjects = asked_concepts - broad_concepts()
+        if not self.settings.further_quote_named_subject or not subjects:
+            return [False] * len(units)
+        named = {rank: bool(concepts_among(_named_in(hits[rank]), hits[rank].language, subjects))
+                 for rank in {u.hit_rank for u in units}}
+        return [not named[u.hit_rank] for u in units]
+
+    def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None,
+                off_subject: list[bool]) -> list[int]:
         """The best unit first; for a question asking for a value, others only when they add a value of the
-        asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them."""
+        asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them. A further quote
+        never comes from another passage that does not name the question's subject (`off_subject`): it merely
+        resembles the question, another source to check for nothing."""
         sources = [u.hit_rank for u in units]
         best = int(np.argmax(relevance))
+        relevance = np.where([off and u.hit_rank != units[best].hit_rank for off, u in zip(off_subject, units)],
+                             -np.inf, relevance)
         if self.settings.one_passage_per_document:
             # A passage of the best quote's document that the search ranks lower is the quote's neighbour (the next
             # paragraph of the act) more often than a second answer; one it ranks higher may still answer.

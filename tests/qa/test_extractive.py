@@ -722,3 +722,22 @@ def test_a_value_from_a_passage_not_naming_the_questions_subject_is_quoted_not_r
     broad = composer.compose(ComposeRequest("What rate applies to the costs of an operation?", "en",
                                             _hits(passages)))
     assert broad.diagnostics.get("key_fact", "").startswith("Rate: 85")
+
+
+_INDIRECT = "Indirect costs are declared as a flat rate of the direct staff costs of the operation."
+_CLAIMS = "The beneficiary declares the costs of the operation in each payment claim it submits."
+
+
+@pytest.mark.parametrize("question, rule, cited", [
+    ("How are indirect costs declared?", True, ["g0.md"]),  # the second passage never names indirect costs
+    ("How are indirect costs declared?", False, ["g0.md", "g1.md"]),
+    ("Who declares the costs of an operation?", True, ["g0.md", "g1.md"]),  # "operation" is a broad concept
+])
+def test_a_further_quote_comes_only_from_a_passage_naming_the_questions_subject(real_embedder, question, rule,
+                                                                                  cited):
+    """A passage that never names what the question is about ("indirect costs") resembles it and no more: it is
+    another source for the asker to check, and cites nothing that answers."""
+    settings = _settings(further_quote_named_subject=rule, sentence_margin=1.0, max_untyped_quotes=2)
+    result = ExtractiveComposer(real_embedder, settings).compose(
+        ComposeRequest(question, "en", _hits([(_INDIRECT, "en"), (_CLAIMS, "en")])))
+    assert sorted(c.source for c in result.citations) == cited

@@ -105,7 +105,8 @@ def test_retriever_plugs_into_llama_index_retrieval_evaluation(retriever, sample
 
 
 def test_query_engine_answers_with_cited_passages_in_citation_order(engine, sample_runtime):
-    question = "Which costs are not eligible?"  # answered from two passages
+    # Answered from two passages (a Dutch and an English guide).
+    question = "What is the earliest date from which expenditure can be eligible in the 2021-2027 programmes?"
     response = engine.query(question)
     answer = Helpdesk(sample_runtime.settings, sample_runtime.store, sample_runtime.embedder).ask(
         question, composer="extractive")
