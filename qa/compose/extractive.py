@@ -106,7 +106,13 @@ class ExtractiveComposer:
             relevance = relevance - self.settings.passage_rank_penalty * np.array([u.hit_rank for u in units])
         asking = request.latest_turn or request.question
         asked_concepts = frozenset(concepts_in(asking, request.asked_in))
-        chosen = self._choose(units, vectors, relevance, asked, self._off_subject(request.hits, units, asked_concepts))
+        off_subject = _off_subject(request.hits, units, asked_concepts)
+        if self.settings.off_subject_penalty and any(off_subject) and not all(off_subject):
+            # A passage naming what the question is about answers it more often than a closer-sounding one that
+            # names none of it ("Is VAT eligible?": the list naming VAT, not the flat rates for indirect costs).
+            relevance = relevance - self.settings.off_subject_penalty * np.array(off_subject)
+        chosen = self._choose(units, vectors, relevance, asked,
+                              off_subject if self.settings.further_quote_named_subject else [False] * len(units))
         stated = find_values(asking, request.asked_in)
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
                                   any(v.kind in ("rate", "amount") for v in stated), asked_concepts,
@@ -144,16 +150,6 @@ class ExtractiveComposer:
             for i, vector in zip(missing, self.embedder.embed_passages([units[i].context for i in missing])):
                 vectors[i] = np.asarray(vector, dtype=np.float32)
         return _normalise(np.stack(vectors)), len(units) - len(missing)
-
-    def _off_subject(self, hits: list[SearchHit], units: list[_Unit], asked_concepts: frozenset[str]) -> list[bool]:
-        """Per unit: its passage names none of the question's subjects (the glossary concepts it names, broad ones
-        aside) in its title, heading or text; all False when the rule is off or the question names none."""
-        subjects = asked_concepts - broad_concepts()
-        if not self.settings.further_quote_named_subject or not subjects:
-            return [False] * len(units)
-        named = {rank: bool(concepts_among(_named_in(hits[rank]), hits[rank].language, subjects))
-                 for rank in {u.hit_rank for u in units}}
-        return [not named[u.hit_rank] for u in units]
 
     def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None,
                 off_subject: list[bool]) -> list[int]:
@@ -341,6 +337,17 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset),
                   offset=u.offset, continues=u.continues, section=hit.section, doc=hit.doc_id)
             for u in quotable_units(hit.text, hit.section) if not is_title_line(u.text)]
+
+
+def _off_subject(hits: list[SearchHit], units: list[_Unit], asked_concepts: frozenset[str]) -> list[bool]:
+    """Per unit: its passage names none of the question's subjects (the glossary concepts it names, broad ones
+    aside) in its title, heading or text; all False when the question names none."""
+    subjects = asked_concepts - broad_concepts()
+    if not subjects:
+        return [False] * len(units)
+    named = {rank: bool(concepts_among(_named_in(hits[rank]), hits[rank].language, subjects))
+             for rank in {u.hit_rank for u in units}}
+    return [not named[u.hit_rank] for u in units]
 
 
 def _named_in(hit: SearchHit) -> str:

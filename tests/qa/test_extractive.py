@@ -501,8 +501,9 @@ def test_a_sentence_on_another_region_category_does_not_answer_a_question_on_one
     question = "Каква е максималната ставка на съфинансиране от ЕС за проект в по-слабо развит регион?"
 
     def quoted(penalty: float) -> list[str]:
-        result = ExtractiveComposer(real_embedder, _settings(contrast_penalty=penalty)).compose(
-            ComposeRequest(question, "bg", _hits(passages)))
+        # The sentence on transition regions is also off the question's subject (the test below); held apart here.
+        settings = _settings(contrast_penalty=penalty, off_subject_penalty=0.0)
+        result = ExtractiveComposer(real_embedder, settings).compose(ComposeRequest(question, "bg", _hits(passages)))
         return _quoted(result.text)
 
     assert any("transition region at a rate of 60 %" in q for q in quoted(0.0))
@@ -741,3 +742,18 @@ def test_a_further_quote_comes_only_from_a_passage_naming_the_questions_subject(
     result = ExtractiveComposer(real_embedder, settings).compose(
         ComposeRequest(question, "en", _hits([(_INDIRECT, "en"), (_CLAIMS, "en")])))
     assert sorted(c.source for c in result.citations) == cited
+
+
+_FLAT_RATES = "Indirect costs may be covered by a flat rate of up to 7 % of eligible direct costs."
+_NEVER = "Nooit subsidiabel zijn onder meer: btw, behalve bij operaties met totale kosten onder EUR 5 000 000."
+
+
+@pytest.mark.parametrize("penalty, first", [(0.08, "g1.md"), (0.0, "g0.md")])
+def test_a_passage_naming_the_questions_subject_is_quoted_before_one_that_only_sounds_closer(real_embedder, penalty,
+                                                                                              first):
+    """"Is VAT an eligible cost?" is answered by the list that names VAT, in Dutch, not by the English flat rates
+    that share the question's words and language but never name VAT."""
+    settings = _settings(off_subject_penalty=penalty)
+    result = ExtractiveComposer(real_embedder, settings).compose(
+        ComposeRequest("Is VAT an eligible cost?", "en", _hits([(_FLAT_RATES, "en"), (_NEVER, "nl")])))
+    assert result.citations[0].source == first
