@@ -10,7 +10,8 @@ Matching ignores case and accents and allows inflection: a term's words of four 
 words that start with the term word less its last three letters (five letters at least; a five-letter word loses
 one), in the term's order with at most two words between them; shorter words inside a term are skipped (unless
 that would make two concepts' terms alike: "non" in "dépenses non éligibles", or leave one word: "de" in "de
-minimis"), and a term made only of short words (an acronym) must match a whole word.
+minimis"; a negation is never skipped: "no" in "gastos no subvencionables", negations.yaml), and a term made only of
+short words (an acronym) must match a whole word.
 
 The variants compete with the question at a discount (`HELPDESK_SEARCH_GLOSSARY_DISCOUNT`), each only among its own
 language's passages, for the index's largest languages (`HELPDESK_SEARCH_GLOSSARY_LANGUAGES`), and only when the
@@ -50,16 +51,17 @@ def _stem(word: str) -> str:
     return word[:4] if len(word) == 5 else word[: max(5, len(word) - 3)]
 
 
-def _pattern(term: str, keep_short: bool = False) -> tuple[str, ...]:
+def _pattern(term: str, keep_short: bool = False, negations: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """What each matched question word must start with, in order; a part written "=word" must be the whole word.
-    Short words are skipped unless `keep_short` (then they must be there as they are)."""
+    Short words are skipped unless `keep_short` (then they must be there as they are), negations never."""
     words = _WORD.findall(fold(term))
     if all(len(w) <= _SHORT for w in words):
         return tuple(f"={w}" for w in words)
     # A term that would shrink to one inflectable word keeps its short ones: "de minimis" alone would be any
     # "minimum", "kosten per uur" any "kosten".
     keep_short = keep_short or sum(len(w) > _SHORT for w in words) == 1 < len(words)
-    return tuple(_stem(w) if len(w) > _SHORT else f"={w}" for w in words if len(w) > _SHORT or keep_short)
+    return tuple(_stem(w) if len(w) > _SHORT else f"={w}" for w in words
+                 if len(w) > _SHORT or keep_short or w in negations)
 
 
 @lru_cache(maxsize=1)
@@ -93,12 +95,13 @@ def _patterns(language: str) -> list[tuple[str, tuple[str, ...]]]:
     ("dépenses éligibles", "dépenses non éligibles"), the term with the short word keeps it ("non" must be there),
     so that the plain term does not name both concepts."""
     listed = [(concept, term) for concept, said in terms(language).items() for term in said]
+    negating = negations().get(language, frozenset())
     owners: dict[tuple[str, ...], set[str]] = {}
     for concept, term in listed:
-        owners.setdefault(_pattern(term), set()).add(concept)
+        owners.setdefault(_pattern(term, negations=negating), set()).add(concept)
     patterns = []
     for concept, term in listed:
-        pattern = _pattern(term)
+        pattern = _pattern(term, negations=negating)
         if len(owners[pattern]) > 1:
             pattern = _pattern(term, keep_short=True)
         if pattern:
@@ -150,6 +153,18 @@ def contrast_groups() -> dict[str, frozenset[str]]:
         if not isinstance(group, list) or len(group) < 2 or not set(group) <= known:
             raise GlossaryError(f"{path}: {name!r} needs two or more concepts of concepts.yaml")
     return {name: frozenset(group) for name, group in raw.items()}
+
+
+@lru_cache(maxsize=1)
+def negations() -> dict[str, frozenset[str]]:
+    """Per language, the words that negate (negations.yaml), folded as terms are."""
+    path = GLOSSARY_DIR / "negations.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not all(
+            isinstance(words, list) and words and all(isinstance(w, str) and w.strip() for w in words)
+            for words in raw.values()):
+        raise GlossaryError(f"{path}: needs a mapping of languages to lists of words")
+    return {language: frozenset(fold(w) for w in words) for language, words in raw.items()}
 
 
 @lru_cache(maxsize=1)

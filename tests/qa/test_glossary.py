@@ -23,7 +23,7 @@ def test_every_served_language_names_every_concept(language):
 
 
 def test_no_glossary_file_without_a_served_language():
-    files = {p.stem for p in GLOSSARY_DIR.glob("*.yaml")} - {"concepts", "contrasts", "broad"}
+    files = {p.stem for p in GLOSSARY_DIR.glob("*.yaml")} - {"concepts", "contrasts", "broad", "negations"}
     assert files <= set(SERVED_LANGUAGES), files - set(SERVED_LANGUAGES)
 
 
@@ -85,6 +85,34 @@ def test_a_short_word_that_tells_two_concepts_apart_is_kept():
     assert concepts_in("Quelles sont les dépenses éligibles ?", "fr") == ["eligible_expenditure"]
     assert "ineligible_expenditure" in concepts_in("Quelles dépenses non éligibles ?", "fr")
     assert "co_financing_rate" in concepts_in("Quel est le taux de cofinancement ?", "fr")  # "de" still skipped
+
+
+@pytest.mark.parametrize("language", SERVED_LANGUAGES)
+def test_a_term_for_ineligible_costs_without_its_negation_does_not_name_them(language):
+    """"gastos no subvencionables" with its short "no" skipped would read "¿Qué gastos son subvencionables?" as a
+    question on ineligible costs, and the answer would be drawn to passages on those."""
+    negating = glossary.negations()[language]
+    for term in terms(language)["ineligible_expenditure"]:
+        words = term.split()
+        if any(glossary.fold(w) in negating for w in words):
+            positive = " ".join(w for w in words if glossary.fold(w) not in negating)
+            assert "ineligible_expenditure" not in concepts_in(positive, language), (language, term)
+            assert "ineligible_expenditure" in concepts_in(term, language), (language, term)
+
+
+@pytest.mark.parametrize("question, language, named, not_named", [
+    ("Are staff costs eligible?", "en", "staff_costs", "ineligible_expenditure"),
+    ("Which costs are not eligible?", "en", "ineligible_expenditure", "eligible_expenditure"),
+    ("¿Qué gastos son subvencionables?", "es", "eligible_expenditure", "ineligible_expenditure"),
+    ("¿Qué gastos no son subvencionables?", "es", "ineligible_expenditure", None),
+])
+def test_a_negation_inside_a_term_must_be_in_the_question(question, language, named, not_named):
+    found = concepts_in(question, language)
+    assert named in found and not_named not in found, found
+
+
+def test_every_served_language_lists_its_negations():
+    assert set(glossary.negations()) == set(SERVED_LANGUAGES)
 
 
 def test_variants_say_the_named_concepts_in_each_other_language_with_the_questions_numbers_and_names():
