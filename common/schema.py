@@ -22,7 +22,8 @@ SCHEMA_VERSION = 2
 # of links (by its addresses, or by its link label repeated), or a row of a blank form's fields, is no unit.
 # 10: HTML and DOCX are read by their blocks: a list item is a "- " (or "3.") line under the sentence introducing
 # its list, inline markup (<strong>) no longer breaks a sentence, and a DOCX table stands where it stands.
-INDEX_VERSION = 10
+# 11: a guide's note that it is not legal advice is no unit.
+INDEX_VERSION = 11
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
 # One vector per quotable unit of the chunk (common/units.py), compared by MaxSim: a single query vector's score

@@ -50,6 +50,10 @@ _PAGE_FURNITURE = re.compile(
 # An act's clause naming its own short title (common/data/citation_titles.yaml) is short; a longer sentence with
 # the same words states something else as well.
 _CITATION_TITLES = Path(__file__).with_name("data") / "citation_titles.yaml"
+# A guide's note that it is not legal advice (common/data/disclaimers.yaml) is short; a longer sentence with the
+# same words states something else as well.
+_DISCLAIMERS = Path(__file__).with_name("data") / "disclaimers.yaml"
+_MAX_DISCLAIMER_CHARS = 200
 _MAX_CITATION_TITLE_CHARS = 200
 # Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";" or ",".
 # Not the en dash, which also punctuates inside items ("3 % – for ...").
@@ -95,7 +99,8 @@ def quotable_units(text: str, section: str | None) -> list[Unit]:
     for sentence in split_sentences("\n".join(lines)):
         for piece, is_item in _pieces(sentence):
             offset, cursor = _locate(text, piece, cursor)
-            if len(piece) < MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece) or names_its_act(piece):
+            if (len(piece) < MIN_UNIT_CHARS or is_heading_line(piece) or is_hollow(piece) or names_its_act(piece)
+                    or is_disclaimer(piece)):
                 continue
             if len(piece) > MAX_QUOTE_CHARS:
                 piece = piece[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
@@ -250,6 +255,23 @@ def names_its_act(piece: str) -> bool:
         return False
     folded = piece.casefold()
     return any(phrase in folded for phrases in citation_title_phrases().values() for phrase in phrases)
+
+
+@lru_cache(maxsize=1)
+def disclaimer_phrases() -> dict[str, tuple[str, ...]]:
+    """Per served language, the words with which a guide says it is not legal advice."""
+    table = yaml.safe_load(_DISCLAIMERS.read_text(encoding="utf-8"))
+    return {language: tuple(phrases or ()) for language, phrases in table.items()}
+
+
+def is_disclaimer(piece: str) -> bool:
+    """'Sample guide written for the Funding Helpdesk demo – not legal advice.': a note about the document, which
+    answers no question on funding however close it reads to one (a short question's vector is near any short
+    line). Every language's words are tried, as for an act's short title."""
+    if len(piece) > _MAX_DISCLAIMER_CHARS:
+        return False
+    folded = piece.casefold()
+    return any(phrase in folded for phrases in disclaimer_phrases().values() for phrase in phrases)
 
 
 def _pieces(sentence: str) -> list[tuple[str, bool]]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from common.settings import SERVED_LANGUAGES
-from common.units import (citation_title_phrases, is_hollow, is_table_of_contents, is_title_line, link_labels,
-                          quotable_units)
+from common.units import (citation_title_phrases, disclaimer_phrases, is_disclaimer, is_hollow, is_table_of_contents,
+                          is_title_line, link_labels, quotable_units)
 
 
 def test_every_served_language_has_its_citation_title_words():
@@ -85,3 +85,34 @@ def test_a_title_line_is_a_few_capitalised_words_with_no_value_or_punctuation(li
 ])
 def test_a_table_of_contents_is_two_lines_ending_in_a_dot_leader_and_a_page(text, contents):
     assert is_table_of_contents(text) is contents
+
+
+def test_every_served_language_has_its_disclaimer_words():
+    phrases = disclaimer_phrases()
+    assert set(phrases) == set(SERVED_LANGUAGES)
+    for language, said in phrases.items():
+        assert said and all(isinstance(p, str) and p.strip() and p == p.casefold() for p in said), language
+
+
+@pytest.mark.parametrize("note", [
+    "Sample guide written for the Funding Helpdesk demo – not legal advice.",
+    "Beispielleitfaden, verfasst für die Demo des Funding Helpdesk – keine Rechtsberatung.",
+    "Guide d'exemple rédigé pour la démonstration du Funding Helpdesk – ne constitue pas un avis juridique.",
+    "Υποδειγματικός οδηγός που γράφτηκε για την επίδειξη του Funding Helpdesk – δεν αποτελεί νομική συμβουλή.",
+    "Образцовое руководство, подготовленное для демонстрации Funding Helpdesk, – не является юридической "
+    "консультацией.",
+    "Ten przewodnik nie stanowi porady prawnej.",
+])
+def test_a_note_that_a_guide_is_not_legal_advice_is_no_unit(note):
+    """It reads close to any short question and answers none."""
+    text = f"{note} The co-financing rate is capped at 85 % for less developed regions."
+    assert [u.text for u in quotable_units(text, None)] == [
+        "The co-financing rate is capped at 85 % for less developed regions."]
+
+
+def test_a_longer_sentence_naming_legal_advice_stays_a_unit():
+    sentence = ("The costs of legal advice are eligible where they are directly linked to the operation and "
+                "necessary for its preparation or implementation, even when the advice given is not legal advice "
+                "in the strict sense of national law but a notary's or an accountant's opinion on the project.")
+    assert len(sentence) > 200 and not is_disclaimer(sentence)
+    assert [u.text for u in quotable_units(sentence, None)] == [sentence]
