@@ -75,15 +75,44 @@ def _cue_patterns(language: str) -> list[tuple[str, re.Pattern]]:
             for kind in answer_type_cues()["order"] if cues.get(kind)]
 
 
+@lru_cache(maxsize=64)
+def _cue_patterns_each(language: str) -> dict[str, list[re.Pattern]]:
+    """Per kind, each cue's own pattern (the joined one stops at the first cue listed that matches)."""
+    cues = _language_table("cues", language)
+    return {kind: [re.compile(_cue_regex(cue, kind == "yes_no")) for cue in cues[kind]]
+            for kind in answer_type_cues()["order"] if cues.get(kind)}
+
+
 def detect_answer_types(question: str, language: str) -> list[str]:
-    """Every kind whose cue words of the question's language match, in the order of the data file; a count cue
-    followed by a unit of time ("how many hours", "combien de jours") asks for a period first: the most specific
-    cue there is."""
+    """Every kind whose cue words of the question's language match, in the order of the data file, except that
+    the most specific cue goes first: a kind whose cue takes in another kind's ("combien de" around "combien",
+    "cuántos" around "cuánto") asks for what the longer words say, and a count cue followed by a unit of time
+    ("how many hours", "combien de jours") asks for a period."""
     folded = " ".join(_fold(question).split())
     kinds = [kind for kind, pattern in _cue_patterns(language) if pattern.search(folded)]
+    if len(kinds) > 1:
+        kinds = _most_specific_first(kinds, folded, language)
     if "count" in kinds and _counted_unit(folded, language):
         kinds = ["duration", *(kind for kind in kinds if kind != "duration")]
     return kinds
+
+
+def _most_specific_first(kinds: list[str], folded: str, language: str) -> list[str]:
+    """`kinds` reordered so that a kind with a cue match spanning another kind's match, and longer, comes before
+    it; otherwise in the data file's order."""
+    each = _cue_patterns_each(language)
+    spans = {kind: [m.span() for pattern in each[kind] for m in pattern.finditer(folded)] for kind in kinds}
+
+    def wider(outer: str, inner: str) -> bool:
+        return any(a <= c and d <= b and b - a > d - c for a, b in spans[outer] for c, d in spans[inner])
+
+    ordered = list(kinds)
+    for later in kinds:
+        ahead = [kind for kind in ordered[: ordered.index(later)] if wider(later, kind) and not wider(kind, later)]
+        if ahead:
+            ordered.remove(later)
+            ordered.insert(ordered.index(ahead[0]), later)
+    return ordered
 
 
 def _counted_unit(folded: str, language: str) -> str | None:

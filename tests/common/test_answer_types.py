@@ -149,6 +149,22 @@ def test_a_number_word_is_read_in_english_only_when_asked_to():
     ("Kui suur on toetussumma?", "et", "amount"),
     ("Wie viele Zahlungsanträge darf ein Mitgliedstaat einreichen?", "de", "count"),  # "wie viel" is an amount
     ("Wie viel bekommt ein Verein?", "de", "amount"),
+    # the longer cue takes in the shorter one of another kind: "combien de" around "combien", "cuántos" around
+    # "cuánto"
+    ("Combien de devis faut-il fournir ?", "fr", "count"),
+    ("Combien d'objectifs thématiques les Fonds soutenaient-ils ?", "fr", "count"),
+    ("Combien d'argent reçoit une association ?", "fr", "amount"),
+    ("Combien le FSE+ verse-t-il au maximum ?", "fr", "amount"),
+    ("¿Cuántos presupuestos se necesitan?", "es", "count"),
+    ("¿Cuánto aporta la UE?", "es", "amount"),
+    ("Quantos orçamentos são precisos?", "pt", "count"),
+    ("Hoeveel subsidie krijgt een gemeente?", "nl", "amount"),  # "hoeveel" alone asks how many
+    ("Hoeveel offertes zijn nodig?", "nl", "count"),
+    ("Kuinka paljon tukea hanke saa?", "fi", "amount"),
+    ("Mitu pakkumist on vaja?", "et", "count"),
+    ("Cât primește proiectul?", "ro", "amount"),
+    ("Câte oferte sunt necesare?", "ro", "count"),
+    ("Cât la sută din costuri acoperă UE?", "ro", "rate"),
     ("What does the regulation say about it?", "en", None),
 ])
 def test_detect_answer_type(question, language, expected):
