@@ -50,11 +50,11 @@ _PAGE_FURNITURE = re.compile(
 # An act's clause naming its own short title (common/data/citation_titles.yaml) is short; a longer sentence with
 # the same words states something else as well.
 _CITATION_TITLES = Path(__file__).with_name("data") / "citation_titles.yaml"
+_MAX_CITATION_TITLE_CHARS = 200
 # A guide's note that it is not legal advice (common/data/disclaimers.yaml) is short; a longer sentence with the
 # same words states something else as well.
 _DISCLAIMERS = Path(__file__).with_name("data") / "disclaimers.yaml"
 _MAX_DISCLAIMER_CHARS = 200
-_MAX_CITATION_TITLE_CHARS = 200
 # Where an enumeration continues: a bullet anywhere, or a "-" / "a)" / "(ii)" label after ":", ";" or ",".
 # Not the en dash, which also punctuates inside items ("3 % – for ...").
 _LIST_ITEM = re.compile(r"\s+(?=•\s)|(?<=[:;,])\s+(?=(?:-|\(?[a-z0-9]{1,3}\)|[ivx]{1,4}\))\s)")
