@@ -128,6 +128,8 @@ class SearchHit(BaseModel):
     text: str
     url: str | None = None
     chunk_id: str | None = Field(None, exclude=True)
+    # The document's country (common/countries.py), None for EU-wide documents.
+    country: str | None = Field(None, exclude=True)
     page_breaks: list[list[int]] | None = Field(None, exclude=True)
     unit_keys: list[str] | None = Field(None, exclude=True)
     # The stored unit vectors (in `unit_keys` order), read by the retriever for the hits it returns.
@@ -140,6 +142,7 @@ class SearchHit(BaseModel):
             page_start=payload.get("page_start"), page_end=payload.get("page_end"),
             section=payload.get("section"), language=payload["language"], score=float(score),
             text=payload["text"], url=payload.get("url"), chunk_id=chunk_id, page_breaks=payload.get("page_breaks"),
+            country=payload.get("country"),
             unit_keys=payload.get("unit_keys"),
         )
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from common.countries import question_countries
 from common.embedder import Embedder
 from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
@@ -118,7 +119,8 @@ class ExtractiveComposer:
                                   any(v.kind in ("rate", "amount") for v in stated), asked_concepts,
                                   asked_duration_unit(asking, request.asked_in),
                                   asked_date_role(asking, request.asked_in),
-                                  _named_in(request.hits[units[chosen[0]].hit_rank]))
+                                  _named_in(request.hits[units[chosen[0]].hit_rank]),
+                                  _of_another_country(request.hits[units[chosen[0]].hit_rank], asking))
         chosen += _items_of_chosen_intros(units, chosen)
         _lead_ins(units, chosen)
         for i in chosen:
@@ -176,7 +178,8 @@ class ExtractiveComposer:
 
     def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
                   question_states_figures: bool, asked_concepts: frozenset[str],
-                  asked_unit: str | None, date_role: str | None, passage_named: str) -> tuple[TypedValue, int] | None:
+                  asked_unit: str | None, date_role: str | None, passage_named: str,
+                  other_country: bool) -> tuple[TypedValue, int] | None:
         """(value, passage rank) to restate when the best unit carries one value of the asked type and no unit
         scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
         the asker means, and a wrong line is worse than none; so is a best unit scoring under `key_fact_min_score`,
@@ -194,8 +197,11 @@ class ExtractiveComposer:
         asking from when, or one that starts something for a question asking until when. A question naming a
         subject ("indirect costs"; not a broad concept such as "operation") gets a line only from a passage whose
         title, heading or text names it (`passage_named`): a rate from a passage on co-financing answers another
-        question."""
+        question. A question naming a country gets no line from a document of another one (`other_country`): the
+        amount of a Cypriot call is no answer on Greece."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
+            return None
+        if self.settings.key_fact_same_country and other_country:
             return None
         if relevance[best] < self.settings.key_fact_min_score or in_worked_example(units[best].section):
             return None
@@ -348,6 +354,12 @@ def _off_subject(hits: list[SearchHit], units: list[_Unit], asked_concepts: froz
     named = {rank: bool(concepts_among(_named_in(hits[rank]), hits[rank].language, subjects))
              for rank in {u.hit_rank for u in units}}
     return [not named[u.hit_rank] for u in units]
+
+
+def _of_another_country(hit: SearchHit, question: str) -> bool:
+    """The passage's document is of a country, and the question names countries, not that one."""
+    asked = question_countries(question)
+    return bool(asked and hit.country and hit.country not in asked)
 
 
 def _named_in(hit: SearchHit) -> str:

@@ -757,3 +757,17 @@ def test_a_passage_naming_the_questions_subject_is_quoted_before_one_that_only_s
     result = ExtractiveComposer(real_embedder, settings).compose(
         ComposeRequest("Is VAT an eligible cost?", "en", _hits([(_FLAT_RATES, "en"), (_NEVER, "nl")])))
     assert result.citations[0].source == first
+
+
+@pytest.mark.parametrize("country, restated", [("CY", False), ("EL", True), (None, True)])
+def test_a_value_from_another_countrys_document_is_quoted_not_restated(real_embedder, country, restated):
+    """A question on Greece is not answered by the budget of a Cypriot call, however alike the two read; an
+    EU-wide document (no country) may answer it."""
+    passage = SearchHit(doc_id="d0", title="Call for social workers", source="g0.md", page_start=1, page_end=1,
+                        section=None, language="en", score=0.9, country=country,
+                        text="The total budget of the call for social workers is EUR 11 000 000.")
+    composer = ExtractiveComposer(real_embedder, _settings(key_fact_min_score=0.0))
+    result = composer.compose(ComposeRequest("How much money does Greece receive for the call for social workers?",
+                                             "en", [passage]))
+    assert "11 000 000" in result.text
+    assert ("key_fact" in result.diagnostics) is restated
