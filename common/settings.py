@@ -336,11 +336,11 @@ class AnswerSettings(BaseSettings):
     # For such a question, a quote after the first comes from the first quote's passage or from one that names one
     # of the concepts the same way: a passage on neither only resembles the question (README "Answers").
     further_quote_named_subject: bool = True
-    # A question naming a country gets no key-fact line from a document of another country.
-    key_fact_same_country: bool = True
     # Subtracted from a sentence's score when its passage names none of those concepts while another passage does
     # (fitted on the eval sets' fit folds, README "Answers").
     off_subject_penalty: float = Field(0.08, ge=0.0)
+    # A question naming a country gets no key-fact line from a document of another country.
+    key_fact_same_country: bool = True
     # A quoted unit longer than this many characters is shown as an excerpt of its clauses that answer, cut with
     # an ellipsis (a flattened table, an act's paragraphs run together); 0 shows units whole.
     quote_max_chars: int = Field(400, ge=0)

@@ -227,11 +227,27 @@ def is_title_line(piece: str) -> bool:
     return all(_YEAR_OR_PERIOD.fullmatch(w.strip("()[]«»*+,")) for w in words if any(c.isdigit() for c in w))
 
 
+def _per_language(path: Path) -> dict[str, tuple[str, ...]]:
+    """A data file of phrases per served language (an empty list where a language has none)."""
+    table = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(table, dict) or not all(isinstance(said, list) or said is None for said in table.values()):
+        raise ValueError(f"{path}: needs a mapping of languages to lists of phrases")
+    return {language: tuple(said or ()) for language, said in table.items()}
+
+
+def _short_and_saying(piece: str, phrases: dict[str, tuple[str, ...]], max_chars: int) -> bool:
+    """A piece of at most `max_chars` holding one of `phrases` (every language's: a chunk's units are cut before
+    anything asks which language they are in; the phrases are particular enough)."""
+    if len(piece) > max_chars:
+        return False
+    folded = piece.casefold()
+    return any(phrase in folded for said in phrases.values() for phrase in said)
+
+
 @lru_cache(maxsize=1)
 def link_labels() -> dict[str, tuple[str, ...]]:
     """Per served language, what a web page writes on a link to more ("more info", "read more")."""
-    table = yaml.safe_load(_LINK_LABELS.read_text(encoding="utf-8"))
-    return {language: tuple(labels or ()) for language, labels in table.items()}
+    return _per_language(_LINK_LABELS)
 
 
 @lru_cache(maxsize=1)
@@ -243,35 +259,26 @@ def _link_label_pattern() -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def citation_title_phrases() -> dict[str, tuple[str, ...]]:
     """Per served language, the words with which an act states its short title."""
-    table = yaml.safe_load(_CITATION_TITLES.read_text(encoding="utf-8"))
-    return {language: tuple(phrases or ()) for language, phrases in table.items()}
+    return _per_language(_CITATION_TITLES)
 
 
 def names_its_act(piece: str) -> bool:
     """'Deze regeling wordt aangehaald als: Subsidieregeling ESF 2014–2020.': the act's short title, which answers
-    no question however much it shares with one. Every language's words are tried, as a chunk's units are cut
-    before anything asks which language they are in; the words are particular enough."""
-    if len(piece) > _MAX_CITATION_TITLE_CHARS:
-        return False
-    folded = piece.casefold()
-    return any(phrase in folded for phrases in citation_title_phrases().values() for phrase in phrases)
+    no question however much it shares with one."""
+    return _short_and_saying(piece, citation_title_phrases(), _MAX_CITATION_TITLE_CHARS)
 
 
 @lru_cache(maxsize=1)
 def disclaimer_phrases() -> dict[str, tuple[str, ...]]:
     """Per served language, the words with which a guide says it is not legal advice."""
-    table = yaml.safe_load(_DISCLAIMERS.read_text(encoding="utf-8"))
-    return {language: tuple(phrases or ()) for language, phrases in table.items()}
+    return _per_language(_DISCLAIMERS)
 
 
 def is_disclaimer(piece: str) -> bool:
     """'Sample guide written for the Funding Helpdesk demo – not legal advice.': a note about the document, which
     answers no question on funding however close it reads to one (a short question's vector is near any short
-    line). Every language's words are tried, as for an act's short title."""
-    if len(piece) > _MAX_DISCLAIMER_CHARS:
-        return False
-    folded = piece.casefold()
-    return any(phrase in folded for phrases in disclaimer_phrases().values() for phrase in phrases)
+    line)."""
+    return _short_and_saying(piece, disclaimer_phrases(), _MAX_DISCLAIMER_CHARS)
 
 
 def _pieces(sentence: str) -> list[tuple[str, bool]]:

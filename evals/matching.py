@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from common.answer_types import find_values, number_word, number_words, parse_number
+from common.answer_types import TypedValue, find_values, number_word, number_words, parse_number
 
 _WHITESPACE = re.compile(r"\s+")
 _CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
@@ -104,17 +104,20 @@ def states_value(line: str, language: str, alternatives: Iterable[str]) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def _gold_found(alternative: str) -> tuple[TypedValue, ...]:
+    """The typed values a gold fact's text states, read in every language the value finder has number words for."""
+    return tuple(v for language in number_words() for v in find_values(alternative, language))
+
+
 def _gold_counts(alternative: str) -> frozenset:
-    """The counts a gold fact's text states ("drie keer" is 3), read in every language with number words."""
-    return frozenset(v.value for language in number_words() for v in find_values(alternative, language)
-                     if v.kind == "count")
+    """The counts a gold fact's text states ("drie keer" is 3)."""
+    return frozenset(v.value for v in _gold_found(alternative) if v.kind == "count")
 
 
 @lru_cache(maxsize=4096)
 def _gold_values(alternative: str) -> frozenset:
-    """The values a gold fact's text states, read in every language the value finder has number words for; a
-    bare number word ("четири", "viis") as ("number", n)."""
-    values = {v.value for language in number_words() for v in find_values(alternative, language)}
+    """The values a gold fact's text states; a bare number word ("четири", "viis") as ("number", n)."""
+    values = {v.value for v in _gold_found(alternative)}
     words = alternative.split()
     if not values and len(words) == 1:
         values = {("number", n) for language in number_words()

@@ -118,8 +118,7 @@ class ExtractiveComposer:
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
                                   any(v.kind in ("rate", "amount") for v in stated), asked_concepts,
                                   asked_duration_unit(asking, request.asked_in),
-                                  asked_date_role(asking, request.asked_in),
-                                  _named_in(request.hits[units[chosen[0]].hit_rank]),
+                                  asked_date_role(asking, request.asked_in), off_subject[chosen[0]],
                                   _of_another_country(request.hits[units[chosen[0]].hit_rank], asking))
         chosen += _items_of_chosen_intros(units, chosen)
         _lead_ins(units, chosen)
@@ -178,7 +177,7 @@ class ExtractiveComposer:
 
     def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
                   question_states_figures: bool, asked_concepts: frozenset[str],
-                  asked_unit: str | None, date_role: str | None, passage_named: str,
+                  asked_unit: str | None, date_role: str | None, off_subject: bool,
                   other_country: bool) -> tuple[TypedValue, int] | None:
         """(value, passage rank) to restate when the best unit carries one value of the asked type and no unit
         scoring near it carries another: several ("85 % ..., 60 % ..., 40 % ...") would need a guess at which one
@@ -196,7 +195,7 @@ class ExtractiveComposer:
         March 2022") get no line, nor does a date that ends something ("until 31 December 2027") for a question
         asking from when, or one that starts something for a question asking until when. A question naming a
         subject ("indirect costs"; not a broad concept such as "operation") gets a line only from a passage whose
-        title, heading or text names it (`passage_named`): a rate from a passage on co-financing answers another
+        title, heading or text names it (not `off_subject`): a rate from a passage on co-financing answers another
         question. A question naming a country gets no line from a document of another one (`other_country`): the
         amount of a Cypriot call is no answer on Greece."""
         if not self.settings.key_fact or asked not in self.settings.key_fact_types or question_states_figures:
@@ -205,9 +204,7 @@ class ExtractiveComposer:
             return None
         if relevance[best] < self.settings.key_fact_min_score or in_worked_example(units[best].section):
             return None
-        subjects = asked_concepts - broad_concepts()
-        if self.settings.key_fact_named_subject and subjects and not concepts_among(
-                passage_named, units[best].language, subjects):
+        if self.settings.key_fact_named_subject and off_subject:
             return None
         groups = contrast_groups()
         others: list[frozenset[str]] = []  # per named group the question picks from: the members it does not pick

@@ -116,3 +116,17 @@ def test_a_longer_sentence_naming_legal_advice_stays_a_unit():
                 "in the strict sense of national law but a notary's or an accountant's opinion on the project.")
     assert len(sentence) > 200 and not is_disclaimer(sentence)
     assert [u.text for u in quotable_units(sentence, None)] == [sentence]
+
+
+def test_a_broken_phrase_file_is_a_named_error(tmp_path, monkeypatch):
+    from common import units
+
+    broken = tmp_path / "disclaimers.yaml"
+    broken.write_text("en: not legal advice\n", encoding="utf-8")  # a string, not a list
+    monkeypatch.setattr(units, "_DISCLAIMERS", broken)
+    units.disclaimer_phrases.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="disclaimers.yaml: needs a mapping of languages to lists"):
+            units.disclaimer_phrases()
+    finally:
+        units.disclaimer_phrases.cache_clear()
