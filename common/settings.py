@@ -306,6 +306,9 @@ class AnswerSettings(BaseSettings):
     max_typed_quotes: int = 2
     # Sentences quoted otherwise (MMR within sentence_margin).
     max_untyped_quotes: int = 2
+    # Those others come from the best one's passage or one the search ranks above it: a sentence of a lower passage
+    # adds no value of an asked type and resembles the question more often than it answers it (README "Answers").
+    untyped_quotes_not_below_best: bool = True
     # A further quote from a passage not cited yet must score within sentence_margin - this of the best one: each
     # new source is one more citation for the asker to check.
     new_source_penalty: float = 0.0

@@ -155,9 +155,10 @@ class ExtractiveComposer:
     def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None,
                 off_subject: list[bool]) -> list[int]:
         """The best unit first; for a question asking for a value, others only when they add a value of the
-        asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them. A further quote
-        never comes from another passage that does not name the question's subject (`off_subject`): it merely
-        resembles the question, another source to check for nothing."""
+        asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them, and none from a
+        passage the search ranks below the best unit's. A further quote never comes from another passage that does
+        not name the question's subject (`off_subject`): it merely resembles the question, another source to check
+        for nothing."""
         sources = [u.hit_rank for u in units]
         best = int(np.argmax(relevance))
         relevance = np.where([off and u.hit_rank != units[best].hit_rank for off, u in zip(off_subject, units)],
@@ -171,6 +172,10 @@ class ExtractiveComposer:
             return _distinct_values(units, vectors, relevance, asked, self.settings.sentence_margin,
                                     min(self.settings.max_typed_quotes, self.settings.max_sentences),
                                     sources, self.settings.new_source_penalty)
+        if self.settings.untyped_quotes_not_below_best:
+            # With no value to compare, a sentence of a lower passage is one more source that merely resembles the
+            # question; a passage the search ranks higher may still answer where the best sentence does not.
+            relevance = np.where([u.hit_rank > units[best].hit_rank for u in units], -np.inf, relevance)
         return _mmr(vectors, relevance, min(self.settings.max_untyped_quotes, self.settings.max_sentences),
                     self.settings.mmr_lambda, self.settings.sentence_margin, sources,
                     self.settings.new_source_penalty)

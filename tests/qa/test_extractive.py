@@ -393,7 +393,8 @@ _FIVE_YEARS = "Member States shall keep all supporting documents for five years 
 def test_a_lower_passage_of_the_best_quotes_document_is_not_quoted(real_embedder, passages, one_passage, pages):
     """Another passage of the same act, ranked lower by the search, is the best quote's neighbour more often than
     a second answer; the search's order decides between passages of one document."""
-    settings = _settings(one_passage_per_document=one_passage, sentence_margin=1.0, max_untyped_quotes=2)
+    settings = _settings(one_passage_per_document=one_passage, sentence_margin=1.0, max_untyped_quotes=2,
+                         untyped_quotes_not_below_best=False)
     result = ExtractiveComposer(real_embedder, settings).compose(
         ComposeRequest("Must Member States keep supporting documents available to the audit authority?", "en",
                        _one_act(passages)))
@@ -738,9 +739,27 @@ def test_a_further_quote_comes_only_from_a_passage_naming_the_questions_subject(
                                                                                   cited):
     """A passage that never names what the question is about ("indirect costs") resembles it and no more: it is
     another source for the asker to check, and cites nothing that answers."""
-    settings = _settings(further_quote_named_subject=rule, sentence_margin=1.0, max_untyped_quotes=2)
+    settings = _settings(further_quote_named_subject=rule, sentence_margin=1.0, max_untyped_quotes=2,
+                         untyped_quotes_not_below_best=False)
     result = ExtractiveComposer(real_embedder, settings).compose(
         ComposeRequest(question, "en", _hits([(_INDIRECT, "en"), (_CLAIMS, "en")])))
+    assert sorted(c.source for c in result.citations) == cited
+
+
+@pytest.mark.parametrize("passages, rule, cited", [
+    ([_CLAIMS, _INDIRECT], True, ["g0.md"]),  # the other passage is ranked below the best sentence's
+    ([_CLAIMS, _INDIRECT], False, ["g0.md", "g1.md"]),
+    ([_INDIRECT, _CLAIMS], True, ["g0.md", "g1.md"]),  # the search ranks the other passage above it
+])
+def test_a_further_quote_asking_no_value_comes_from_no_passage_ranked_below_the_best_quotes(real_embedder, passages,
+                                                                                           rule, cited):
+    """With no value asked for, a second source adds no fact to compare: a passage ranked below the best sentence's
+    resembles the question more often than it answers it, while one the search trusts more may answer where the
+    best sentence does not."""
+    settings = _settings(untyped_quotes_not_below_best=rule, sentence_margin=1.0, max_untyped_quotes=2)
+    result = ExtractiveComposer(real_embedder, settings).compose(
+        ComposeRequest("Who declares the costs of an operation?", "en", _hits([(p, "en") for p in passages])))
+    assert result.diagnostics["answer_type"] == "who"  # no value asked for
     assert sorted(c.source for c in result.citations) == cited
 
 
