@@ -113,7 +113,8 @@ class ExtractiveComposer:
             # names none of it ("Is VAT eligible?": the list naming VAT, not the flat rates for indirect costs).
             relevance = relevance - self.settings.off_subject_penalty * np.array(off_subject)
         chosen = self._choose(units, vectors, relevance, asked,
-                              off_subject if self.settings.further_quote_named_subject else [False] * len(units))
+                              off_subject if self.settings.further_quote_named_subject else [False] * len(units),
+                              follow_up=len(probes) > 1)
         stated = find_values(asking, request.asked_in)
         key_fact = self._key_fact(units, relevance, chosen[0], asked,
                                   any(v.kind in ("rate", "amount") for v in stated), asked_concepts,
@@ -153,12 +154,15 @@ class ExtractiveComposer:
         return _normalise(np.stack(vectors)), len(units) - len(missing)
 
     def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None,
-                off_subject: list[bool]) -> list[int]:
+                off_subject: list[bool], follow_up: bool = False) -> list[int]:
         """The best unit first; for a question asking for a value, others only when they add a value of the
         asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them, and none from a
         passage the search ranks below the best unit's. A further quote never comes from another passage that does
         not name the question's subject (`off_subject`): it merely resembles the question, another source to check
-        for nothing."""
+        for nothing. A value from a passage not cited yet must score close to the best (`value_new_source_penalty`),
+        except in a follow-up: its sentences are scored against the carried question and the fragment asked ("And
+        for transition regions?"), which reads closest to any short line naming its subject ("transition regions:
+        between 75 % and 100 %", a GDP band), so the best sentence is less sure there."""
         sources = [u.hit_rank for u in units]
         best = int(np.argmax(relevance))
         relevance = np.where([off and u.hit_rank != units[best].hit_rank for off, u in zip(off_subject, units)],
@@ -171,7 +175,8 @@ class ExtractiveComposer:
         if asked in VALUE_TYPES and units[best].values_of(asked):
             return _distinct_values(units, vectors, relevance, asked, self.settings.sentence_margin,
                                     min(self.settings.max_typed_quotes, self.settings.max_sentences),
-                                    sources, self.settings.new_source_penalty)
+                                    sources, self.settings.new_source_penalty
+                                    + (0.0 if follow_up else self.settings.value_new_source_penalty))
         if self.settings.untyped_quotes_not_below_best:
             # With no value to compare, a sentence of a lower passage is one more source that merely resembles the
             # question; a passage the search ranks higher may still answer where the best sentence does not.

@@ -578,6 +578,24 @@ def test_a_new_source_penalty_keeps_further_quotes_in_the_cited_passage():
     assert sorted(_mmr(vectors, relevance, 3, 0.7, 0.03, sources, 0.025)) == [0, 2]
 
 
+
+@pytest.mark.parametrize("penalty, chosen", [(0.02, [0, 2]), (0.0, [0, 1, 2])])
+def test_a_value_from_another_passage_is_quoted_only_when_it_scores_close_to_the_best(real_embedder, penalty,
+                                                                                      chosen):
+    """A second source's value scoring just under the best one is the answer where the best is not; one further
+    below (within the quoting margin all the same) states another rule."""
+    from common.answer_types import find_values
+    from qa.compose.extractive import _Unit
+
+    texts = ["85 % for less developed regions.", "80 % for Interreg programmes.", "70 % for transition regions."]
+    units = [_Unit(text, text, rank, None, 0, "en", values=find_values(text, "en")) for rank, text in enumerate(texts)]
+    composer = ExtractiveComposer(real_embedder, _settings(value_new_source_penalty=penalty, max_typed_quotes=3,
+                                                           sentence_margin=0.03))
+    picked = composer._choose(units, np.eye(3, dtype=np.float32), np.array([0.90, 0.88, 0.895]), "rate",
+                              [False] * 3)
+    assert sorted(picked) == chosen
+
+
 # --- the glossary's terms score sentences in another language than the question's --------------------------------
 
 _CPR_RATES = ("Article 112 Détermination des taux de cofinancement\n"
