@@ -343,6 +343,9 @@ class AnswerSettings(BaseSettings):
     # For such a question, a quote after the first comes from the first quote's passage or from one that names one
     # of the concepts the same way: a passage on neither only resembles the question (README "Answers").
     further_quote_named_subject: bool = True
+    # Subtracted from the score of a sentence in a worked example unless the question states figures of its own
+    # (fitted on the eval sets' fit folds, README "Answers").
+    worked_example_penalty: float = Field(0.08, ge=0.0)
     # Subtracted from a sentence's score when its passage names none of those concepts while another passage does
     # (fitted on the eval sets' fit folds, README "Answers").
     off_subject_penalty: float = Field(0.08, ge=0.0)

@@ -112,12 +112,17 @@ class ExtractiveComposer:
             # A passage naming what the question is about answers it more often than a closer-sounding one that
             # names none of it ("Is VAT eligible?": the list naming VAT, not the flat rates for indirect costs).
             relevance = relevance - self.settings.off_subject_penalty * np.array(off_subject)
+        stated = find_values(asking, request.asked_in)
+        states_figures = any(v.kind in ("rate", "amount") for v in stated)
+        if self.settings.worked_example_penalty and not states_figures:
+            # A worked example illustrates a rule with made-up figures: it answers a calculation ("a project of
+            # 100 000 euro ..."), while any other question is answered by the rule it illustrates.
+            relevance = relevance - self.settings.worked_example_penalty * np.array(
+                [in_worked_example(u.section) for u in units])
         chosen = self._choose(units, vectors, relevance, asked,
                               off_subject if self.settings.further_quote_named_subject else [False] * len(units),
                               follow_up=len(probes) > 1)
-        stated = find_values(asking, request.asked_in)
-        key_fact = self._key_fact(units, relevance, chosen[0], asked,
-                                  any(v.kind in ("rate", "amount") for v in stated), asked_concepts,
+        key_fact = self._key_fact(units, relevance, chosen[0], asked, states_figures, asked_concepts,
                                   asked_duration_unit(asking, request.asked_in),
                                   asked_date_role(asking, request.asked_in), off_subject[chosen[0]],
                                   _of_another_country(request.hits[units[chosen[0]].hit_rank], asking))

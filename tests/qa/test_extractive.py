@@ -596,6 +596,29 @@ def test_a_value_from_another_passage_is_quoted_only_when_it_scores_close_to_the
     assert sorted(picked) == chosen
 
 
+
+_EXAMPLE = ("Worked example", "A social-welfare centre renovates a day-care centre for EUR 650 000 with the ERDF and "
+                              "puts up a permanent plaque at the entrance.")
+_PLAQUE_RULE = ("Visibility", "For operations supported by the ERDF with a total cost above EUR 500 000, the "
+                              "beneficiary displays a permanent plaque or billboard.")
+
+
+@pytest.mark.parametrize("question, penalty, cited", [
+    ("Does a day-care centre renovated with the ERDF need a permanent plaque?", 0.08, "g1.md"),
+    ("Does a day-care centre renovated with the ERDF need a permanent plaque?", 0.0, "g0.md"),
+    # a calculation on figures of its own is what a worked example answers
+    ("We renovate a day-care centre for EUR 650 000 with the ERDF: do we need a permanent plaque?", 0.08, "g0.md"),
+])
+def test_a_worked_example_is_quoted_before_the_rule_only_for_a_question_stating_figures(real_embedder, question,
+                                                                                        penalty, cited):
+    hits = [SearchHit(doc_id=f"d{i}", title="Guide", source=f"g{i}.md", page_start=1, page_end=1, section=section,
+                      language="en", score=0.9 - i / 100, text=f"{section}\n{text}")
+            for i, (section, text) in enumerate([_EXAMPLE, _PLAQUE_RULE])]
+    settings = _settings(worked_example_penalty=penalty, max_untyped_quotes=1, max_typed_quotes=1)
+    result = ExtractiveComposer(real_embedder, settings).compose(ComposeRequest(question, "en", hits))
+    assert [c.source for c in result.citations] == [cited]
+
+
 # --- the glossary's terms score sentences in another language than the question's --------------------------------
 
 _CPR_RATES = ("Article 112 Détermination des taux de cofinancement\n"
