@@ -400,12 +400,17 @@ def _contrasting(question: str, language: str, units: list[_Unit]) -> np.ndarray
 
 def _attach_values(request: ComposeRequest, units: list[_Unit]) -> None:
     """Each unit's typed values. An amount or date the question itself states ("a project of 120 000 euro") is
-    no answer to it; a rate it names may well be ("can we use the 20 % flat rate?")."""
-    stated = {str(v.value) for v in find_values(request.latest_turn or request.question, request.asked_in)
-              if v.kind in ("amount", "date")}
+    no answer to it; a rate it names may well be ("can we use the 20 % flat rate?"). A date that ends something
+    ("paid by 31 December 2029") is no answer to a question asking from when, nor one that starts something to a
+    question asking until when."""
+    asking = request.latest_turn or request.question
+    stated = {str(v.value) for v in find_values(asking, request.asked_in) if v.kind in ("amount", "date")}
+    role = asked_date_role(asking, request.asked_in)
+    opposite = {"start": "end", "end": "start"}.get(role or "")
     for unit in units:
-        unit.values = [v for v in find_values(unit.text, unit.language) if str(v.value) not in stated
-                       or v.kind not in ("amount", "date")]
+        unit.values = [v for v in find_values(unit.text, unit.language)
+                       if (str(v.value) not in stated or v.kind not in ("amount", "date"))
+                       and not (opposite and v.kind == "date" and date_bound(unit.text, unit.language, v) == opposite)]
 
 
 def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str,

@@ -619,6 +619,19 @@ def test_a_worked_example_is_quoted_before_the_rule_only_for_a_question_stating_
     assert [c.source for c in result.citations] == [cited]
 
 
+
+@pytest.mark.parametrize("question, first", [
+    ("From which date can expenditure be eligible?", "g1.md"),  # the end date answers nothing here
+    ("Until which date can expenditure be eligible?", "g0.md"),
+])
+def test_a_date_ending_something_does_not_answer_a_question_asking_from_when(real_embedder, question, first):
+    passages = [("Expenditure is eligible if it is incurred and paid by 31 December 2029.", "en"),
+                ("Expenditure incurred between 1 January 2021 and 31 December 2029 is eligible.", "en")]
+    settings = _settings(max_typed_quotes=1, key_fact_min_score=0.0)
+    result = ExtractiveComposer(real_embedder, settings).compose(ComposeRequest(question, "en", _hits(passages)))
+    assert [c.source for c in result.citations] == [first]
+
+
 # --- the glossary's terms score sentences in another language than the question's --------------------------------
 
 _CPR_RATES = ("Article 112 Détermination des taux de cofinancement\n"
