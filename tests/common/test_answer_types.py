@@ -162,6 +162,8 @@ def test_a_number_word_is_read_in_english_only_when_asked_to():
     ("Hoeveel offertes zijn nodig?", "nl", "count"),
     ("Kuinka paljon tukea hanke saa?", "fi", "amount"),
     ("Mitu pakkumist on vaja?", "et", "count"),
+    ("Mitme kalendripäeva jooksul tuleb toetus tagasi maksta?", "et", "count"),  # "mitme": "mitu" inflected
+    ("Mitme päeva jooksul tuleb vastata?", "et", "duration"),
     ("Cât primește proiectul?", "ro", "amount"),
     ("Câte oferte sunt necesare?", "ro", "count"),
     ("Cât la sută din costuri acoperă UE?", "ro", "rate"),
@@ -240,6 +242,7 @@ def test_a_rate_may_be_written_in_words_or_in_percentage_points(text, language, 
     ("Колко години трябва да се съхраняват документите по проекта?", "bg", "year"),
     ("For how many years does the programme run?", "en", "year"),
     ("Kui mitu kuud kestab projekt?", "et", "month"),
+    ("Mitme aasta jooksul tuleb dokumente säilitada?", "et", "year"),
     ("How long must the documents be kept?", "en", None),  # no unit asked
     ("Hur många år ska handlingarna sparas?", "sv", None),  # "år" is too short to read; "många" is no month
 ])
