@@ -93,10 +93,12 @@ class ExtractiveComposer:
         relevance = sum(self._relevance(w, tokens, vectors, q) for q, w in probes) / len(probes)
         # "Can the regulation allow higher rates?" asks for a yes or a no, which no value states.
         asked = answered_as(_asked_types(request))
+        asking = request.latest_turn or request.question
+        date_role = asked_date_role(asking, request.asked_in)
         if asked in VALUE_TYPES:
             # A sentence with a value of the asked type, on the question's subject, answers; one on its topic only
             # ("co-financing rate" for "... for Interreg programmes?") merely resembles it.
-            _attach_values(request, units)
+            _attach_values(request, units, date_role)
             relevance = (relevance
                          + self.settings.typed_bonus * np.array([bool(u.values_of(asked)) for u in units])
                          + self.settings.subject_weight * subject_overlap(words, tokens))
@@ -105,7 +107,6 @@ class ExtractiveComposer:
                 request.latest_turn or request.question, request.asked_in, units)
         if self.settings.passage_rank_penalty:
             relevance = relevance - self.settings.passage_rank_penalty * np.array([u.hit_rank for u in units])
-        asking = request.latest_turn or request.question
         asked_concepts = frozenset(concepts_in(asking, request.asked_in))
         off_subject = _off_subject(request.hits, units, asked_concepts)
         if self.settings.off_subject_penalty and any(off_subject) and not all(off_subject):
@@ -124,7 +125,7 @@ class ExtractiveComposer:
                               follow_up=len(probes) > 1)
         key_fact = self._key_fact(units, relevance, chosen[0], asked, states_figures, asked_concepts,
                                   asked_duration_unit(asking, request.asked_in),
-                                  asked_date_role(asking, request.asked_in), off_subject[chosen[0]],
+                                  date_role, off_subject[chosen[0]],
                                   _of_another_country(request.hits[units[chosen[0]].hit_rank], asking))
         chosen += _items_of_chosen_intros(units, chosen)
         _lead_ins(units, chosen)
@@ -398,15 +399,14 @@ def _contrasting(question: str, language: str, units: list[_Unit]) -> np.ndarray
     return np.array([float(contrasting(asked, concepts_among(u.text, u.language, members))) for u in units])
 
 
-def _attach_values(request: ComposeRequest, units: list[_Unit]) -> None:
+def _attach_values(request: ComposeRequest, units: list[_Unit], date_role: str | None) -> None:
     """Each unit's typed values. An amount or date the question itself states ("a project of 120 000 euro") is
     no answer to it; a rate it names may well be ("can we use the 20 % flat rate?"). A date that ends something
-    ("paid by 31 December 2029") is no answer to a question asking from when, nor one that starts something to a
-    question asking until when."""
+    ("paid by 31 December 2029") is no answer to a question asking from when (`date_role` "start"), nor one that
+    starts something to a question asking until when."""
     asking = request.latest_turn or request.question
     stated = {str(v.value) for v in find_values(asking, request.asked_in) if v.kind in ("amount", "date")}
-    role = asked_date_role(asking, request.asked_in)
-    opposite = {"start": "end", "end": "start"}.get(role or "")
+    opposite = {"start": "end", "end": "start"}.get(date_role or "")
     for unit in units:
         unit.values = [v for v in find_values(unit.text, unit.language)
                        if (str(v.value) not in stated or v.kind not in ("amount", "date"))

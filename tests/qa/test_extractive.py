@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.answer_types import find_values
 from common.schema import SearchHit
 from qa.compose.base import ComposeRequest
-from qa.compose.extractive import ExtractiveComposer, _mmr, _units, _with_marker
+from qa.compose.extractive import ExtractiveComposer, _mmr, _Unit, _units, _with_marker
 from qa.glossary import GlossaryError
 
 
@@ -578,15 +579,11 @@ def test_a_new_source_penalty_keeps_further_quotes_in_the_cited_passage():
     assert sorted(_mmr(vectors, relevance, 3, 0.7, 0.03, sources, 0.025)) == [0, 2]
 
 
-
 @pytest.mark.parametrize("penalty, chosen", [(0.02, [0, 2]), (0.0, [0, 1, 2])])
 def test_a_value_from_another_passage_is_quoted_only_when_it_scores_close_to_the_best(real_embedder, penalty,
                                                                                       chosen):
     """A second source's value scoring just under the best one is the answer where the best is not; one further
     below (within the quoting margin all the same) states another rule."""
-    from common.answer_types import find_values
-    from qa.compose.extractive import _Unit
-
     texts = ["85 % for less developed regions.", "80 % for Interreg programmes.", "70 % for transition regions."]
     units = [_Unit(text, text, rank, None, 0, "en", values=find_values(text, "en")) for rank, text in enumerate(texts)]
     composer = ExtractiveComposer(real_embedder, _settings(value_new_source_penalty=penalty, max_typed_quotes=3,
@@ -594,7 +591,6 @@ def test_a_value_from_another_passage_is_quoted_only_when_it_scores_close_to_the
     picked = composer._choose(units, np.eye(3, dtype=np.float32), np.array([0.90, 0.88, 0.895]), "rate",
                               [False] * 3)
     assert sorted(picked) == chosen
-
 
 
 _EXAMPLE = ("Worked example", "A social-welfare centre renovates a day-care centre for EUR 650 000 with the ERDF and "
@@ -617,7 +613,6 @@ def test_a_worked_example_is_quoted_before_the_rule_only_for_a_question_stating_
     settings = _settings(worked_example_penalty=penalty, max_untyped_quotes=1, max_typed_quotes=1)
     result = ExtractiveComposer(real_embedder, settings).compose(ComposeRequest(question, "en", hits))
     assert [c.source for c in result.citations] == [cited]
-
 
 
 @pytest.mark.parametrize("question, first", [
