@@ -42,7 +42,8 @@ from ingest.manifest import MANIFEST_NAME, _manifest_in, find_manifest
 from ingest.titles import document_title
 
 # Loader output format version: bump to invalidate the extraction cache when readers change.
-EXTRACT_VERSION = 3  # 2: HTML and DOCX read by their blocks (ingest/loaders/markup.py); 3: <ol> items numbered
+EXTRACT_VERSION = 4  # 2: HTML and DOCX read by their blocks (ingest/loaders/markup.py); 3: <ol> items numbered;
+# 4: both readers join their blocks one way (a table right after a list item is a new block in HTML too)
 # Files that describe a folder rather than belong to it, skipped in folders that have no manifest.
 _FOLDER_NOTES = {"readme", "provenance", "license", "licence", "copying", "changelog", "notice"}
 

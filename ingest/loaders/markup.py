@@ -67,9 +67,7 @@ def _block_text(main: Any) -> str:
     lines = [" ".join(line.split()).removesuffix(" |") for line in main.get_text("").splitlines()]
     # One blank line between blocks, none at either end; a label alone (an empty item) is no line.
     paragraphs = "\n".join(line for line in lines if not re.fullmatch(r"-|\d+\.", line))
-    # Blocks apart by one blank line; the items of a list, and the rows of a table, one under the other.
-    text = re.sub(r"\n{3,}", "\n\n", paragraphs).strip()
-    return re.sub(r"(?m)^((?:- |\d+\. ).*|.* \| .*)\n\n(?=- |\d+\. |.* \| )", "\\1\n", text)
+    return _joined(re.sub(r"\n{3,}", "\n\n", paragraphs).strip().split("\n\n"))
 
 
 def _item_labels(main: Any) -> dict[int, str]:
@@ -131,14 +129,19 @@ def _is_list_paragraph(paragraph: Any, style: str) -> bool:
     return style.startswith("List") or (properties is not None and properties.numPr is not None)
 
 
+_ITEM_LINE = re.compile(r"- |\d+\. ")
+
+
 def _joined(blocks: list[str]) -> str:
-    """Paragraphs apart by a blank line, as Markdown writes them; the items of a list and the rows of a table one
-    under the other."""
+    """Blocks apart by a blank line, as Markdown writes them; the items of a list ("- ", "3. ") and the rows of a
+    table ("a | b") one under the other. A table right after a list, or a list after a table, is a new block. The
+    HTML and DOCX readers both end here, so the same document reads the same in either format."""
     text = ""
     for block in blocks:
         if text:
-            tight = (block.startswith("- ") and text.rsplit("\n", 1)[-1].startswith("- ")) or (
-                " | " in block and " | " in text.rsplit("\n", 1)[-1])
+            last = text.rsplit("\n", 1)[-1]
+            tight = (bool(_ITEM_LINE.match(block)) and bool(_ITEM_LINE.match(last))) or (
+                " | " in block and " | " in last)
             text += "\n" if tight else "\n\n"
         text += block
     return text

@@ -223,6 +223,31 @@ def test_docx_list_items_follow_their_sentence_and_tables_stay_where_they_stand(
                         "Region | Rate\nLess developed | 85 %\n\n## Durability\n\nFive years after the final payment.")
 
 
+def test_html_and_docx_read_the_same_document_the_same_way(tmp_path):
+    """A list right after a table, and a table right after a list, each start a new block in both formats."""
+    from docx import Document
+
+    page = ("<html><body><main><p>Rates:</p><table><tr><td>Less developed</td><td>85 %</td></tr><tr><td>Transition"
+            "</td><td>60 %</td></tr></table><ul><li>debit interest;</li><li>fines.</li></ul><table><tr><td>Total</td>"
+            "<td>100 %</td></tr></table><p>Five years.</p></main></body></html>")
+    document = Document()
+    document.add_paragraph("Rates:")
+    table = document.add_table(rows=2, cols=2)
+    for (row, col), text in {(0, 0): "Less developed", (0, 1): "85 %", (1, 0): "Transition", (1, 1): "60 %"}.items():
+        table.cell(row, col).text = text
+    document.add_paragraph("debit interest;", style="List Bullet")
+    document.add_paragraph("fines.", style="List Bullet")
+    total = document.add_table(rows=1, cols=2)
+    total.cell(0, 0).text, total.cell(0, 1).text = "Total", "100 %"
+    document.add_paragraph("Five years.")
+    out = io.BytesIO()
+    document.save(out)
+    expected = ("Rates:\n\nLess developed | 85 %\nTransition | 60 %\n\n- debit interest;\n- fines.\n\nTotal | 100 %"
+                "\n\nFive years.")
+    assert _load(tmp_path / "rules.html", page.encode("utf-8")).text == expected
+    assert _load(tmp_path / "rules.docx", out.getvalue()).text == expected
+
+
 # --- plain text -----------------------------------------------------------------------------------------
 
 
