@@ -186,6 +186,7 @@ _WHOLE = r"(?<![\w/]){words}(?![\w/])"
 _ENDING = r"(?<!\w){words}$"
 _OPENING = r"^-?{words}(?!\w)"
 _ENDING_OR_LINKED = r"(?<!\w){words}(?:\s+[^\W\d_]{1,3}'?)?$"
+_STARTING = r"(?<!\w){words}"
 
 
 def date_span(text: str, language: str, dates: list[TypedValue]) -> tuple[TypedValue, TypedValue] | None:
@@ -470,6 +471,24 @@ def value_bound(text: str, language: str, value: TypedValue) -> str | None:
     found = {bound for bound in ("least", "most")
              if _words_pattern("value_bounds", language, bound, _ENDING_OR_LINKED).search(before)}
     return found.pop() if len(found) == 1 else None
+
+
+# A rate is measured against an average when one of `averages` starts one of this many words after it.
+_AVERAGE_WORDS = 4
+
+
+def names_an_average(text: str, language: str) -> bool:
+    """Whether `text` speaks of an average or of GDP (`averages` of common/data/answer_types.yaml): a question on
+    the threshold of a region category ("below what share of the average GDP ...?") asks for such a rate."""
+    return bool(_words_pattern("averages", language, "words", _STARTING).search(_fold(text)))
+
+
+def of_an_average(text: str, language: str, value: TypedValue) -> bool:
+    """Whether a rate in `text` is measured against an average: one of the few words right after it starts with a
+    word of `averages` ("75 % of the average", "75 % de la moyenne", "75 % ELi keskmisest"). Such a rate is a
+    threshold (a region's GDP per head), not a rate of support."""
+    after = " ".join(_fold(text[value.end : value.end + 80]).split()[:_AVERAGE_WORDS])
+    return value.kind == "rate" and bool(_words_pattern("averages", language, "words", _STARTING).search(after))
 
 
 # An act's number ("2021/1060", "1303/2013") and, after a date, the number sign of an act ("määruse nr 55",

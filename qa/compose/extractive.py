@@ -20,7 +20,8 @@ from common.schema import Citation, SearchHit
 from common.settings import AnswerSettings
 from common.units import is_table_of_contents, is_title_line, quotable_units, unit_key
 from common.answer_types import (VALUE_TYPES, TypedValue, answered_as, asked_date_role, asked_duration_unit,
-                                 date_bound, date_span, detect_answer_types, find_values, is_act_date, value_bound)
+                                 date_bound, date_span, detect_answer_types, find_values, is_act_date,
+                                 names_an_average, of_an_average, value_bound)
 from qa.compose.base import ComposeRequest, Composition
 from qa.compose.excerpt import ELLIPSIS, clauses, excerpt_span, render
 from qa.compose.key_fact import in_worked_example, key_fact_line
@@ -403,14 +404,17 @@ def _attach_values(request: ComposeRequest, units: list[_Unit], date_role: str |
     """Each unit's typed values. An amount or date the question itself states ("a project of 120 000 euro") is
     no answer to it; a rate it names may well be ("can we use the 20 % flat rate?"). A date that ends something
     ("paid by 31 December 2029") is no answer to a question asking from when (`date_role` "start"), nor one that
-    starts something to a question asking until when."""
+    starts something to a question asking until when. A rate measured against an average ("below 75 % of the
+    average": a region's GDP per head) is a threshold, no rate of support, unless the question speaks of one."""
     asking = request.latest_turn or request.question
     stated = {str(v.value) for v in find_values(asking, request.asked_in) if v.kind in ("amount", "date")}
     opposite = {"start": "end", "end": "start"}.get(date_role or "")
+    thresholds_asked = names_an_average(request.question, request.asked_in)
     for unit in units:
         unit.values = [v for v in find_values(unit.text, unit.language)
                        if (str(v.value) not in stated or v.kind not in ("amount", "date"))
-                       and not (opposite and v.kind == "date" and date_bound(unit.text, unit.language, v) == opposite)]
+                       and not (opposite and v.kind == "date" and date_bound(unit.text, unit.language, v) == opposite)
+                       and (thresholds_asked or not of_an_average(unit.text, unit.language, v))]
 
 
 def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str,

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from common.answer_types import (ANSWER_TYPES, answer_type_cues, asked_date_role, asked_duration_unit, date_bound,
-                                 date_span, detect_answer_type, find_values, is_act_date, number_word, value_bound)
+                                 date_span, detect_answer_type, find_values, is_act_date, names_an_average,
+                                 number_word, of_an_average, value_bound)
 from common.settings import SERVED_LANGUAGES
 
 
@@ -25,6 +26,33 @@ def test_every_served_language_has_the_words_that_join_a_list_of_articles():
     joins = answer_type_cues()["reference_joins"]
     assert set(joins) == set(SERVED_LANGUAGES)
     assert all(words and all(isinstance(w, str) and w == w.lower() for w in words) for words in joins.values())
+
+
+def test_every_served_language_names_an_average_and_gdp():
+    averages = answer_type_cues()["averages"]
+    assert set(averages) == set(SERVED_LANGUAGES)
+    assert all(len(entry.get("words") or []) >= 2 for entry in averages.values())
+
+
+@pytest.mark.parametrize("text, language, measured", [
+    ("less developed regions: below 75 % of the average", "en", True),
+    ("dont le PIB par habitant est inférieur à 75 % de la moyenne du PIB de l'UE-27", "fr", True),
+    ("regioonid, mille SKP elaniku kohta on alla 75 % ELi keskmisest", "et", True),
+    ("региони с БВП на глава от населението под 75 % от средния за ЕС", "bg", True),
+    ("85 % for less developed regions", "en", False),
+    # the average stands too far after the rate to measure it
+    ("не менее 12,5 % – на молодёжь, которая не работает и не учится, если доля таких молодых людей выше среднего",
+     "ru", False),
+])
+def test_a_rate_measured_against_an_average_is_a_threshold(text, language, measured):
+    rate, = [v for v in find_values(text, language) if v.kind == "rate"]
+    assert of_an_average(text, language, rate) is measured
+
+
+def test_a_question_on_the_average_asks_for_such_a_rate():
+    assert names_an_average("Sub ce prag al PIB-ului pe cap de locuitor este considerată o regiune mai puțin "
+                            "dezvoltată?", "ro")
+    assert not names_an_average("What is the maximum EU rate for less developed regions?", "en")
 
 
 def test_every_served_language_names_both_ends_of_a_span_of_dates():

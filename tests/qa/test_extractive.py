@@ -627,6 +627,24 @@ def test_a_date_ending_something_does_not_answer_a_question_asking_from_when(rea
     assert [c.source for c in result.citations] == [first]
 
 
+
+_GDP_BAND = ("Article 108(2) sorts regions by their GDP per head:\n- less developed regions: below 75 % of the average;\n"
+             "- transition regions: between 75 % and 100 % of the average.")
+_RATE = "The co-financing rate may not exceed 85 % for less developed regions."
+
+
+@pytest.mark.parametrize("question, quoted", [
+    ("What is the maximum rate for less developed regions?", "85 %"),
+    # a question on the threshold itself asks for the rate measured against the average
+    ("Below what share of the average GDP is a region less developed?", "75 %"),
+])
+def test_a_rate_measured_against_an_average_answers_only_a_question_on_the_average(real_embedder, question, quoted):
+    settings = _settings(max_typed_quotes=1, key_fact_min_score=0.0)
+    result = ExtractiveComposer(real_embedder, settings).compose(
+        ComposeRequest(question, "en", _hits([(_GDP_BAND, "en"), (_RATE, "en")])))
+    assert result.diagnostics.get("key_fact", "").startswith(f"Rate: {quoted.replace(' ', '')}")
+
+
 # --- the glossary's terms score sentences in another language than the question's --------------------------------
 
 _CPR_RATES = ("Article 112 Détermination des taux de cofinancement\n"

@@ -105,8 +105,8 @@ def test_retriever_plugs_into_llama_index_retrieval_evaluation(retriever, sample
 
 
 def test_query_engine_answers_with_cited_passages_in_citation_order(engine, sample_runtime):
-    # Answered from two passages of the English guide on co-financing rates: the GDP band of Article 108(2) and the
-    # rate of Article 112(3), two values scoring within 0.01 of each other.
+    # Answered from two passages: the English ERDF guide's sentence on Article 112(3) and the co-financing guide's
+    # table row, both stating 85 %.
     question = "What is the maximum EU rate for less developed regions?"
     response = engine.query(question)
     answer = Helpdesk(sample_runtime.settings, sample_runtime.store, sample_runtime.embedder).ask(
