@@ -487,8 +487,10 @@ def of_an_average(text: str, language: str, value: TypedValue) -> bool:
     """Whether a rate in `text` is measured against an average: one of the few words right after it starts with a
     word of `averages` ("75 % of the average", "75 % de la moyenne", "75 % ELi keskmisest"). Such a rate is a
     threshold (a region's GDP per head), not a rate of support."""
+    if value.kind != "rate":
+        return False
     after = " ".join(_fold(text[value.end : value.end + 80]).split()[:_AVERAGE_WORDS])
-    return value.kind == "rate" and bool(_words_pattern("averages", language, "words", _STARTING).search(after))
+    return bool(_words_pattern("averages", language, "words", _STARTING).search(after))
 
 
 # An act's number ("2021/1060", "1303/2013") and, after a date, the number sign of an act ("määruse nr 55",
