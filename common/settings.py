@@ -314,7 +314,7 @@ class AnswerSettings(BaseSettings):
     new_source_penalty: float = 0.0
     # Added to it for a further quote adding a value of the asked type: a second source's value scoring close to
     # the best one's is the answer where the best is not; one further below quotes another rule (fitted on the
-    # eval sets' fit folds, README "Answers"). Not in a follow-up, whose best sentence is less sure.
+    # eval sets' fit folds, README "Answers").
     value_new_source_penalty: float = Field(0.02, ge=0.0)
     # A passage of the best quote's document that the search ranks below the best quote's passage is not quoted:
     # it is the quote's neighbour more often than a second answer, but not always (README "Answers"), so off.

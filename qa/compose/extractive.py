@@ -122,8 +122,7 @@ class ExtractiveComposer:
             relevance = relevance - self.settings.worked_example_penalty * np.array(
                 [in_worked_example(u.section) for u in units])
         chosen = self._choose(units, vectors, relevance, asked,
-                              off_subject if self.settings.further_quote_named_subject else [False] * len(units),
-                              follow_up=len(probes) > 1)
+                              off_subject if self.settings.further_quote_named_subject else [False] * len(units))
         key_fact = self._key_fact(units, relevance, chosen[0], asked, states_figures, asked_concepts,
                                   asked_duration_unit(asking, request.asked_in),
                                   date_role, off_subject[chosen[0]],
@@ -161,15 +160,13 @@ class ExtractiveComposer:
         return _normalise(np.stack(vectors)), len(units) - len(missing)
 
     def _choose(self, units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str | None,
-                off_subject: list[bool], follow_up: bool = False) -> list[int]:
+                off_subject: list[bool]) -> list[int]:
         """The best unit first; for a question asking for a value, others only when they add a value of the
         asked type that is not quoted yet; otherwise MMR within the score margin, fewer of them, and none from a
         passage the search ranks below the best unit's. A further quote never comes from another passage that does
         not name the question's subject (`off_subject`): it merely resembles the question, another source to check
-        for nothing. A value from a passage not cited yet must score close to the best (`value_new_source_penalty`),
-        except in a follow-up: its sentences are scored against the carried question and the fragment asked ("And
-        for transition regions?"), which reads closest to any short line naming its subject ("transition regions:
-        between 75 % and 100 %", a GDP band), so the best sentence is less sure there."""
+        for nothing. A value from a passage not cited yet must score close to the best (`value_new_source_penalty`):
+        one further below states another rule more often than it answers where the best sentence does not."""
         sources = [u.hit_rank for u in units]
         best = int(np.argmax(relevance))
         relevance = np.where([off and u.hit_rank != units[best].hit_rank for off, u in zip(off_subject, units)],
@@ -182,8 +179,8 @@ class ExtractiveComposer:
         if asked in VALUE_TYPES and units[best].values_of(asked):
             return _distinct_values(units, vectors, relevance, asked, self.settings.sentence_margin,
                                     min(self.settings.max_typed_quotes, self.settings.max_sentences),
-                                    sources, self.settings.new_source_penalty
-                                    + (0.0 if follow_up else self.settings.value_new_source_penalty))
+                                    sources,
+                                    self.settings.new_source_penalty + self.settings.value_new_source_penalty)
         if self.settings.untyped_quotes_not_below_best:
             # With no value to compare, a sentence of a lower passage is one more source that merely resembles the
             # question; a passage the search ranks higher may still answer where the best sentence does not.
@@ -411,10 +408,14 @@ def _attach_values(request: ComposeRequest, units: list[_Unit], date_role: str |
     opposite = {"start": "end", "end": "start"}.get(date_role or "")
     thresholds_asked = names_an_average(request.question, request.asked_in)
     for unit in units:
+        # A list item scored with the sentence introducing it: a list "by GDP per head compared with the average"
+        # lists thresholds ("transition regions: between 75 % and 100 %").
+        lead_in = unit.context.removesuffix(unit.text) if unit.context != unit.text else ""
         unit.values = [v for v in find_values(unit.text, unit.language)
                        if (str(v.value) not in stated or v.kind not in ("amount", "date"))
                        and not (opposite and v.kind == "date" and date_bound(unit.text, unit.language, v) == opposite)
-                       and (thresholds_asked or not of_an_average(unit.text, unit.language, v))]
+                       and (thresholds_asked or v.kind != "rate" or not (
+                           of_an_average(unit.text, unit.language, v) or names_an_average(lead_in, unit.language)))]
 
 
 def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str,
