@@ -96,16 +96,16 @@ class ExtractiveComposer:
         asked = answered_as(_asked_types(request))
         asking = request.latest_turn or request.question
         date_role = asked_date_role(asking, request.asked_in)
+        stated = find_values(asking, request.asked_in)
         if asked in VALUE_TYPES:
             # A sentence with a value of the asked type, on the question's subject, answers; one on its topic only
             # ("co-financing rate" for "... for Interreg programmes?") merely resembles it.
-            _attach_values(request, units, date_role)
+            _attach_values(units, stated, date_role, names_an_average(request.question, request.asked_in))
             relevance = (relevance
                          + self.settings.typed_bonus * np.array([bool(u.values_of(asked)) for u in units])
                          + self.settings.subject_weight * subject_overlap(words, tokens))
         if self.settings.contrast_penalty:
-            relevance = relevance - self.settings.contrast_penalty * _contrasting(
-                request.latest_turn or request.question, request.asked_in, units)
+            relevance = relevance - self.settings.contrast_penalty * _contrasting(asking, request.asked_in, units)
         if self.settings.passage_rank_penalty:
             relevance = relevance - self.settings.passage_rank_penalty * np.array([u.hit_rank for u in units])
         asked_concepts = frozenset(concepts_in(asking, request.asked_in))
@@ -114,7 +114,6 @@ class ExtractiveComposer:
             # A passage naming what the question is about answers it more often than a closer-sounding one that
             # names none of it ("Is VAT eligible?": the list naming VAT, not the flat rates for indirect costs).
             relevance = relevance - self.settings.off_subject_penalty * np.array(off_subject)
-        stated = find_values(asking, request.asked_in)
         states_figures = any(v.kind in ("rate", "amount") for v in stated)
         if self.settings.worked_example_penalty and not states_figures:
             # A worked example illustrates a rule with made-up figures: it answers a calculation ("a project of
@@ -397,25 +396,26 @@ def _contrasting(question: str, language: str, units: list[_Unit]) -> np.ndarray
     return np.array([float(contrasting(asked, concepts_among(u.text, u.language, members))) for u in units])
 
 
-def _attach_values(request: ComposeRequest, units: list[_Unit], date_role: str | None) -> None:
+def _attach_values(units: list[_Unit], stated_in_question: list[TypedValue], date_role: str | None,
+                   thresholds_asked: bool) -> None:
     """Each unit's typed values. An amount or date the question itself states ("a project of 120 000 euro") is
     no answer to it; a rate it names may well be ("can we use the 20 % flat rate?"). A date that ends something
     ("paid by 31 December 2029") is no answer to a question asking from when (`date_role` "start"), nor one that
     starts something to a question asking until when. A rate measured against an average ("below 75 % of the
-    average": a region's GDP per head) is a threshold, no rate of support, unless the question speaks of one."""
-    asking = request.latest_turn or request.question
-    stated = {str(v.value) for v in find_values(asking, request.asked_in) if v.kind in ("amount", "date")}
+    average": a region's GDP per head) is a threshold, no rate of support, unless the question speaks of one
+    (`thresholds_asked`, read on the whole question: a follow-up carries it)."""
+    stated = {str(v.value) for v in stated_in_question if v.kind in ("amount", "date")}
     opposite = {"start": "end", "end": "start"}.get(date_role or "")
-    thresholds_asked = names_an_average(request.question, request.asked_in)
     for unit in units:
-        # A list item scored with the sentence introducing it: a list "by GDP per head compared with the average"
-        # lists thresholds ("transition regions: between 75 % and 100 %").
+        # A list item is scored with the sentence introducing it: a list "by GDP per head compared with the
+        # average" lists thresholds ("transition regions: between 75 % and 100 %").
         lead_in = unit.context.removesuffix(unit.text) if unit.context != unit.text else ""
+        listed_thresholds = not thresholds_asked and names_an_average(lead_in, unit.language)
         unit.values = [v for v in find_values(unit.text, unit.language)
                        if (str(v.value) not in stated or v.kind not in ("amount", "date"))
                        and not (opposite and v.kind == "date" and date_bound(unit.text, unit.language, v) == opposite)
-                       and (thresholds_asked or v.kind != "rate" or not (
-                           of_an_average(unit.text, unit.language, v) or names_an_average(lead_in, unit.language)))]
+                       and not (v.kind == "rate" and not thresholds_asked
+                                and (listed_thresholds or of_an_average(unit.text, unit.language, v)))]
 
 
 def _distinct_values(units: list[_Unit], vectors: np.ndarray, relevance: np.ndarray, asked: str,
