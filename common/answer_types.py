@@ -231,9 +231,13 @@ _PERCENT = re.compile(rf"(?<![\w.,])({_NUMBER})\s?({_PERCENT_UNIT})", re.IGNOREC
 _PERCENT_AFTER_WORD = re.compile(rf"\s+({_PERCENT_UNIT})", re.IGNORECASE)
 _POINTS = re.compile(r"point|punkt|punt|pont|bod|пункт|μονάδ", re.IGNORECASE)
 _CURRENCY = r"€|eur\b|euros?\b|евро\b|ευρώ|eurot?\b|eura\b|eiro\b|ewro\b|euró\w*|eurų"
-_SCALE = (r"millions?|mio\.?|mln\.?|million\w*|miljoen|miljon\w*|milion\w*|милион\w*|миллион\w*|млн\.?|"
-          r"εκατ\.?|εκατομμύρι\w*|milliards?|mrd\.?|billion")
-_MONEY_AFTER = re.compile(rf"(?<![\w.,])({_NUMBER})(?:\s?({_SCALE}))?\s?({_CURRENCY})", re.IGNORECASE)
+_SCALE = (r"millions?|mio\.?|mln\.?|million\w*|millon\w*|millón|miljoen|miljon\w*|milion\w*|milioan\w*|"
+          r"милион\w*|миллион\w*|млн\.?|εκατ\.?|εκατομμύρι\w*|milliards?|mrd\.?|billion")
+# The word some languages put between a number and what it counts: Romanian "120 000 de euro", "20 de zile";
+# Spanish "2 millones de euros"; French "3 millions d'euros"; Italian "5 milioni di euro".
+_CONNECTOR = r"(?:de|d['’]|di)"
+_MONEY_AFTER = re.compile(rf"(?<![\w.,])({_NUMBER})(?:\s?({_SCALE}))?\s?(?:{_CONNECTOR}\s?)?({_CURRENCY})",
+                          re.IGNORECASE)
 _MONEY_BEFORE = re.compile(rf"({_CURRENCY})\s?({_NUMBER})(?:\s?({_SCALE})(?!\w))?", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4})(?!\d)|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d\d$")
@@ -316,8 +320,8 @@ def _month_of(word: str) -> int | None:
 
 
 # "31 December 2029", "31. detsembril 2029", "1er janvier 2021", "31 декември 2029 г."
-_WORD_DATE = re.compile(r"(?<![\w.])(\d{1,2})(?:\.|er|st|nd|rd|th|-?го|-?ης)?\s+([^\W\d_]{3,}\.?)\s+(\d{4})"
-                        r"(?:\s?(?:г\.|r\.|m\.))?(?!\d)")
+_WORD_DATE = re.compile(r"(?<![\w.])(\d{1,2})(?:\.|er|st|nd|rd|th|-?го|-?ης)?\s+(?:de\s+)?([^\W\d_]{3,}\.?)\s+(?:de\s+)?"
+                        r"(\d{4})(?:\s?(?:г\.|r\.|m\.))?(?!\d)")
 _MONTH_FIRST = re.compile(r"(?<![\w.])([^\W\d_]{3,})\s+(\d{1,2}),?\s+(\d{4})(?!\d)")
 
 
@@ -373,7 +377,8 @@ def number_word(word: str, language: str, english: bool = True) -> int | None:
     return None
 
 
-_COUNTED = re.compile(rf"(?<![\w.,/-])({_NUMBER}|[^\W\d_]{{2,14}})(?=\s+([^\W\d_]{{2,}}))")
+_COUNTED = re.compile(rf"(?<![\w.,/-])({_NUMBER}|[^\W\d_]{{2,14}})(?=\s+(?:{_CONNECTOR}\s+)?([^\W\d_]{{2,}}))",
+                      re.IGNORECASE)
 
 
 def _unit_of(word: str, language: str) -> str | None:
@@ -438,7 +443,7 @@ def find_values(text: str, language: str = "en") -> list[TypedValue]:
                            points=bool(_POINTS.search(percent.group(1)))))
             continue
         unit = _unit_of(following, language)
-        end = m.end(1) + len(text[m.end(1):]) - len(text[m.end(1):].lstrip()) + len(following) if unit else m.end(1)
+        end = m.end(2) if unit else m.end(1)
         if unit:
             add(TypedValue("duration", text[m.start():end], m.start(), end, (n, unit)))
         else:

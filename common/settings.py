@@ -346,6 +346,10 @@ class AnswerSettings(BaseSettings):
     # Subtracted from the score of a sentence in a worked example unless the question states figures of its own
     # (fitted on the eval sets' fit folds, README "Answers").
     worked_example_penalty: float = Field(0.08, ge=0.0)
+    # Added to the score of every sentence of a passage stating a rate or an amount the question states: of
+    # two worked examples, the one on the asker's figures answers (fitted on the eval sets' fit folds, README
+    # "Answers").
+    stated_figure_bonus: float = Field(0.1, ge=0.0)
     # Subtracted from a sentence's score when its passage names none of those concepts while another passage does
     # (fitted on the eval sets' fit folds, README "Answers").
     off_subject_penalty: float = Field(0.08, ge=0.0)

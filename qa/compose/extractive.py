@@ -120,6 +120,11 @@ class ExtractiveComposer:
             # 100 000 euro ..."), while any other question is answered by the rule it illustrates.
             relevance = relevance - self.settings.worked_example_penalty * np.array(
                 [in_worked_example(u.section) for u in units])
+        if self.settings.stated_figure_bonus and states_figures:
+            # "A project of 120 000 euro: how much can we get?" is answered by the example computing 120 000 euro,
+            # not by a closer-sounding one on 200 000.
+            stating = _states_any(hits, stated)
+            relevance = relevance + self.settings.stated_figure_bonus * np.array([stating[u.hit_rank] for u in units])
         chosen = self._choose(units, vectors, relevance, asked,
                               off_subject if self.settings.further_quote_named_subject else [False] * len(units))
         key_fact = self._key_fact(units, relevance, chosen[0], asked, states_figures, asked_concepts,
@@ -353,6 +358,12 @@ def _units(hit: SearchHit, rank: int) -> list[_Unit]:
     return [_Unit(u.text, u.context, rank, u.intro, u.position, hit.language, page=hit.page_at(u.offset),
                   offset=u.offset, continues=u.continues, section=hit.section, doc=hit.doc_id)
             for u in quotable_units(hit.text, hit.section) if not is_title_line(u.text)]
+
+
+def _states_any(hits: list[SearchHit], stated: list[TypedValue]) -> list[bool]:
+    """For each passage, whether it states one of the rates or amounts in `stated` (the question's own)."""
+    figures = {(v.kind, v.value) for v in stated if v.kind in ("rate", "amount")}
+    return [any((v.kind, v.value) in figures for v in find_values(hit.text, hit.language)) for hit in hits]
 
 
 def _off_subject(hits: list[SearchHit], units: list[_Unit], asked_concepts: frozenset[str]) -> list[bool]:

@@ -217,6 +217,15 @@ def test_detect_answer_type(question, language, expected):
     ("για πέντε χρόνια μετά την τελική πληρωμή", "el", "duration", (Decimal(5), "year")),
     ("1 720 hours a year", "en", "duration", (Decimal(1720), "hour")),
     ("at least four times a year", "en", "count", Decimal(4)),
+    # a linking word between the number and what it counts
+    ("un proiect FSE+ de 120 000 de euro", "ro", "amount", Decimal(120000)),
+    ("un buget de 2 milioane de euro", "ro", "amount", Decimal(2000000)),
+    ("un presupuesto de 2 millones de euros", "es", "amount", Decimal(2000000)),
+    ("une enveloppe de 3 millions d’euros", "fr", "amount", Decimal(3000000)),
+    ("una dotazione di 5 milioni di euro", "it", "amount", Decimal(5000000)),
+    ("răspunsul se trimite în 20 de zile", "ro", "duration", (Decimal(20), "day")),
+    ("los gastos son subvencionables hasta el 31 de diciembre de 2029", "es", "date", dt.date(2029, 12, 31)),
+    ("as despesas são elegíveis até 31 de dezembro de 2029", "pt", "date", dt.date(2029, 12, 31)),
 ])
 def test_find_values(text, language, kind, value):
     found = [v for v in find_values(text, language) if v.kind == kind]

@@ -615,6 +615,25 @@ def test_a_worked_example_is_quoted_before_the_rule_only_for_a_question_stating_
     assert [c.source for c in result.citations] == [cited]
 
 
+_OTHER_EXAMPLE = ("Exemple chiffré", "Une association d'une région ultrapériphérique présente un projet social de "
+                                     "200 000 EUR de dépenses éligibles ; l'UE verse au plus 170 000 EUR.", "fr")
+_SAME_FIGURES = ("Пример", "Некоммерческая организация в менее развитом регионе реализует проект. Приемлемые расходы "
+                           "составляют 120 000 евро, ставка 85 %. Вклад ЕС составит не более 102 000 евро.", "ru")
+
+
+@pytest.mark.parametrize("bonus, cited", [(0.1, "g1.md"), (0.0, "g0.md")])
+def test_a_passage_stating_the_questions_figures_answers_it(real_embedder, bonus, cited):
+    """Of two worked examples, the one computing the figures the question states answers it, though another
+    sounds closer; the question's amount is written the Romanian way ("120 000 de euro")."""
+    question = "Un ONG dintr-o regiune mai puțin dezvoltată are un proiect de 120 000 de euro. Cât poate primi de la UE?"
+    hits = [SearchHit(doc_id=f"d{i}", title="Guide", source=f"g{i}.md", page_start=1, page_end=1, section=section,
+                      language=language, score=0.9 - i / 100, text=f"{section}\n{text}")
+            for i, (section, text, language) in enumerate([_OTHER_EXAMPLE, _SAME_FIGURES])]
+    settings = _settings(stated_figure_bonus=bonus, max_untyped_quotes=1, max_typed_quotes=1)
+    result = ExtractiveComposer(real_embedder, settings).compose(ComposeRequest(question, "ro", hits))
+    assert [c.source for c in result.citations] == [cited]
+
+
 @pytest.mark.parametrize("question, first", [
     ("From which date can expenditure be eligible?", "g1.md"),  # the end date answers nothing here
     ("Until which date can expenditure be eligible?", "g0.md"),
