@@ -350,6 +350,10 @@ class AnswerSettings(BaseSettings):
     # two worked examples, the one on the asker's figures answers (fitted on the eval sets' fit folds, README
     # "Answers").
     stated_figure_bonus: float = Field(0.1, ge=0.0)
+    # Subtracted from the score of a sentence whose passage's document is not of a country the question names
+    # (an EU-wide one included) while another passage's is: "under the Dutch ESF regulation" asks about national
+    # rules (fitted on the eval sets' fit folds, README "Answers").
+    other_country_penalty: float = Field(0.08, ge=0.0)
     # Subtracted from a sentence's score when its passage names none of those concepts while another passage does
     # (fitted on the eval sets' fit folds, README "Answers").
     off_subject_penalty: float = Field(0.08, ge=0.0)

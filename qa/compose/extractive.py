@@ -125,6 +125,10 @@ class ExtractiveComposer:
             # not by a closer-sounding one on 200 000.
             stating = _states_any(hits, stated)
             relevance = relevance + self.settings.stated_figure_bonus * np.array([stating[u.hit_rank] for u in units])
+        of_asked_country = _of_asked_country(hits, asking)
+        if self.settings.other_country_penalty and any(of_asked_country):
+            relevance = relevance - self.settings.other_country_penalty * np.array(
+                [not of_asked_country[u.hit_rank] for u in units])
         chosen = self._choose(units, vectors, relevance, asked,
                               off_subject if self.settings.further_quote_named_subject else [False] * len(units))
         key_fact = self._key_fact(units, relevance, chosen[0], asked, states_figures, asked_concepts,
@@ -381,6 +385,12 @@ def _of_another_country(hit: SearchHit, question: str) -> bool:
     """The passage's document is of a country, and the question names countries, not that one."""
     asked = question_countries(question)
     return bool(asked and hit.country and hit.country not in asked)
+
+
+def _of_asked_country(hits: list[SearchHit], question: str) -> list[bool]:
+    """For each passage, whether its document is of a country the question names (all False when it names none)."""
+    asked = question_countries(question)
+    return [bool(asked) and hit.country in asked for hit in hits]
 
 
 def _named_in(hit: SearchHit) -> str:

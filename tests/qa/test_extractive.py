@@ -634,6 +634,24 @@ def test_a_passage_stating_the_questions_figures_answers_it(real_embedder, bonus
     assert [c.source for c in result.citations] == [cited]
 
 
+@pytest.mark.parametrize("question, penalty, cited", [
+    ("What is the maximum subsidy rate under the Dutch ESF subsidy regulation?", 0.08, "g1.md"),
+    ("What is the maximum subsidy rate under the Dutch ESF subsidy regulation?", 0.0, "g0.md"),
+    ("What is the maximum ESF subsidy rate?", 0.08, "g0.md"),  # a question naming no country
+])
+def test_a_question_naming_a_country_is_answered_from_that_countrys_document(real_embedder, question, penalty,
+                                                                             cited):
+    """The EU-wide sentence reads closer; the national regulation's answers a question on the national rules."""
+    passages = [("The maximum ESF subsidy rate is 85 % of eligible costs in less developed regions.", None),
+                ("Under this regulation the subsidy is at most 50 % of the eligible costs.", "NL")]
+    hits = [SearchHit(doc_id=f"d{i}", title="Guide", source=f"g{i}.md", page_start=1, page_end=1, section=None,
+                      language="en", country=country, score=0.9 - i / 100, text=text)
+            for i, (text, country) in enumerate(passages)]
+    settings = _settings(other_country_penalty=penalty, max_untyped_quotes=1, max_typed_quotes=1)
+    result = ExtractiveComposer(real_embedder, settings).compose(ComposeRequest(question, "en", hits))
+    assert [c.source for c in result.citations] == [cited]
+
+
 @pytest.mark.parametrize("question, first", [
     ("From which date can expenditure be eligible?", "g1.md"),  # the end date answers nothing here
     ("Until which date can expenditure be eligible?", "g0.md"),
