@@ -21,7 +21,8 @@ SAMPLE_DATASET = ROOT / "evals" / "datasets" / "sample.jsonl"
 # Measured (44 questions, 34 of them judged for retrieval; the onnx engine's v5 recipe, passages ordered by words,
 # the glossary's keywords, two quotes at most, the passage-rank rule): recall@1 0.735, @5 0.912, MRR@5 0.814,
 # nDCG@5 0.581, facts 0.794, citation precision 0.696, cited 1.0, language match 1.0 (frame), 0.83 (whole text),
-# refusal accuracy 0.841.
+# refusal accuracy 0.841. With the composer's rules of issue 14 up to the twenty-fourth stop: facts 0.882,
+# citation precision 0.853, key-fact lines right 9 of 9 (key_fact_accuracy 1.0), median quoted lines 2.
 THRESHOLDS = {
     # Measured 0.706 once titles, periods and anchors shaped retrieval with the onnx engine (issue 11).
     "recall@1": 0.65,
@@ -30,15 +31,19 @@ THRESHOLDS = {
     "recall@5": 0.82,
     "mrr@5": 0.78,
     "ndcg@5": 0.54,
-    "fact_recall": 0.74,
-    # 0.486 with up to four quotes from any passage; two at most, the search's order counting: 0.696.
-    "citation_precision": 0.64,
+    "fact_recall": 0.83,
+    # 0.486 with up to four quotes from any passage; two at most, the search's order counting: 0.696; the rules
+    # of issue 14 up to its twenty-fourth stop: 0.853. The issue's target is 0.80.
+    "citation_precision": 0.80,
+    # The issue's target: the opening line states the gold fact in 0.85 of the answers that have one.
+    "key_fact_accuracy": 0.85,
     "cited_rate": 0.95,
     "language_match": 0.95,
     "content_language_match": 0.70,
     "refusal_accuracy": 0.79,
 }
 AGREEMENT = 0.02
+MAX_MEDIAN_QUOTES = 2
 
 
 @pytest.mark.skipif(not SAMPLE_DATASET.is_file(), reason="evals/datasets/sample.jsonl is absent")
@@ -53,3 +58,5 @@ def test_held_out_sample_eval_stays_above_thresholds_and_its_fact_recall_is_conf
     assert abs(independent - figures["fact_recall"]) <= AGREEMENT, (independent, figures["fact_recall"])
     below = {key: (round(figures[key], 3), floor) for key, floor in THRESHOLDS.items() if figures[key] < floor}
     assert not below, f"below threshold (measured, floor): {below}"
+    # The issue's target for the answer's length: two quoted sentences at most, as the median.
+    assert result.summary["answer_shape"]["median_quotes"] <= MAX_MEDIAN_QUOTES, result.summary["answer_shape"]
