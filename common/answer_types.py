@@ -319,9 +319,9 @@ def _month_of(word: str) -> int | None:
     return None
 
 
-# "31 December 2029", "31. detsembril 2029", "1er janvier 2021", "31 декември 2029 г."
-_WORD_DATE = re.compile(r"(?<![\w.])(\d{1,2})(?:\.|er|st|nd|rd|th|-?го|-?ης)?\s+(?:de\s+)?([^\W\d_]{3,}\.?)\s+(?:de\s+)?"
-                        r"(\d{4})(?:\s?(?:г\.|r\.|m\.))?(?!\d)")
+# "31 December 2029", "31. detsembril 2029", "1er janvier 2021", "31 декември 2029 г.", "31 de diciembre de 2029"
+_WORD_DATE = re.compile(r"(?<![\w.])(\d{1,2})(?:\.|er|st|nd|rd|th|-?го|-?ης)?\s+(?:de\s+)?([^\W\d_]{3,}\.?)\s+"
+                        r"(?:de\s+)?(\d{4})(?:\s?(?:г\.|r\.|m\.))?(?!\d)")
 _MONTH_FIRST = re.compile(r"(?<![\w.])([^\W\d_]{3,})\s+(\d{1,2}),?\s+(\d{4})(?!\d)")
 
 
@@ -377,8 +377,7 @@ def number_word(word: str, language: str, english: bool = True) -> int | None:
     return None
 
 
-_COUNTED = re.compile(rf"(?<![\w.,/-])({_NUMBER}|[^\W\d_]{{2,14}})(?=\s+(?:{_CONNECTOR}\s+)?([^\W\d_]{{2,}}))",
-                      re.IGNORECASE)
+_COUNTED = re.compile(rf"(?<![\w.,/-])({_NUMBER}|[^\W\d_]{{2,14}})(?=\s+(?:{_CONNECTOR}\s+)?([^\W\d_]{{2,}}))")
 
 
 def _unit_of(word: str, language: str) -> str | None:

@@ -1,7 +1,7 @@
 """The CI evaluation over real regulations: the held-out half of the shared set over ../shared/corpus must stay
 above measured figures (skipped where ../shared is absent).
 
-Ingesting the whole shared corpus takes a few minutes on two cores; it is the only test that reads every document
+Ingesting the whole shared corpus takes a minute or two on two cores; it is the only test that reads every document
 of it, and the only guard of the answer's figures on real regulations, where issue 14's targets are set."""
 
 from __future__ import annotations

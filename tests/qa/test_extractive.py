@@ -625,7 +625,8 @@ _SAME_FIGURES = ("Пример", "Некоммерческая организа�
 def test_a_passage_stating_the_questions_figures_answers_it(real_embedder, bonus, cited):
     """Of two worked examples, the one computing the figures the question states answers it, though another
     sounds closer; the question's amount is written the Romanian way ("120 000 de euro")."""
-    question = "Un ONG dintr-o regiune mai puțin dezvoltată are un proiect de 120 000 de euro. Cât poate primi de la UE?"
+    question = ("Un ONG dintr-o regiune mai puțin dezvoltată are un proiect de 120 000 de euro. "
+                "Cât poate primi de la UE?")
     hits = [SearchHit(doc_id=f"d{i}", title="Guide", source=f"g{i}.md", page_start=1, page_end=1, section=section,
                       language=language, score=0.9 - i / 100, text=f"{section}\n{text}")
             for i, (section, text, language) in enumerate([_OTHER_EXAMPLE, _SAME_FIGURES])]
