@@ -44,6 +44,11 @@ def test_no_glossary_file_without_a_served_language():
      ["integrated_territorial_investment", "programme"]),
     # The list of operations (Article 49(3)) is not the calls' timetable.
     ("Jak często musi być aktualizowana lista operacji?", "pl", ["list_of_operations", "operation"]),
+    # The communication event of Article 50(1)(e), in a compound and in the CPR's own words.
+    ("Ab welchen Gesamtkosten muss der Begünstigte eine Kommunikationsveranstaltung durchführen?", "de",
+     ["beneficiary", "communication_event"]),
+    ("le bénéficiaire organise un événement ou une action de communication", "fr",
+     ["beneficiary", "communication_event"]),
 ])
 def test_questions_name_concepts_in_any_inflection(question, language, expected):
     named = concepts_in(question, language)
