@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from common.answer_types import (ANSWER_TYPES, answer_type_cues, asked_date_role, asked_duration_unit, date_bound,
-                                 date_span, detect_answer_type, find_values, is_act_date, names_an_average,
-                                 number_word, of_an_average, value_bound)
+                                 date_span, detect_answer_type, detect_answer_types, find_values, is_act_date,
+                                 names_an_average, number_word, of_an_average, value_bound)
 from common.settings import SERVED_LANGUAGES
 
 
@@ -199,6 +199,18 @@ def test_a_number_word_is_read_in_english_only_when_asked_to():
 ])
 def test_detect_answer_type(question, language, expected):
     assert detect_answer_type(question, language) == expected
+
+
+@pytest.mark.parametrize("question, language, not_asked", [
+    ("Hoeveel subsidie kan een arbeidsorganisatie krijgen voor advies over duurzame inzetbaarheid?", "nl", "duration"),
+    ("Muss eine dauerhafte Erläuterungstafel angebracht werden?", "de", "duration"),
+    ("Vilka insatser kan få stöd från ESF+?", "sv", "rate"),
+    ("Hvilke indsatser kan støttes af ESF+?", "da", "rate"),
+    ("Hvad er strategien for programmet?", "da", "rate"),
+])
+def test_a_cue_inside_an_unrelated_word_asks_for_nothing(question, language, not_asked):
+    """"duurzame" (sustainable) holds the stem of "duur" (duration), "insats" (action) that of "sats" (rate)."""
+    assert not_asked not in detect_answer_types(question, language)
 
 
 @pytest.mark.parametrize("text, language, kind, value", [
