@@ -192,6 +192,8 @@ def test_a_number_word_is_read_in_english_only_when_asked_to():
     ("Mitu pakkumist on vaja?", "et", "count"),
     ("Mitme kalendripäeva jooksul tuleb toetus tagasi maksta?", "et", "count"),  # "mitme": "mitu" inflected
     ("Mitme päeva jooksul tuleb vastata?", "et", "duration"),
+    ("Mis on ELi kaasrahastamise maksimaalne määr vähem arenenud piirkondades?", "et", "rate"),  # "määr", a word
+    ("Milline määrus kehtib sotsiaalteenustele?", "et", None),  # "määrus" is a regulation, not a rate
     ("Cât primește proiectul?", "ro", "amount"),
     ("Câte oferte sunt necesare?", "ro", "count"),
     ("Cât la sută din costuri acoperă UE?", "ro", "rate"),
