@@ -354,6 +354,9 @@ class AnswerSettings(BaseSettings):
     # (an EU-wide one included) while another passage's is: "under the Dutch ESF regulation" asks about national
     # rules (fitted on the eval sets' fit folds, README "Answers").
     other_country_penalty: float = Field(0.08, ge=0.0)
+    # Added to the score of every sentence of a passage whose heading path names an article the question names
+    # ("Was regelt Buchstabe m von Artikel 4 …?": Article 4's passage, not another that cites it; README "Answers").
+    asked_article_bonus: float = Field(0.03, ge=0.0)
     # Subtracted from a sentence's score when its passage names none of those concepts while another passage does
     # (fitted on the eval sets' fit folds, README "Answers").
     off_subject_penalty: float = Field(0.08, ge=0.0)

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from common.anchors import article_anchors
 from common.countries import question_countries
 from common.embedder import Embedder
 from common.schema import Citation, SearchHit
@@ -129,6 +130,10 @@ class ExtractiveComposer:
         if self.settings.other_country_penalty and any(of_asked_country):
             relevance = relevance - self.settings.other_country_penalty * np.array(
                 [not of_asked_country[u.hit_rank] for u in units])
+        if self.settings.asked_article_bonus:
+            of_article = _of_asked_article(hits, asking)
+            relevance = relevance + self.settings.asked_article_bonus * np.array(
+                [of_article[u.hit_rank] for u in units])
         chosen = self._choose(units, vectors, relevance, asked,
                               off_subject if self.settings.further_quote_named_subject else [False] * len(units))
         key_fact = self._key_fact(units, relevance, chosen[0], asked, states_figures, asked_concepts,
@@ -391,6 +396,13 @@ def _of_asked_country(hits: list[SearchHit], question: str) -> list[bool]:
     """For each passage, whether its document is of a country the question names (all False when it names none)."""
     asked = question_countries(question)
     return [bool(asked) and hit.country in asked for hit in hits]
+
+
+def _of_asked_article(hits: list[SearchHit], question: str) -> list[bool]:
+    """For each passage, whether its heading path names an article the question names (its own article, not one
+    its text cross-references)."""
+    asked = article_anchors(question)
+    return [bool(asked and article_anchors(hit.section or "") & asked) for hit in hits]
 
 
 def _named_in(hit: SearchHit) -> str:

@@ -653,6 +653,23 @@ def test_a_question_naming_a_country_is_answered_from_that_countrys_document(rea
     assert [c.source for c in result.citations] == [cited]
 
 
+@pytest.mark.parametrize("bonus, cited", [(0.03, "g0.md"), (0.0, "g1.md")])
+def test_a_question_naming_an_article_is_answered_from_that_articles_passage(real_embedder, bonus, cited):
+    """Article 50's sentence reads closer (it cites articles and letters too); Article 4's own passage answers."""
+    question = "Was regelt Buchstabe m von Artikel 4 Absatz 1 der ESF+-Verordnung?"
+    passages = [("Artikel 4 – Spezifische Ziele", "Buchstabe m betrifft die Bekämpfung materieller Deprivation durch "
+                                                  "Nahrungsmittel und materielle Basisunterstützung."),
+                ("Artikel 50 – Sichtbarkeit", "Eine dauerhafte Erläuterungstafel ist bei ESF+-Vorhaben mit materiellen "
+                                              "Investitionen ab Gesamtkosten von mehr als 100 000 EUR Pflicht (Artikel "
+                                              "50 Absatz 1 Buchstabe b).")]
+    hits = [SearchHit(doc_id=f"d{i}", title="ESF+-Verordnung", source=f"g{i}.md", page_start=1, page_end=1,
+                      section=section, language="de", score=0.9 - i / 100, text=text)
+            for i, (section, text) in enumerate(passages)]
+    settings = _settings(asked_article_bonus=bonus, max_untyped_quotes=1)
+    result = ExtractiveComposer(real_embedder, settings).compose(ComposeRequest(question, "de", hits))
+    assert [c.source for c in result.citations] == [cited]
+
+
 @pytest.mark.parametrize("question, first", [
     ("From which date can expenditure be eligible?", "g1.md"),  # the end date answers nothing here
     ("Until which date can expenditure be eligible?", "g0.md"),
