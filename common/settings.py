@@ -357,6 +357,10 @@ class AnswerSettings(BaseSettings):
     # Added to the score of every sentence of a passage whose heading path names an article the question names
     # ("Was regelt Buchstabe m von Artikel 4 …?": Article 4's passage, not another that cites it; README "Answers").
     asked_article_bonus: float = Field(0.03, ge=0.0)
+    # For a question asking for a value whose best sentence states none of the asked type (it sets the scene: "a
+    # project of 400 000 euro in a less developed region"), the best sentence of its passage that states one is
+    # quoted too (README "Answers").
+    value_from_best_passage: bool = True
     # Subtracted from a sentence's score when its passage names none of those concepts while another passage does
     # (fitted on the eval sets' fit folds, README "Answers").
     off_subject_penalty: float = Field(0.08, ge=0.0)

@@ -198,9 +198,18 @@ class ExtractiveComposer:
             # With no value to compare, a sentence of a lower passage is one more source that merely resembles the
             # question; a passage the search ranks higher may still answer where the best sentence does not.
             relevance = np.where([u.hit_rank > units[best].hit_rank for u in units], -np.inf, relevance)
-        return _mmr(vectors, relevance, min(self.settings.max_untyped_quotes, self.settings.max_sentences),
-                    self.settings.mmr_lambda, self.settings.sentence_margin, sources,
-                    self.settings.new_source_penalty)
+        limit = min(self.settings.max_untyped_quotes, self.settings.max_sentences)
+        chosen = _mmr(vectors, relevance, limit, self.settings.mmr_lambda, self.settings.sentence_margin, sources,
+                      self.settings.new_source_penalty)
+        if asked in VALUE_TYPES and self.settings.value_from_best_passage:
+            # The best sentence sets the question's scene ("a project of 400 000 euro in a less developed region")
+            # and states no value of the asked type; its passage's sentence that does is the answer.
+            stating = [i for i, u in enumerate(units) if u.hit_rank == units[best].hit_rank and u.values_of(asked)]
+            if stating:
+                answer = max(stating, key=lambda i: float(relevance[i]))
+                if answer not in chosen:
+                    chosen = [*chosen, answer]
+        return chosen
 
     def _key_fact(self, units: list[_Unit], relevance: np.ndarray, best: int, asked: str | None,
                   question_states_figures: bool, asked_concepts: frozenset[str],

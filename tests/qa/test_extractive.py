@@ -670,6 +670,22 @@ def test_a_question_naming_an_article_is_answered_from_that_articles_passage(rea
     assert [c.source for c in result.citations] == [cited]
 
 
+@pytest.mark.parametrize("on", [True, False])
+def test_a_scene_setting_best_sentence_brings_its_passages_value(real_embedder, on):
+    """The best sentence restates the question's project and states no amount of its own; the sentence of its
+    passage that does is the answer."""
+    question = ("How much EU money can a municipality in a less developed region get for a EUR 400 000 community "
+                "care project?")
+    text = ("Worked example\nA municipality in a less developed region plans a community care project with EUR 400 000 "
+            "of eligible costs. The priority applies the 85 % rate to total eligible costs.\n"
+            "- EU contribution (85 %): EUR 340 000")
+    hits = [SearchHit(doc_id="d0", title="Guide", source="g0.md", page_start=1, page_end=1, section="Worked example",
+                      language="en", score=0.9, text=text)]
+    settings = _settings(value_from_best_passage=on, max_untyped_quotes=1)
+    result = ExtractiveComposer(real_embedder, settings).compose(ComposeRequest(question, "en", hits))
+    assert ("EUR 340 000" in result.text) is on, result.text
+
+
 @pytest.mark.parametrize("question, first", [
     ("From which date can expenditure be eligible?", "g1.md"),  # the end date answers nothing here
     ("Until which date can expenditure be eligible?", "g0.md"),
