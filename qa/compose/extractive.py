@@ -124,22 +124,20 @@ class ExtractiveComposer:
         if self.settings.stated_figure_bonus and states_figures:
             # "A project of 120 000 euro: how much can we get?" is answered by the example computing 120 000 euro,
             # not by a closer-sounding one on 200 000.
-            stating = _states_any(hits, stated)
-            relevance = relevance + self.settings.stated_figure_bonus * np.array([stating[u.hit_rank] for u in units])
-        of_asked_country = _of_asked_country(hits, asking)
+            relevance = relevance + self.settings.stated_figure_bonus * _per_unit(_states_any(hits, stated), units)
+        countries = question_countries(asking)
+        of_asked_country = [bool(countries) and hit.country in countries for hit in hits]
         if self.settings.other_country_penalty and any(of_asked_country):
-            relevance = relevance - self.settings.other_country_penalty * np.array(
-                [not of_asked_country[u.hit_rank] for u in units])
+            relevance = relevance - self.settings.other_country_penalty * (1 - _per_unit(of_asked_country, units))
         if self.settings.asked_article_bonus:
             of_article = _of_asked_article(hits, asking)
-            relevance = relevance + self.settings.asked_article_bonus * np.array(
-                [of_article[u.hit_rank] for u in units])
+            relevance = relevance + self.settings.asked_article_bonus * _per_unit(of_article, units)
         chosen = self._choose(units, vectors, relevance, asked,
                               off_subject if self.settings.further_quote_named_subject else [False] * len(units))
         key_fact = self._key_fact(units, relevance, chosen[0], asked, states_figures, asked_concepts,
                                   asked_duration_unit(asking, request.asked_in),
                                   date_role, off_subject[chosen[0]],
-                                  _of_another_country(request.hits[units[chosen[0]].hit_rank], asking))
+                                  _of_another_country(request.hits[units[chosen[0]].hit_rank], countries))
         chosen += _items_of_chosen_intros(units, chosen)
         _lead_ins(units, chosen)
         for i in chosen:
@@ -395,16 +393,14 @@ def _off_subject(hits: list[SearchHit], units: list[_Unit], asked_concepts: froz
     return [not named[u.hit_rank] for u in units]
 
 
-def _of_another_country(hit: SearchHit, question: str) -> bool:
-    """The passage's document is of a country, and the question names countries, not that one."""
-    asked = question_countries(question)
+def _of_another_country(hit: SearchHit, asked: list[str]) -> bool:
+    """The passage's document is of a country, and the question names countries (`asked`), not that one."""
     return bool(asked and hit.country and hit.country not in asked)
 
 
-def _of_asked_country(hits: list[SearchHit], question: str) -> list[bool]:
-    """For each passage, whether its document is of a country the question names (all False when it names none)."""
-    asked = question_countries(question)
-    return [bool(asked) and hit.country in asked for hit in hits]
+def _per_unit(passage_flags: list[bool], units: list[_Unit]) -> np.ndarray:
+    """A flag of each passage, as 1.0 or 0.0 for each of its units."""
+    return np.array([float(passage_flags[u.hit_rank]) for u in units])
 
 
 def _of_asked_article(hits: list[SearchHit], question: str) -> list[bool]:
